@@ -1,0 +1,15 @@
+/**
+ * The one context object the composition root builds (src/main.ts) and hands to every route
+ * plugin. Frozen; nothing in it is read from the environment after start-up.
+ */
+import type { Config } from '../config.ts';
+import type { OperationContext } from '../operations/context.ts';
+import type { Store } from '../store/store.ts';
+
+export interface AppContext {
+  readonly config: Config;
+  readonly store: Store;
+  readonly operations: OperationContext;
+  /** Result-string dates (`dd/MM/yyyy HH.mm.ss`) in the configured time zone. */
+  readonly formatDate: (date: Date) => string;
+}

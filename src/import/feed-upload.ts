@@ -1,0 +1,89 @@
+/**
+ * Receives the `xmlDoc` text of a request as it is decoded, checks it as a feed and stores its
+ * rows in chunks, so neither the SOAP body nor the feed is ever held whole in memory. Nothing is
+ * stored until `gate` resolves to a writer (the caller authenticates first); a null gate means
+ * the text is read and dropped. A feed that is empty or not well-formed is deleted, and the
+ * caller answers -401 or -402.
+ */
+import type { Feed, FeedRow, FeedWriter } from '../store/types.ts';
+import { FeedError, FeedReader } from './feed-reader.ts';
+
+/** Rows per stored chunk, which is also the worker's batch size. */
+export const FEED_CHUNK_ROWS = 5000;
+
+export type FeedOutcome =
+  | { readonly kind: 'stored'; readonly feed: Feed }
+  | { readonly kind: 'empty' }
+  | { readonly kind: 'malformed'; readonly reason: string }
+  | { readonly kind: 'discarded' };
+
+export class FeedUpload<Gate> {
+  private readonly reader = new FeedReader();
+  private pending: string[] = [];
+  private rows: FeedRow[] = [];
+  private error: string | null = null;
+  private writer: FeedWriter | null = null;
+  private adopted = false;
+  private outcome: FeedOutcome | null = null;
+
+  /**
+   * @param gate resolves to what the caller decided (e.g. the authenticated account) and the
+   *   writer to store into, or a null writer to drop the feed.
+   */
+  constructor(readonly gate: Promise<{ value: Gate; writer: FeedWriter | null }>, private readonly chunkRows = FEED_CHUNK_ROWS) {}
+
+  write(text: string): void {
+    this.pending.push(text);
+  }
+
+  async flush(): Promise<void> {
+    const { writer } = await this.gate;
+    this.writer = writer;
+    const texts = this.pending;
+    this.pending = [];
+    if (writer === null || this.error !== null) return;
+    try {
+      for (const t of texts) this.reader.write(t);
+    } catch (err) {
+      if (!(err instanceof FeedError)) throw err;
+      this.error = err.message;
+      return;
+    }
+    for (const row of this.reader.take()) this.rows.push(row);
+    while (this.rows.length >= this.chunkRows) await writer.append(this.rows.splice(0, this.chunkRows));
+  }
+
+  /** Completes the feed once the request has been read. Safe to call more than once. */
+  async finish(): Promise<FeedOutcome> {
+    if (this.outcome) return this.outcome;
+    await this.flush();
+    const writer = this.writer;
+    if (writer === null) return (this.outcome = { kind: 'discarded' });
+    if (this.error === null && this.reader.empty) this.error = 'empty';
+    if (this.error === null) {
+      try {
+        this.reader.end();
+      } catch (err) {
+        if (!(err instanceof FeedError)) throw err;
+        this.error = err.message;
+      }
+    }
+    if (this.error !== null) {
+      await writer.abort();
+      return (this.outcome = this.error === 'empty' ? { kind: 'empty' } : { kind: 'malformed', reason: this.error });
+    }
+    for (const row of this.reader.take()) this.rows.push(row);
+    while (this.rows.length > 0) await writer.append(this.rows.splice(0, this.chunkRows));
+    return (this.outcome = { kind: 'stored', feed: await writer.complete() });
+  }
+
+  /** The stored feed now belongs to a process and must be kept. */
+  adopt(): void {
+    this.adopted = true;
+  }
+
+  /** Deletes the stored feed unless a process adopted it (a failed call leaves nothing behind). */
+  async release(): Promise<void> {
+    if (!this.adopted && this.writer !== null) await this.writer.abort();
+  }
+}

@@ -1,0 +1,93 @@
+/**
+ * Turns a stored feed row into what the rules and the store work with, or a reason to reject it.
+ *
+ * - importType 1/4 import the e-mail channel only, 2/5 the SMS channel only, 3/6 both (spec §7.2);
+ *   1–3 leave stored fields alone when a value is empty, 4–6 clear them. A value of white space
+ *   only (MailUp's Magento module sends one space) clears the field whatever the type.
+ * - e-mail: trimmed, lower-cased, at most 50 characters (spec §8.2).
+ * - mobile: one international form, `+` and 6–15 digits. mobileInputType 1 has the prefix inside
+ *   Number, 2 in Prefix; `00` and `+` both introduce the country code, leading zeros of it dropped.
+ * - campoN: at most 100 characters, or 200 when pure 7-bit ASCII (spec §8.2).
+ */
+import type { FeedRow, ImportOptions } from '../store/types.ts';
+
+export interface Channels {
+  readonly email: boolean;
+  readonly sms: boolean;
+}
+
+export function channelsOf(importType: number): Channels {
+  const base = ((importType - 1) % 3) + 1;
+  return { email: base === 1 || base === 3, sms: base === 2 || base === 3 };
+}
+
+export interface NormalisedRow {
+  readonly row: number;
+  readonly email: string | null;
+  readonly mobile: string | null;
+  readonly name: string | null;
+  /** Fields to write: '' clears. */
+  readonly fields: Readonly<Record<number, string>>;
+}
+
+export type RowResult = { readonly ok: true; readonly value: NormalisedRow } | { readonly ok: false; readonly reason: string };
+
+export const MAX_EMAIL_LENGTH = 50;
+const EMAIL = /^[^\s@"<>()\[\],;:\\]+@[^\s@"<>()\[\],;:\\]+\.[^\s@"<>()\[\],;:\\]+$/;
+const ASCII = /^[\x00-\x7f]*$/;
+const MOBILE_NOISE = /[\s().\-\/]/g;
+
+/** The number in international form; null when there is none, false when it is not a number. */
+export function normaliseMobile(prefix: string, number: string, mobileInputType: number): string | null | false {
+  let raw = (mobileInputType === 2 ? prefix + number : number).replace(MOBILE_NOISE, '');
+  if (raw === '') return null;
+  if (raw.startsWith('+')) raw = raw.slice(1);
+  else if (raw.startsWith('00')) raw = raw.slice(2);
+  raw = raw.replace(/^0+/, '');
+  if (!/^[0-9]{6,15}$/.test(raw)) return false;
+  return `+${raw}`;
+}
+
+function fieldTooLong(value: string): boolean {
+  return value.length > (ASCII.test(value) ? 200 : 100);
+}
+
+export function normaliseRow(row: FeedRow, options: Pick<ImportOptions, 'importType' | 'mobileInputType'>): RowResult {
+  const channels = channelsOf(options.importType);
+  const clearEmpty = options.importType >= 4;
+
+  let email: string | null = null;
+  if (channels.email) {
+    const e = row.email.trim().toLowerCase();
+    if (e !== '') {
+      if (e.length > MAX_EMAIL_LENGTH) return { ok: false, reason: `e-mail address longer than ${MAX_EMAIL_LENGTH} characters` };
+      if (!EMAIL.test(e)) return { ok: false, reason: 'invalid e-mail address' };
+      email = e;
+    }
+  }
+  let mobile: string | null = null;
+  if (channels.sms) {
+    const m = normaliseMobile(row.prefix, row.number, options.mobileInputType);
+    if (m === false) return { ok: false, reason: 'invalid mobile number' };
+    mobile = m;
+  }
+  if (email === null && mobile === null) {
+    return { ok: false, reason: channels.email && channels.sms ? 'no e-mail address or mobile number' : channels.email ? 'no e-mail address' : 'no mobile number' };
+  }
+  const fields: Record<number, string> = {};
+  for (const [k, v] of Object.entries(row.fields)) {
+    if (fieldTooLong(v)) return { ok: false, reason: `campo${k} longer than the allowed length` };
+    // Empty: keep the stored value (1-3) or clear it (4-6); white space only: clear it.
+    if (v !== '' && v.trim() !== '') fields[Number(k)] = v;
+    else if (v !== '' || clearEmpty) fields[Number(k)] = '';
+  }
+  const name = row.name.trim() === '' ? null : row.name;
+  return { ok: true, value: { row: row.row, email, mobile, name, fields } };
+}
+
+/** A compact, readable form of a stored row for the reject report. */
+export function describeRow(row: FeedRow): string {
+  const parts = [`email="${row.email}"`, `Prefix="${row.prefix}"`, `Number="${row.number}"`, `Name="${row.name}"`];
+  for (const [k, v] of Object.entries(row.fields)) parts.push(`campo${k}="${v.length > 80 ? `${v.slice(0, 80)}…` : v}"`);
+  return parts.join(' ');
+}

@@ -1,0 +1,136 @@
+/**
+ * The import worker: claims a running process with a lease, merges its stored feed batch by
+ * batch (each batch commits with the checkpoint and counters, so a crash loses nothing and
+ * counts nothing twice), then marks it done (3) or failed (4, with the reason). A process whose
+ * worker died is claimed again when its lease expires and resumes from its checkpoint.
+ */
+import { randomUUID } from 'node:crypto';
+import { setImmediate as yieldToEventLoop } from 'node:timers/promises';
+import { LeaseLostError, type Store } from '../store/store.ts';
+import type { ImportProcess, Lease } from '../store/types.ts';
+import { planBatch, prepareBatch } from './plan-batch.ts';
+
+export interface WorkerLog {
+  info(obj: object, msg: string): void;
+  warn(obj: object, msg: string): void;
+  error(obj: object, msg: string): void;
+}
+
+/** Progress as typed events; listeners (console, metrics, tests) cannot break the worker. */
+export interface WorkerEvents {
+  claimed?(process: ImportProcess): void;
+  batch?(process: ImportProcess, rows: number): void;
+  finished?(processId: number, status: 3 | 4): void;
+}
+
+export interface WorkerOptions {
+  readonly store: Store;
+  readonly leaseMs: number;
+  readonly pollMs: number;
+  readonly log: WorkerLog;
+  readonly events?: WorkerEvents;
+  readonly owner?: string;
+}
+
+export class ImportWorker {
+  readonly owner: string;
+  private stopping = false;
+  private wakeUp: (() => void) | null = null;
+  private loop: Promise<void> | null = null;
+
+  constructor(private readonly options: WorkerOptions) {
+    this.owner = options.owner ?? `worker-${process.pid}-${randomUUID().slice(0, 8)}`;
+  }
+
+  start(): void {
+    this.loop ??= this.run();
+  }
+
+  /** Looks for work now instead of at the next poll. */
+  wake(): void {
+    this.wakeUp?.();
+  }
+
+  /** Stops after the current batch, releasing the lease so another worker can resume at once. */
+  async stop(): Promise<void> {
+    this.stopping = true;
+    this.wake();
+    await this.loop;
+  }
+
+  private emit<K extends keyof WorkerEvents>(name: K, ...args: Parameters<NonNullable<WorkerEvents[K]>>): void {
+    try {
+      (this.options.events?.[name] as ((...a: unknown[]) => void) | undefined)?.(...args);
+    } catch (err) {
+      this.options.log.error({ err }, `worker event listener ${name} failed`);
+    }
+  }
+
+  private async run(): Promise<void> {
+    while (!this.stopping) {
+      let lease: Lease | null = null;
+      try {
+        lease = await this.options.store.claimProcess(this.owner, this.options.leaseMs);
+      } catch (err) {
+        this.options.log.error({ err }, 'claiming an import process failed');
+      }
+      if (lease) await this.runProcess(lease);
+      else await this.idle();
+    }
+  }
+
+  private idle(): Promise<void> {
+    return new Promise((resolve) => {
+      const timer = setTimeout(done, this.options.pollMs);
+      function done(): void {
+        clearTimeout(timer);
+        resolve();
+      }
+      this.wakeUp = () => {
+        this.wakeUp = null;
+        done();
+      };
+    });
+  }
+
+  private async runProcess(lease: Lease): Promise<void> {
+    const { store, log } = this.options;
+    const process = lease.process;
+    this.emit('claimed', process);
+    log.info({ processId: process.id, checkpoint: process.checkpoint }, 'import process claimed');
+    try {
+      let checkpoint = process.checkpoint;
+      for (;;) {
+        if (this.stopping) {
+          await store.releaseLease(lease);
+          log.info({ processId: process.id, checkpoint }, 'import process released for shutdown');
+          return;
+        }
+        const rows = await store.readFeedRows(process.feedId, checkpoint + 1);
+        if (rows.length === 0) break;
+        const batch = prepareBatch(rows, process.options);
+        const updated = await store.mergeBatch(lease, batch.keys, batch.lastRow, (prior) => planBatch(batch, prior, process.options));
+        checkpoint = batch.lastRow;
+        this.emit('batch', updated, rows.length);
+        // Let waiting requests run between batches.
+        await yieldToEventLoop();
+      }
+      await store.finishProcess(lease);
+      this.emit('finished', process.id, 3);
+      log.info({ processId: process.id }, 'import process finished');
+    } catch (err) {
+      if (err instanceof LeaseLostError) {
+        log.warn({ processId: process.id }, err.message);
+        return;
+      }
+      log.error({ err, processId: process.id }, 'import process failed');
+      try {
+        await store.failProcess(lease, err instanceof Error ? err.message : String(err));
+        this.emit('finished', process.id, 4);
+      } catch (failErr) {
+        // The lease will expire and another attempt will resume from the checkpoint.
+        log.error({ err: failErr, processId: process.id }, 'could not record the failure of an import process');
+      }
+    }
+  }
+}
