@@ -1,4 +1,5 @@
 -- The whole data model of DESIGN.md. Dates are ISO-8601 UTC text; booleans are 0/1.
+-- Foreign keys are enforced (better-sqlite3 turns them on), so every referencing column is indexed.
 
 CREATE TABLE account (
   id             INTEGER PRIMARY KEY,            -- the account number; the WS user is 'a' || id
@@ -117,6 +118,8 @@ CREATE TABLE import_process (
   confirmation_sent_at  TEXT
 );
 CREATE INDEX import_process_account ON import_process(account_id, id);
+CREATE INDEX import_process_list ON import_process(list_id);
+CREATE INDEX import_process_feed ON import_process(feed_id);
 -- One running import per account, enforced by the database itself.
 CREATE UNIQUE INDEX import_process_one_running ON import_process(account_id) WHERE status = 2;
 CREATE INDEX import_process_running ON import_process(status, lease_expires_at) WHERE status = 2;
@@ -158,6 +161,7 @@ CREATE TABLE confirmation_request (
 );
 CREATE INDEX confirmation_request_process ON confirmation_request(process_id, status);
 CREATE INDEX confirmation_request_account ON confirmation_request(account_id, status);
+CREATE INDEX confirmation_request_recipient ON confirmation_request(recipient_id);
 
 CREATE TABLE outbox (
   id          INTEGER PRIMARY KEY,
@@ -170,6 +174,8 @@ CREATE TABLE outbox (
   text        TEXT NOT NULL,
   created_at  TEXT NOT NULL
 );
+CREATE INDEX outbox_account ON outbox(account_id, id);
+CREATE INDEX outbox_request ON outbox(request_id);
 
 CREATE TABLE setting (
   key    TEXT PRIMARY KEY,
