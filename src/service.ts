@@ -7,7 +7,8 @@ import pino, { type Logger } from 'pino';
 import type { Config } from './config.ts';
 import { buildApp } from './http/app.ts';
 import type { AppContext } from './http/context.ts';
-import { ImportWorker, type WorkerEvents } from './import/worker.ts';
+import { ThreadedImportWorker } from './import/threaded-worker.ts';
+import type { ImportWorkerHandle, WorkerEvents } from './import/worker.ts';
 import { CredentialCache } from './operations/credential-cache.ts';
 import { makeDateFormatter } from './protocol/result.ts';
 import { SqliteStore } from './store/sqlite/sqlite-store.ts';
@@ -16,7 +17,7 @@ import type { Store } from './store/store.ts';
 export interface Service {
   readonly app: FastifyInstance;
   readonly store: Store;
-  readonly worker: ImportWorker;
+  readonly worker: ImportWorkerHandle;
   readonly context: AppContext;
   readonly log: Logger;
   /** The base URL the server listens on, once `listen` resolved. */
@@ -38,16 +39,15 @@ export async function createService(config: Config, options: ServiceOptions = {}
     redact: { paths: ['req.headers.authorization', '*.Password', '*.password', 'credentials'], censor: '[redacted]' },
   });
   const store = new SqliteStore(config.databasePath);
-  let worker: ImportWorker | null = null;
+  let worker: ImportWorkerHandle | null = null;
   const context: AppContext = Object.freeze({
     config,
     store,
     formatDate: makeDateFormatter(config.timeZone),
     operations: Object.freeze({ store, credentials: new CredentialCache(), wakeWorkers: () => worker?.wake() }),
   });
-  worker = new ImportWorker({
-    store, leaseMs: config.leaseMs, pollMs: config.pollMs, log: log.child({ component: 'worker' }), events: options.workerEvents,
-  });
+  // The embedded worker runs in its own thread so that synchronous SQLite merges never hold up requests.
+  worker = new ThreadedImportWorker({ config, log: log.child({ component: 'worker' }), events: options.workerEvents });
   const app = await buildApp(context, log.child({ component: 'http' }));
   const service: Service = {
     app, store, worker, context, log, url: '',

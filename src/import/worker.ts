@@ -32,7 +32,17 @@ export interface WorkerOptions {
   readonly owner?: string;
 }
 
-export class ImportWorker {
+/** What the service needs of a worker, wherever it runs (this thread or its own). */
+export interface ImportWorkerHandle {
+  readonly owner: string;
+  start(): void;
+  /** Looks for work now instead of at the next poll. */
+  wake(): void;
+  /** Stops after the current batch, releasing the lease so another worker can resume at once. */
+  stop(): Promise<void>;
+}
+
+export class ImportWorker implements ImportWorkerHandle {
   readonly owner: string;
   private stopping = false;
   private wakeUp: (() => void) | null = null;

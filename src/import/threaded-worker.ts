@@ -1,0 +1,68 @@
+/**
+ * The main thread's handle on the import worker thread (see worker-thread.ts): starts it, wakes
+ * it when a process is started, relays its events, restarts it if it dies, and stops it
+ * gracefully (the current batch commits and the lease is released).
+ */
+import { Worker } from 'node:worker_threads';
+import { randomUUID } from 'node:crypto';
+import type { Config } from '../config.ts';
+import type { ImportProcess } from '../store/types.ts';
+import type { ImportWorkerHandle, WorkerEvents, WorkerLog } from './worker.ts';
+
+export type ThreadCommand = { type: 'wake' } | { type: 'stop' };
+export type ThreadMessage =
+  | { type: 'claimed'; process: ImportProcess }
+  | { type: 'batch'; process: ImportProcess; rows: number }
+  | { type: 'finished'; processId: number; status: 3 | 4 }
+  | { type: 'stopped' };
+
+const RESTART_DELAY_MS = 1000;
+
+export class ThreadedImportWorker implements ImportWorkerHandle {
+  readonly owner = `worker-${process.pid}-${randomUUID().slice(0, 8)}`;
+  private thread: Worker | null = null;
+  private stopping = false;
+
+  constructor(private readonly options: { config: Config; log: WorkerLog; events?: WorkerEvents }) {}
+
+  start(): void {
+    if (this.thread || this.stopping) return;
+    const thread = new Worker(new URL('./worker-thread-entry.mjs', import.meta.url), {
+      workerData: { config: this.options.config, owner: this.owner },
+    });
+    thread.on('message', (message: ThreadMessage) => this.relay(message));
+    thread.on('error', (err) => this.options.log.error({ err }, 'import worker thread failed'));
+    thread.on('exit', (code) => {
+      this.thread = null;
+      if (!this.stopping) {
+        this.options.log.error({ code }, 'import worker thread exited; restarting');
+        setTimeout(() => this.start(), RESTART_DELAY_MS).unref();
+      }
+    });
+    this.thread = thread;
+  }
+
+  wake(): void {
+    this.thread?.postMessage({ type: 'wake' } satisfies ThreadCommand);
+  }
+
+  async stop(): Promise<void> {
+    this.stopping = true;
+    const thread = this.thread;
+    if (!thread) return;
+    const exited = new Promise<void>((resolve) => thread.once('exit', () => resolve()));
+    thread.postMessage({ type: 'stop' } satisfies ThreadCommand);
+    await exited;
+  }
+
+  private relay(message: ThreadMessage): void {
+    const events = this.options.events;
+    try {
+      if (message.type === 'claimed') events?.claimed?.(message.process);
+      else if (message.type === 'batch') events?.batch?.(message.process, message.rows);
+      else if (message.type === 'finished') events?.finished?.(message.processId, message.status);
+    } catch (err) {
+      this.options.log.error({ err }, `worker event listener ${message.type} failed`);
+    }
+  }
+}

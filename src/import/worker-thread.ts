@@ -1,0 +1,42 @@
+/**
+ * Entry point of the embedded import worker's thread. SQLite merges are synchronous: run on the
+ * HTTP thread, every batch would hold up the requests waiting behind it (clients polling
+ * GetProcessDetails most of all). Here the worker has its own thread and its own connection to
+ * the same database file (WAL lets readers go on while it writes); it reports progress to the
+ * main thread as messages.
+ */
+import { parentPort, workerData } from 'node:worker_threads';
+import pino from 'pino';
+import type { Config } from '../config.ts';
+import { SqliteStore } from '../store/sqlite/sqlite-store.ts';
+import type { ThreadMessage, ThreadCommand } from './threaded-worker.ts';
+import { ImportWorker } from './worker.ts';
+
+const { config, owner } = workerData as { config: Config; owner: string };
+const port = parentPort!;
+const post = (message: ThreadMessage): void => port.postMessage(message);
+
+const store = new SqliteStore(config.databasePath);
+const worker = new ImportWorker({
+  store,
+  owner,
+  leaseMs: config.leaseMs,
+  pollMs: config.pollMs,
+  log: pino({ level: config.logLevel }).child({ component: 'worker' }),
+  events: {
+    claimed: (process) => post({ type: 'claimed', process }),
+    batch: (process, rows) => post({ type: 'batch', process, rows }),
+    finished: (processId, status) => post({ type: 'finished', processId, status }),
+  },
+});
+
+port.on('message', (command: ThreadCommand) => {
+  if (command.type === 'wake') worker.wake();
+  else if (command.type === 'stop') {
+    void worker.stop().then(() => store.close()).then(() => {
+      post({ type: 'stopped' });
+      port.close();
+    });
+  }
+});
+worker.start();
