@@ -10,6 +10,8 @@ export interface Config {
   readonly dataDir: string;
   /** SQLite file path (DATABASE_URL=sqlite:/path) */
   readonly databasePath: string;
+  /** Largest size the SQLite file may grow to (bytes); null for no limit beyond the disk's. */
+  readonly sqliteMaxSize: number | null;
   /** IANA time zone of result dates. */
   readonly timeZone: string;
   /** Largest accepted request body, in bytes. */
@@ -64,5 +66,6 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     leaseMs: integer(env, 'LEASE_SECONDS', 30, 1) * 1000,
     pollMs: integer(env, 'POLL_MS', 1000, 10),
     demo: env.DEMO !== '0',
+    sqliteMaxSize: env.SQLITE_MAX_SIZE ? size(env, 'SQLITE_MAX_SIZE', 0) : null,
   };
 }

@@ -38,7 +38,7 @@ export async function createService(config: Config, options: ServiceOptions = {}
     level: config.logLevel,
     redact: { paths: ['req.headers.authorization', '*.Password', '*.password', 'credentials'], censor: '[redacted]' },
   });
-  const store = new SqliteStore(config.databasePath);
+  const store = new SqliteStore(config.databasePath, { maxSize: config.sqliteMaxSize });
   let worker: ImportWorkerHandle | null = null;
   const context: AppContext = Object.freeze({
     config,

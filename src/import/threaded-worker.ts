@@ -14,6 +14,7 @@ export type ThreadMessage =
   | { type: 'claimed'; process: ImportProcess }
   | { type: 'batch'; process: ImportProcess; rows: number }
   | { type: 'finished'; processId: number; status: 3 | 4 }
+  | { type: 'leaseLost'; processId: number }
   | { type: 'stopped' };
 
 const RESTART_DELAY_MS = 1000;
@@ -61,6 +62,7 @@ export class ThreadedImportWorker implements ImportWorkerHandle {
       if (message.type === 'claimed') events?.claimed?.(message.process);
       else if (message.type === 'batch') events?.batch?.(message.process, message.rows);
       else if (message.type === 'finished') events?.finished?.(message.processId, message.status);
+      else if (message.type === 'leaseLost') events?.leaseLost?.(message.processId);
     } catch (err) {
       this.options.log.error({ err }, `worker event listener ${message.type} failed`);
     }

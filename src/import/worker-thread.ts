@@ -16,7 +16,7 @@ const { config, owner } = workerData as { config: Config; owner: string };
 const port = parentPort!;
 const post = (message: ThreadMessage): void => port.postMessage(message);
 
-const store = new SqliteStore(config.databasePath);
+const store = new SqliteStore(config.databasePath, { maxSize: config.sqliteMaxSize });
 const worker = new ImportWorker({
   store,
   owner,
@@ -27,6 +27,7 @@ const worker = new ImportWorker({
     claimed: (process) => post({ type: 'claimed', process }),
     batch: (process, rows) => post({ type: 'batch', process, rows }),
     finished: (processId, status) => post({ type: 'finished', processId, status }),
+    leaseLost: (processId) => post({ type: 'leaseLost', processId }),
   },
 });
 

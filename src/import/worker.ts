@@ -10,6 +10,25 @@ import { LeaseLostError, type Store } from '../store/store.ts';
 import type { ImportProcess, Lease } from '../store/types.ts';
 import { planBatch, prepareBatch } from './plan-batch.ts';
 
+/**
+ * Failures that say nothing about the import itself (a busy or restarting database, a dropped
+ * connection): the process is released and tried again later instead of failing.
+ */
+const TRANSIENT_ERROR_CODES = new Set([
+  'SQLITE_BUSY', 'SQLITE_LOCKED', // SQLite: another connection holds the lock
+  '40001', '40P01', '55P03', // PostgreSQL: serialization failure, deadlock, lock not available
+  '57P01', '57P02', '57P03', '08000', '08003', '08006', // PostgreSQL: shutting down, connection lost
+  'ECONNRESET', 'ECONNREFUSED', 'ETIMEDOUT', 'EPIPE',
+]);
+
+export function isTransient(err: unknown): boolean {
+  const code = (err as { code?: unknown } | null)?.code;
+  return typeof code === 'string' && TRANSIENT_ERROR_CODES.has(code);
+}
+
+/** Pause before a released process is tried again after a transient failure. */
+const RETRY_PAUSE_MS = 2000;
+
 export interface WorkerLog {
   info(obj: object, msg: string): void;
   warn(obj: object, msg: string): void;
@@ -21,6 +40,8 @@ export interface WorkerEvents {
   claimed?(process: ImportProcess): void;
   batch?(process: ImportProcess, rows: number): void;
   finished?(processId: number, status: 3 | 4): void;
+  /** Another worker took over the process (this one's lease had expired). */
+  leaseLost?(processId: number): void;
 }
 
 export interface WorkerOptions {
@@ -131,6 +152,13 @@ export class ImportWorker implements ImportWorkerHandle {
     } catch (err) {
       if (err instanceof LeaseLostError) {
         log.warn({ processId: process.id }, err.message);
+        this.emit('leaseLost', process.id);
+        return;
+      }
+      if (isTransient(err)) {
+        log.warn({ err, processId: process.id }, 'import paused by a transient database error; it will be retried');
+        await store.releaseLease(lease).catch(() => undefined);
+        await new Promise((r) => setTimeout(r, RETRY_PAUSE_MS));
         return;
       }
       log.error({ err, processId: process.id }, 'import process failed');

@@ -74,7 +74,11 @@ export class SqliteStore implements Store {
   private readonly db: Database.Database;
   private readonly stmt;
 
-  constructor(path: string) {
+  /**
+   * @param options.maxSize caps the file (bytes): past it writes fail with SQLITE_FULL, as on a
+   *   full disk, and the import that hit it ends in status 4.
+   */
+  constructor(path: string, options: { maxSize?: number | null } = {}) {
     if (path !== ':memory:') mkdirSync(dirname(path), { recursive: true });
     this.db = new Database(path);
     this.db.pragma('journal_mode = WAL');
@@ -82,6 +86,10 @@ export class SqliteStore implements Store {
     this.db.pragma('busy_timeout = 5000');
     this.db.pragma('cache_size = -65536');
     applyMigrations(this.db);
+    if (options.maxSize) {
+      const pageSize = Number(this.db.pragma('page_size', { simple: true }));
+      this.db.pragma(`max_page_count = ${Math.max(1, Math.floor(options.maxSize / pageSize))}`);
+    }
     // Named statements are prepared once, at start-up, so a typo fails on boot.
     const db = this.db;
     this.stmt = {
