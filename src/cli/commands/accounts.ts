@@ -1,0 +1,229 @@
+/**
+ * Admin commands for WS accounts and console users: create, list, set or reset a password,
+ * enable or disable the web service, the IP check and its allow-list.
+ *
+ * Passwords are only ever printed when the CLI generated them, once; a password given on the
+ * command line or on standard input is never echoed.
+ */
+import { Argument, InvalidArgumentError, Option, type Command } from 'commander';
+import { isIP } from 'node:net';
+import { createAccount, generatePassword } from '../../operations/accounts.ts';
+import { hashPassword } from '../../operations/passwords.ts';
+import type { Account } from '../../store/types.ts';
+import type { CliDeps } from '../admin.ts';
+import { CliError, details, nonEmptyName, positiveInteger, positiveIntegerList, table, UsageError } from '../output.ts';
+
+export function register(program: Command, deps: CliDeps): void {
+  const account = program.command('account').description('WS accounts: create, list, passwords, enable/disable, IP allow-list');
+  registerAccountCommands(account, deps);
+  const consoleUser = program.command('console-user').description('people who sign in to the console (GetIdUser returns their id)');
+  registerConsoleUserCommands(consoleUser, deps);
+}
+
+interface PasswordOptions {
+  readonly password?: string;
+  readonly passwordStdin?: boolean;
+}
+
+/** --password / --password-stdin, shared by every command that sets a password. */
+function withPasswordOptions(command: Command, what: string): Command {
+  return command
+    .addOption(new Option('--password <password>', `the ${what} (generated and printed once when omitted)`).argParser(nonEmptyPassword))
+    .addOption(new Option('--password-stdin', `read the ${what} from standard input (keeps it out of the process list)`).conflicts('password'));
+}
+
+function nonEmptyPassword(value: string): string {
+  if (value === '') throw new InvalidArgumentError('The password must not be empty.');
+  return value;
+}
+
+async function chosenPassword(options: PasswordOptions, deps: CliDeps): Promise<{ password: string; generated: boolean }> {
+  if (options.passwordStdin) {
+    // One trailing line break is what `echo` and editors add; it is not part of the password.
+    const password = (await deps.readStdin()).replace(/\r?\n$/, '');
+    if (password === '') throw new UsageError('no password on standard input');
+    return { password, generated: false };
+  }
+  if (options.password !== undefined) return { password: options.password, generated: false };
+  return { password: generatePassword(), generated: true };
+}
+
+const SHOWN_ONCE = '(generated; shown only this once)';
+
+/** The account as `--json` prints it. */
+function accountJson(a: Account): Record<string, unknown> {
+  return {
+    id: a.id, wsUser: a.wsUser, name: a.name, enabled: a.wsEnabled, ipCheck: a.ipCheck, allowedIps: a.allowedIps,
+    createdAt: a.createdAt.toISOString(),
+  };
+}
+
+const onOff = (on: boolean): string => (on ? 'on' : 'off');
+const addressList = (ips: readonly string[]): string => (ips.length === 0 ? '(none)' : ips.join(', '));
+
+function registerAccountCommands(account: Command, deps: CliDeps): void {
+  const { output } = deps;
+
+  withPasswordOptions(
+    account.command('create')
+      .description('create a WS account, with its default confirmation message')
+      .option('--name <name>', 'a name for the account')
+      .option('--id <number>', 'account number; the WS user becomes a<number> (default: the next free one)', positiveInteger),
+    'WS password',
+  ).action(async (options: PasswordOptions & { name?: string; id?: number }) => {
+    const { password, generated } = await chosenPassword(options, deps);
+    const store = await deps.store();
+    if (options.id !== undefined && (await store.getAccount(options.id)) !== null) throw new CliError(`account a${options.id} already exists`);
+    const created = await createAccount(store, { name: (options.name ?? '').trim(), password, id: options.id });
+    output.result({ ...accountJson(created), ...(generated ? { password } : {}) }, () => [
+      'Account created.',
+      details([
+        ['WS user', created.wsUser], ['id', created.id], ['name', created.name],
+        ['password', generated ? `${password}   ${SHOWN_ONCE}` : '(as given)'],
+      ]),
+    ].join('\n'));
+  });
+
+  account.command('list').alias('ls')
+    .description('list every account')
+    .action(async () => {
+      const accounts = await (await deps.store()).listAccounts();
+      output.result(accounts.map(accountJson), () => table(
+        ['WS user', 'name', 'enabled', 'IP check', 'allowed IPs'],
+        accounts.map((a) => [a.wsUser, a.name, a.wsEnabled, onOff(a.ipCheck), a.allowedIps.join(', ')]),
+        'No accounts yet; create one with "account create".',
+      ));
+    });
+
+  withPasswordOptions(
+    account.command('password')
+      .description("set or reset an account's WS password; it works at once, also on a running server")
+      .argument('<wsUser>', 'the account, such as a1001'),
+    'new WS password',
+  ).action(async (wsUser: string, options: PasswordOptions) => {
+    const { password, generated } = await chosenPassword(options, deps);
+    const target = await deps.account(wsUser);
+    await (await deps.store()).updateAccount(target.id, { passwordHash: await hashPassword(password) });
+    output.result({ wsUser: target.wsUser, ...(generated ? { password } : {}) }, () => [
+      `Password of ${target.wsUser} changed.`,
+      ...(generated ? [details([['new password', `${password}   ${SHOWN_ONCE}`]])] : []),
+    ].join('\n'));
+  });
+
+  for (const [name, enabled] of [['enable', true], ['disable', false]] as const) {
+    account.command(name)
+      .description(enabled ? 'let the account call the web service' : 'refuse every web service call of the account (ReturnCode -1006)')
+      .argument('<wsUser>', 'the account, such as a1001')
+      .action(async (wsUser: string) => {
+        const target = await deps.account(wsUser);
+        await (await deps.store()).updateAccount(target.id, { wsEnabled: enabled });
+        const state = enabled ? 'enabled' : 'disabled';
+        output.result({ wsUser: target.wsUser, enabled }, () =>
+          target.wsEnabled === enabled ? `${target.wsUser} was already ${state}.` : `${target.wsUser} is now ${state}.`);
+      });
+  }
+
+  account.command('ip-check')
+    .description('turn the IP check on or off: when on, calls from addresses outside the allow-list get ReturnCode -1011')
+    .argument('<wsUser>', 'the account, such as a1001')
+    .addArgument(new Argument('<state>', 'on or off').choices(['on', 'off']))
+    .action(async (wsUser: string, state: 'on' | 'off') => {
+      const target = await deps.account(wsUser);
+      const updated = (await (await deps.store()).updateAccount(target.id, { ipCheck: state === 'on' }))!;
+      if (updated.ipCheck && updated.allowedIps.length === 0) {
+        output.warn(`the allow-list of ${updated.wsUser} is empty, so every call is refused; add addresses with "account allow-ip ${updated.wsUser} add <ip…>"`);
+      }
+      output.result(ipJson(updated), () => `${updated.wsUser}: IP check ${onOff(updated.ipCheck)}; allowed IPs: ${addressList(updated.allowedIps)}`);
+    });
+
+  account.command('allow-ip')
+    .description("show or change the account's IP allow-list (IPv4 and IPv6 addresses, one by one)")
+    .argument('<wsUser>', 'the account, such as a1001')
+    .addArgument(new Argument('<action>', 'add, remove or list').choices(['add', 'remove', 'list']))
+    .argument('[ips...]', 'addresses to add or remove')
+    .action(async (wsUser: string, action: 'add' | 'remove' | 'list', ips: string[]) => {
+      if (action === 'list' && ips.length > 0) throw new UsageError('"allow-ip … list" takes no addresses');
+      if (action !== 'list' && ips.length === 0) throw new UsageError(`give at least one IP address to ${action}`);
+      // Every address is checked before anything changes.
+      const addresses = [...new Set(ips.map(canonicalIp))];
+      const target = await deps.account(wsUser);
+      let allowed = [...target.allowedIps];
+      if (action === 'add') {
+        const already = addresses.filter((ip) => allowed.includes(ip));
+        if (already.length > 0) output.note(`already allowed: ${already.join(', ')}`);
+        allowed = [...allowed, ...addresses.filter((ip) => !allowed.includes(ip))];
+      } else if (action === 'remove') {
+        const absent = addresses.filter((ip) => !allowed.includes(ip));
+        if (absent.length > 0) output.note(`not on the allow-list: ${absent.join(', ')}`);
+        allowed = allowed.filter((ip) => !addresses.includes(ip));
+      }
+      const updated = action === 'list' ? target : (await (await deps.store()).updateAccount(target.id, { allowedIps: allowed }))!;
+      if (action !== 'list' && !updated.ipCheck) {
+        output.note(`the IP check of ${updated.wsUser} is off, so the allow-list is not enforced; turn it on with "account ip-check ${updated.wsUser} on"`);
+      }
+      if (action === 'remove' && updated.ipCheck && updated.allowedIps.length === 0) {
+        output.warn(`the allow-list of ${updated.wsUser} is now empty and its IP check is on, so every call is refused`);
+      }
+      output.result(ipJson(updated), () => [
+        `${updated.wsUser}: IP check ${onOff(updated.ipCheck)}; allowed IPs:`,
+        ...(updated.allowedIps.length === 0 ? ['  (none)'] : updated.allowedIps.map((ip) => `  ${ip}`)),
+      ].join('\n'));
+    });
+}
+
+const ipJson = (a: Account): Record<string, unknown> => ({ wsUser: a.wsUser, ipCheck: a.ipCheck, allowedIps: a.allowedIps });
+
+/**
+ * An IPv4 or IPv6 address in the form the server compares: IPv6 compressed and in lower case
+ * (as the socket reports it), and an IPv4-mapped IPv6 address as plain IPv4.
+ */
+export function canonicalIp(input: string): string {
+  const ip = input.trim();
+  const version = isIP(ip);
+  if (version === 0) {
+    const hint = ip.includes('/') ? ' (address ranges are not supported; list each address)' : '';
+    throw new UsageError(`"${input}" is not an IPv4 or IPv6 address${hint}`);
+  }
+  if (version === 4) return ip;
+  const mapped = /^::ffff:(\d+\.\d+\.\d+\.\d+)$/i.exec(ip);
+  if (mapped) return mapped[1]!;
+  try {
+    // The URL parser writes IPv6 in its canonical compressed form (RFC 5952).
+    return new URL(`http://[${ip}]/`).hostname.slice(1, -1);
+  } catch {
+    return ip.toLowerCase(); // a zone index (fe80::1%eth0), which URLs cannot carry
+  }
+}
+
+function registerConsoleUserCommands(consoleUser: Command, deps: CliDeps): void {
+  withPasswordOptions(
+    consoleUser.command('create')
+      .description('create a console user of an account')
+      .argument('<wsUser>', 'the account, such as a1001')
+      .argument('<username>', 'the name the user signs in with', nonEmptyName)
+      .option('--lists <ids>', 'comma-separated ids of the lists the user may see (default: every list)', positiveIntegerList),
+    'console password',
+  ).action(async (wsUser: string, username: string, options: PasswordOptions & { lists?: number[] }) => {
+    const { password, generated } = await chosenPassword(options, deps);
+    const target = await deps.account(wsUser);
+    const store = await deps.store();
+    for (const listId of options.lists ?? []) {
+      if ((await store.getList(target.id, listId)) === null) throw new CliError(`list ${listId} does not exist in account ${target.wsUser}`);
+    }
+    if ((await store.findConsoleUser(target.id, username)) !== null) {
+      throw new CliError(`console user "${username}" already exists in account ${target.wsUser}`);
+    }
+    const user = await store.createConsoleUser(target.id, username, await hashPassword(password), options.lists ?? null);
+    deps.output.result(
+      { id: user.id, wsUser: target.wsUser, username: user.username, listIds: user.listIds, ...(generated ? { password } : {}) },
+      () => [
+        'Console user created.',
+        details([
+          ['account', target.wsUser], ['username', user.username], ['id', `${user.id}   (the IdUser of GetIdUser)`],
+          ['lists', user.listIds === null ? 'all' : user.listIds.join(', ')],
+          ['password', generated ? `${password}   ${SHOWN_ONCE}` : '(as given)'],
+        ]),
+      ].join('\n'),
+    );
+  });
+}

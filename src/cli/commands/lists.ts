@@ -1,0 +1,106 @@
+/**
+ * Admin commands for an account's lists and groups: create and rename lists, show them with
+ * their groups, create groups. Group names follow the rules of the CreateGroup operation
+ * (trimmed, cut to 50 characters, a duplicate name gives back the existing group).
+ */
+import { InvalidArgumentError, type Command } from 'commander';
+import { MAX_GROUP_NAME } from '../../operations/handlers.ts';
+import { isGuid } from '../../operations/list-check.ts';
+import type { Account, MailingList } from '../../store/types.ts';
+import type { CliDeps } from '../admin.ts';
+import { CliError, details, nonEmptyName, positiveInteger, table } from '../output.ts';
+
+export function register(program: Command, deps: CliDeps): void {
+  registerListCommands(program.command('list').description("an account's mailing lists"), deps);
+  registerGroupCommands(program.command('group').description('groups of a list'), deps);
+}
+
+function guid(value: string): string {
+  if (!isGuid(value)) throw new InvalidArgumentError('Expected a GUID of 36 hexadecimal characters and dashes, such as 0b6e7c1a-3f52-4c1e-9d7a-5a8f2e6c4b10.');
+  return value.trim().toLowerCase();
+}
+
+/** A unique index refused the row: better-sqlite3 and pg report it with these codes. */
+function isUniqueViolation(err: unknown): boolean {
+  const code = (err as { code?: unknown } | null)?.code;
+  return code === 'SQLITE_CONSTRAINT_UNIQUE' || code === '23505';
+}
+
+async function listOf(deps: CliDeps, account: Account, listId: number): Promise<MailingList> {
+  const list = await (await deps.store()).getList(account.id, listId);
+  if (list === null) throw new CliError(`list ${listId} does not exist in account ${account.wsUser}`);
+  return list;
+}
+
+const listJson = (l: MailingList): Record<string, unknown> => ({ id: l.id, guid: l.guid, name: l.name });
+
+function registerListCommands(list: Command, deps: CliDeps): void {
+  const { output } = deps;
+
+  list.command('create')
+    .description('create a list (its id and GUID are what clients pass as idList and listGUID)')
+    .argument('<wsUser>', 'the account, such as a1001')
+    .argument('<name>', 'the list name', nonEmptyName)
+    .option('--guid <guid>', 'the list GUID (default: a new random one)', guid)
+    .action(async (wsUser: string, name: string, options: { guid?: string }) => {
+      const account = await deps.account(wsUser);
+      let created: MailingList;
+      try {
+        created = await (await deps.store()).createList(account.id, name, options.guid);
+      } catch (err) {
+        // GUIDs are unique across every account, so the store is the one to ask.
+        if (options.guid !== undefined && isUniqueViolation(err)) throw new CliError(`a list with GUID ${options.guid} already exists`);
+        throw err;
+      }
+      output.result({ wsUser: account.wsUser, ...listJson(created) }, () => [
+        'List created.',
+        details([['account', account.wsUser], ['idList', created.id], ['listGUID', created.guid], ['name', created.name]]),
+      ].join('\n'));
+    });
+
+  list.command('rename')
+    .description('rename a list')
+    .argument('<wsUser>', 'the account, such as a1001')
+    .argument('<listId>', 'the list id', positiveInteger)
+    .argument('<name>', 'the new name', nonEmptyName)
+    .action(async (wsUser: string, listId: number, name: string) => {
+      const account = await deps.account(wsUser);
+      const before = await listOf(deps, account, listId);
+      const renamed = (await (await deps.store()).renameList(account.id, listId, name))!;
+      output.result({ wsUser: account.wsUser, ...listJson(renamed) }, () => `List ${renamed.id} renamed from "${before.name}" to "${renamed.name}".`);
+    });
+
+  list.command('ls').alias('list')
+    .description("show an account's lists with their groups")
+    .argument('<wsUser>', 'the account, such as a1001')
+    .action(async (wsUser: string) => {
+      const account = await deps.account(wsUser);
+      const lists = await (await deps.store()).listLists(account.id);
+      output.result(
+        lists.map((l) => ({ ...listJson(l), groups: l.groups.map((g) => ({ id: g.id, name: g.name })) })),
+        () => table(
+          ['idList', 'listGUID', 'name', 'groups (id name)'],
+          lists.map((l) => [l.id, l.guid, l.name, l.groups.map((g) => `${g.id} ${g.name}`).join(', ')]),
+          `Account ${account.wsUser} has no lists; create one with "list create ${account.wsUser} <name>".`,
+        ),
+      );
+    });
+}
+
+function registerGroupCommands(group: Command, deps: CliDeps): void {
+  group.command('create')
+    .description(`create a group in a list; as CreateGroup does, the name is trimmed and cut to ${MAX_GROUP_NAME} characters, and an existing group of that name is given back`)
+    .argument('<wsUser>', 'the account, such as a1001')
+    .argument('<listId>', 'the list id', positiveInteger)
+    .argument('<name>', 'the group name', nonEmptyName)
+    .action(async (wsUser: string, listId: number, givenName: string) => {
+      const name = givenName.slice(0, MAX_GROUP_NAME);
+      const account = await deps.account(wsUser);
+      const list = await listOf(deps, account, listId);
+      if (name.length < givenName.length) deps.output.warn(`the name was cut to ${MAX_GROUP_NAME} characters: "${name}"`);
+      const { group: g, created } = await (await deps.store()).createGroup(list.id, name);
+      deps.output.result({ wsUser: account.wsUser, id: g.id, listId: g.listId, name: g.name, created }, () => created
+        ? `Group created.\n${details([['account', account.wsUser], ['list', list.id], ['idGroup', g.id], ['name', g.name]])}`
+        : `Group "${g.name}" already exists in list ${list.id} with id ${g.id}; nothing was created.`);
+    });
+}
