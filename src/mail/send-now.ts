@@ -1,0 +1,225 @@
+/**
+ * "Send Now" (MailUp's Email > Send Status > Send Now): delivers the confirmation requests that
+ * imports with ConfirmEmail queued, for one process or for everything the account has queued.
+ * The HTTP endpoint, the admin CLI and the console all call `sendConfirmations`.
+ *
+ * For each recipient and list waiting for a request it sends ONE message, however many requests
+ * were queued for them (two imports of the same address), and records the outcome on all of them.
+ * The message is the account's confirmation message the process chose with idConfirmNL (0: the
+ * account's default), filled for the recipient with a signed confirm link. Requests whose
+ * recipient is no longer pending on the list are cancelled, not sent. A transient failure is
+ * retried a few times with exponential backoff, then left for a later Send Now; a permanent one
+ * (SMTP 5xx) is final and recorded with the server's answer. A process's ConfirmationSent turns
+ * True in the same transaction as its last request is delivered (docs/double-opt-in.md).
+ */
+import { setTimeout as sleep } from 'node:timers/promises';
+import type { ClaimedConfirmation, ConfirmationMessage, ConfirmationOutcome, Store } from '../store/store.ts';
+import { signConfirmToken } from './confirm-token.ts';
+import { DeliveryError, type DeliveryChannel, type Mailer } from './mailer.ts';
+import { renderConfirmation } from './render-message.ts';
+
+export interface RetryPolicy {
+  /** Attempts within one Send Now before a transient failure waits for a later one. */
+  readonly attemptsPerRun: number;
+  /** Pause before the second attempt within a run; doubles with each further attempt. */
+  readonly firstDelayMs: number;
+  /** How long a transient failure waits before a later Send Now retries it; doubles per attempt made. */
+  readonly laterDelayMs: number;
+  readonly maxLaterDelayMs: number;
+  /** After this many attempts in all, a transient failure is recorded as permanent. */
+  readonly maxAttempts: number;
+}
+
+export const DEFAULT_RETRY: RetryPolicy = {
+  attemptsPerRun: 3, firstDelayMs: 1000, laterDelayMs: 60_000, maxLaterDelayMs: 6 * 3600_000, maxAttempts: 10,
+};
+
+export interface MailLog {
+  info(obj: object, msg: string): void;
+  warn(obj: object, msg: string): void;
+}
+
+/** Everything Send Now and the confirm links need, built once by the composition root (or the CLI). */
+export interface ConfirmationDeps {
+  readonly store: Store;
+  readonly mailer: Mailer;
+  /** The installation's confirm-link secret (loadConfirmSecret). */
+  readonly secret: Buffer;
+  /** Base URL of confirm links, without a trailing slash (PUBLIC_URL, or the service's own URL). */
+  readonly publicUrl: () => string;
+  /** How long a confirm link stays valid (CONFIRM_TOKEN_DAYS). */
+  readonly tokenTtlMs: number;
+  /** From of messages whose confirmation message names no sender (SMTP_FROM). */
+  readonly defaultSender: string;
+  readonly retry?: Partial<RetryPolicy>;
+  readonly now?: () => Date;
+  readonly log?: MailLog;
+}
+
+export interface SendFailure {
+  readonly processId: number;
+  readonly listId: number;
+  readonly email: string | null;
+  readonly error: string;
+  /** False: a later Send Now retries it from `nextAttemptAt`. */
+  readonly permanent: boolean;
+  readonly attempts: number;
+  readonly nextAttemptAt: string | null;
+}
+
+/** What one Send Now did. Counts are messages (one per recipient and list) unless said otherwise. */
+export interface SendNowReport {
+  readonly accountId: number;
+  readonly processId: number | null;
+  readonly channel: DeliveryChannel;
+  /** Messages that were due. */
+  readonly queued: number;
+  /** Handed to the SMTP server. */
+  readonly sent: number;
+  /** Written to the outbox (no SMTP configured). */
+  readonly written_to_outbox: number;
+  /** Not delivered: permanently failed, or waiting for a retry (see `failures`). */
+  readonly failed: number;
+  /** Requests closed without a message because the recipient is no longer pending on the list. */
+  readonly cancelled: number;
+  /** Requests handled (several requests of one recipient and list share one message). */
+  readonly requests: number;
+  readonly failures: readonly SendFailure[];
+  /** Processes whose ConfirmationSent became True during this Send Now. */
+  readonly confirmationSent: readonly number[];
+}
+
+/** Requests claimed per round trip to the store; one round's messages go out concurrently. */
+const PAGE_SIZE = 100;
+const CONCURRENCY = 5;
+/** A claim outlives any page's delivery; if the process dies, the next Send Now takes over after it. */
+const CLAIM_MS = 15 * 60_000;
+
+export async function sendConfirmations(
+  deps: ConfirmationDeps, accountId: number, processId: number | null, options: { readonly retryFailed?: boolean } = {},
+): Promise<SendNowReport> {
+  const now = deps.now ?? (() => new Date());
+  const retry: RetryPolicy = { ...DEFAULT_RETRY, ...deps.retry };
+  const templates = new Map<number, Promise<ConfirmationMessage | null>>();
+  const template = (id: number): Promise<ConfirmationMessage | null> => {
+    if (!templates.has(id)) templates.set(id, deps.store.getConfirmationMessage(accountId, id));
+    return templates.get(id)!;
+  };
+  const counts = { queued: 0, sent: 0, written_to_outbox: 0, failed: 0, cancelled: 0, requests: 0 };
+  const failures: SendFailure[] = [];
+  const confirmationSent = new Set<number>();
+  const settled = (ids: readonly number[]): void => ids.forEach((id) => confirmationSent.add(id));
+
+  if (options.retryFailed) await deps.store.requeueFailedConfirmations(accountId, processId);
+  // Outcomes of the previous page: a recipient whose requests straddle two pages gets one message.
+  let previous = new Map<string, ConfirmationOutcome>();
+  for (;;) {
+    const claim = await deps.store.claimConfirmations(accountId, processId, { limit: PAGE_SIZE, leaseMs: CLAIM_MS, now: now() });
+    counts.cancelled += claim.cancelled;
+    settled(claim.settled);
+    if (claim.requests.length === 0) break;
+    counts.requests += claim.requests.length;
+    const current = new Map<string, ConfirmationOutcome>();
+    await forEachConcurrently(groupByRecipientAndList(claim.requests), CONCURRENCY, async (group) => {
+      const first = group[0]!;
+      const key = `${first.recipientId}:${first.listId}`;
+      const ids = group.map((r) => r.requestId);
+      const earlier = previous.get(key);
+      if (earlier) {
+        settled(await deps.store.completeConfirmations(ids, { ...earlier, attempts: 0 }));
+        return;
+      }
+      counts.queued++;
+      const outcome = await deliver(deps, retry, now, accountId, group, await template(first.messageId));
+      current.set(key, outcome);
+      settled(await deps.store.completeConfirmations(ids, outcome));
+      if (outcome.status === 'sent') {
+        if (deps.mailer.channel === 'smtp') counts.sent++;
+        else counts.written_to_outbox++;
+        return;
+      }
+      counts.failed++;
+      const permanent = outcome.retryAt === null;
+      failures.push({
+        processId: first.processId, listId: first.listId, email: first.email, error: outcome.error, permanent,
+        attempts: Math.max(...group.map((r) => r.attempts)) + outcome.attempts,
+        nextAttemptAt: outcome.retryAt === null ? null : outcome.retryAt.toISOString(),
+      });
+      deps.log?.warn({ accountId, processId: first.processId, requestId: first.requestId, error: outcome.error, permanent },
+        'confirmation request not delivered');
+    });
+    previous = current;
+  }
+  settled(await deps.store.settleConfirmationProcesses(accountId, processId, now()));
+  const report: SendNowReport = {
+    accountId, processId, channel: deps.mailer.channel, ...counts, failures, confirmationSent: [...confirmationSent].sort((a, b) => a - b),
+  };
+  deps.log?.info({ ...report, failures: failures.length }, 'confirmation requests sent');
+  return report;
+}
+
+/** Claimed requests come ordered by recipient and list, so each group is a run of neighbours. */
+function groupByRecipientAndList(requests: readonly ClaimedConfirmation[]): ClaimedConfirmation[][] {
+  const groups: ClaimedConfirmation[][] = [];
+  for (const r of requests) {
+    const last = groups.at(-1)?.[0];
+    if (last && last.recipientId === r.recipientId && last.listId === r.listId) groups.at(-1)!.push(r);
+    else groups.push([r]);
+  }
+  return groups;
+}
+
+async function forEachConcurrently<T>(items: readonly T[], limit: number, work: (item: T) => Promise<void>): Promise<void> {
+  let next = 0;
+  const lane = async (): Promise<void> => {
+    while (next < items.length) await work(items[next++]!);
+  };
+  await Promise.all(Array.from({ length: Math.min(limit, items.length) }, lane));
+}
+
+/** One message for the requests of one recipient and list, with the retries a run allows. */
+async function deliver(
+  deps: ConfirmationDeps, retry: RetryPolicy, now: () => Date, accountId: number,
+  group: readonly ClaimedConfirmation[], message: ConfirmationMessage | null,
+): Promise<ConfirmationOutcome> {
+  const first = group[0]!;
+  const final = (error: string): ConfirmationOutcome => ({ status: 'failed', error, retryAt: null, attempts: 0 });
+  if (first.email === null) return final('the recipient has no e-mail address');
+  if (message === null) {
+    return final(first.messageId === 0
+      ? 'the account has no default confirmation message'
+      : `confirmation message ${first.messageId} (idConfirmNL) does not exist`);
+  }
+  const token = signConfirmToken(deps.secret, {
+    requestId: first.requestId, recipientId: first.recipientId, listId: first.listId,
+    expiresAt: new Date(now().getTime() + deps.tokenTtlMs),
+  });
+  const link = confirmLink(deps.publicUrl(), token);
+  const rendered = renderConfirmation(message, { email: first.email, fields: first.fields }, link);
+  const mail = {
+    accountId, requestId: first.requestId, from: message.sender.trim() || deps.defaultSender, to: first.email, ...rendered,
+  };
+  const attemptsBefore = Math.max(...group.map((r) => r.attempts));
+  for (let attempt = 1; ; attempt++) {
+    try {
+      await deps.mailer.deliver(mail);
+      return { status: 'sent', at: now(), attempts: attempt };
+    } catch (err) {
+      const failure = err instanceof DeliveryError ? err : new DeliveryError(err instanceof Error ? err.message : String(err), false);
+      const total = attemptsBefore + attempt;
+      if (failure.permanent) return { status: 'failed', error: failure.message, retryAt: null, attempts: attempt };
+      if (total >= retry.maxAttempts) {
+        return { status: 'failed', error: `gave up after ${total} attempts: ${failure.message}`, retryAt: null, attempts: attempt };
+      }
+      if (attempt >= retry.attemptsPerRun) {
+        const wait = Math.min(retry.laterDelayMs * 2 ** (total - 1), retry.maxLaterDelayMs);
+        return { status: 'failed', error: failure.message, retryAt: new Date(now().getTime() + wait), attempts: attempt };
+      }
+      await sleep(retry.firstDelayMs * 2 ** (attempt - 1));
+    }
+  }
+}
+
+export function confirmLink(publicUrl: string, token: string): string {
+  return `${publicUrl.replace(/\/+$/, '')}/confirm/${token}`;
+}
