@@ -27,54 +27,99 @@ export const MAX_FIELD_NUMBER = 200;
  */
 export const MAX_VALUE_LENGTH = 4096;
 
-const CAMPO = /^campo([0-9]{1,4})$/;
+const NOT_XML_WHITESPACE = /[^ \t\r\n]/;
 
-const attribute = (attrs: string[], name: string): string => {
-  for (let i = 0; i < attrs.length; i += 2) if (attrs[i] === name) return attrs[i + 1]!.slice(0, MAX_VALUE_LENGTH);
-  return '';
-};
+/** `s` cut to MAX_VALUE_LENGTH, never between the two halves of a surrogate pair. */
+function bounded(s: string): string {
+  if (s.length <= MAX_VALUE_LENGTH) return s;
+  const last = s.charCodeAt(MAX_VALUE_LENGTH - 1);
+  return s.slice(0, last >= 0xd800 && last <= 0xdbff ? MAX_VALUE_LENGTH - 1 : MAX_VALUE_LENGTH);
+}
+
+/** The field number of a `campoN` element, or null for anything else (`campo0` included). */
+function fieldNumber(name: string): number | null {
+  // campo followed by one to four digits.
+  if (name.length < 6 || name.length > 9 || !name.startsWith('campo')) return null;
+  let n = 0;
+  for (let i = 5; i < name.length; i++) {
+    const digit = name.charCodeAt(i) - 0x30;
+    if (digit < 0 || digit > 9) return null;
+    n = n * 10 + digit;
+  }
+  return n >= 1 && n <= MAX_FIELD_NUMBER ? n : null;
+}
+
+/** A row while its element is open; `row` is set when it closes. */
+interface OpenRow {
+  row: number;
+  email: string;
+  prefix: string;
+  number: string;
+  name: string;
+  fields: Record<number, string>;
+}
+
+function openRow(attrs: readonly string[]): OpenRow {
+  const row: OpenRow = { row: 0, email: '', prefix: '', number: '', name: '', fields: {} };
+  for (let i = 0; i < attrs.length; i += 2) {
+    switch (attrs[i]) {
+      case 'email': row.email = bounded(attrs[i + 1]!); break;
+      case 'Prefix': row.prefix = bounded(attrs[i + 1]!); break;
+      case 'Number': row.number = bounded(attrs[i + 1]!); break;
+      case 'Name': row.name = bounded(attrs[i + 1]!); break;
+    }
+  }
+  return row;
+}
 
 class FeedHandler implements XmlHandler {
   private depth = 0;
-  private current: { email: string; prefix: string; number: string; name: string; fields: Record<number, string> } | null = null;
+  private current: OpenRow | null = null;
   private field: number | null = null;
   private value = '';
+  /** The field's value reached MAX_VALUE_LENGTH: the rest of its text is dropped. */
+  private full = false;
   rows: FeedRow[] = [];
   count = 0;
 
   onOpen(name: string, attrs: string[]): void {
-    this.depth++;
-    if (this.depth === 1) {
-      if (name !== 'subscribers') throw new FeedError(`the feed's root element is <${name}>, not <subscribers>`);
-    } else if (this.depth === 2 && name === 'subscriber') {
-      this.current = {
-        email: attribute(attrs, 'email'), prefix: attribute(attrs, 'Prefix'), number: attribute(attrs, 'Number'),
-        name: attribute(attrs, 'Name'), fields: {},
-      };
-    } else if (this.depth === 3 && this.current !== null) {
-      const m = CAMPO.exec(name);
-      const n = m ? Number(m[1]) : 0;
-      this.field = n >= 1 && n <= MAX_FIELD_NUMBER ? n : null;
-      this.value = '';
+    const depth = ++this.depth;
+    if (depth === 3) {
+      if (this.current !== null) {
+        this.field = fieldNumber(name);
+        this.value = '';
+        this.full = false;
+      }
+    } else if (depth === 2) {
+      if (name === 'subscriber') this.current = openRow(attrs);
+    } else if (depth === 1 && name !== 'subscribers') {
+      throw new FeedError(`the feed's root element is <${name}>, not <subscribers>`);
     }
   }
 
   onText(text: string): void {
-    if (this.depth === 3 && this.field !== null && this.value.length < MAX_VALUE_LENGTH) {
-      this.value = (this.value + text).slice(0, MAX_VALUE_LENGTH);
+    // Text of a field, also when split over several events; anything past the limit is dropped
+    // as it arrives, so a hostile value never accumulates.
+    if (this.depth === 3 && this.field !== null && !this.full) {
+      const value = this.value + text;
+      this.full = value.length >= MAX_VALUE_LENGTH;
+      this.value = bounded(value);
     }
   }
 
   onClose(): void {
-    if (this.depth === 3 && this.field !== null && this.current !== null) {
-      this.current.fields[this.field] = this.value;
-      this.field = null;
-    } else if (this.depth === 2 && this.current !== null) {
-      this.count++;
-      this.rows.push({ row: this.count, ...this.current });
+    const depth = this.depth--;
+    if (depth === 3) {
+      if (this.field !== null) {
+        this.current!.fields[this.field] = this.value;
+        this.field = null;
+        this.value = '';
+      }
+    } else if (depth === 2 && this.current !== null) {
+      this.current.row = ++this.count;
+      this.rows.push(this.current);
       this.current = null;
     }
-    this.depth--;
   }
 }
 
@@ -88,11 +133,11 @@ export class FeedReader {
   private sawText = false;
 
   write(text: string): void {
-    if (!this.sawText && /\S/.test(text)) this.sawText = true;
+    if (!this.sawText && NOT_XML_WHITESPACE.test(text)) this.sawText = true;
     this.wrap(() => this.tokenizer.write(text));
   }
 
-  /** True when nothing but white space was written (the caller answers -401). */
+  /** True when nothing but XML white space was written (the caller answers -401). */
   get empty(): boolean {
     return !this.sawText;
   }

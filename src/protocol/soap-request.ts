@@ -129,7 +129,8 @@ class EnvelopeReader implements XmlHandler {
           this.credentials = { User: null, Password: null, encType: null };
           return { kind: 'auth' };
         }
-        if (this.attr(attrs, this.envelopeNs, 'mustUnderstand') === (this.options.version === '1.1' ? '1' : 'true')) {
+        // xs:boolean in SOAP 1.2; "1" in SOAP 1.1 (where "true" is accepted as a courtesy).
+        if (['1', 'true'].includes(this.attr(attrs, this.envelopeNs, 'mustUnderstand') ?? '')) {
           throw new ProtocolError(`SOAP header ${local} was not understood.`, 'Client', 500);
         }
         return { kind: 'ignored' };

@@ -6,7 +6,8 @@
  * must be escaped too. `escapeAttribute` also escapes quotes and the white space that attribute
  * normalisation would otherwise fold.
  */
-const TEXT_SPECIAL = /[&<>]/g;
+// CR is written as a reference so that it survives parsing (a raw CR would become LF).
+const TEXT_SPECIAL = /[&<>\r]/g;
 const ATTRIBUTE_SPECIAL = /[&<>"\t\n\r]/g;
 const REPLACEMENTS: Record<string, string> = {
   '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', '\t': '&#9;', '\n': '&#10;', '\r': '&#13;',
@@ -28,5 +29,9 @@ const NON_ASCII = /[^\x00-\x7f]/gu;
  * declares `windows-1252` is pure ASCII and the declaration can never be a lie (DESIGN.md).
  */
 export function asciiOnly(s: string): string {
-  return s.replace(NON_ASCII, (c) => `&#${c.codePointAt(0)};`);
+  return s.replace(NON_ASCII, (c) => {
+    const code = c.codePointAt(0)!;
+    // A lone surrogate is no character at all: write the replacement character instead.
+    return `&#${code >= 0xd800 && code <= 0xdfff ? 0xfffd : code};`;
+  });
 }
