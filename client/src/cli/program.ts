@@ -1,0 +1,326 @@
+/**
+ * The `mailup-import` command line: a thin layer over the SDK. Each command resolves the
+ * connection (flags, environment, config file), makes its calls and prints a result as text or,
+ * with `--json`, as one JSON document on stdout. Progress and warnings go to stderr.
+ */
+import { Command, CommanderError, InvalidArgumentError, Option } from 'commander';
+import type { MailUpImportClient } from '../client.ts';
+import { INPUT_ENCODINGS, normaliseEncoding, type InputEncoding } from '../charset.ts';
+import type { ColumnTarget } from '../csv.ts';
+import { MailUpReturnCodeError } from '../errors.ts';
+import { findList, importSubscribers, type ImportReport } from '../importer.ts';
+import { isFinished, type MailUpList, type ProcessDetails } from '../result-parser.ts';
+import { ConfigError, ENVIRONMENT, createClient, defaultConfigPath, resolveConnection, type GlobalFlags } from './config.ts';
+import { countRows, openInput, type InputFormat } from './input.ts';
+import { EXIT_CODES, createOutput, describeError, errorToJson, table, type ExitCode, type Output } from './output.ts';
+import { barProgress, lineProgress, type ProgressDisplay } from './progress.ts';
+
+/** What the program reads and writes; the real process in cli.ts, pipes in tests. */
+export interface CliIo {
+  readonly stdout: NodeJS.WritableStream;
+  readonly stderr: NodeJS.WritableStream;
+  readonly env: NodeJS.ProcessEnv;
+  /** Whether stderr is a terminal (progress bar) or not (progress lines). */
+  readonly isTTY: boolean;
+}
+
+const positiveInt = (what: string) => (value: string): number => {
+  const n = Number(value);
+  if (!Number.isInteger(n) || n < 1) throw new InvalidArgumentError(`${what} must be a positive whole number`);
+  return n;
+};
+
+/** `--group 3 4`, `--group 3,4` and repeated `--group` all collect. */
+const collectIds = (value: string, previous: number[] | undefined): number[] => {
+  const ids = value.split(',').map((v) => v.trim()).filter((v) => v !== '').map((v) => positiveInt('a group id')(v));
+  return [...(previous ?? []), ...ids];
+};
+
+const collectColumns = (value: string, previous: Record<string, ColumnTarget> | undefined): Record<string, ColumnTarget> => {
+  const eq = value.lastIndexOf('=');
+  if (eq <= 0) throw new InvalidArgumentError(`"${value}" is not column=target (target: email, prefix, number, name, ignore or a campo number)`);
+  const column = value.slice(0, eq).trim();
+  const raw = value.slice(eq + 1).trim().toLowerCase();
+  const campo = /^(?:campo)?([1-9][0-9]*)$/.exec(raw);
+  const target: ColumnTarget | null = campo ? Number(campo[1]) : ['email', 'prefix', 'number', 'name', 'ignore'].includes(raw) ? (raw as ColumnTarget) : null;
+  if (target === null) throw new InvalidArgumentError(`"${raw}" is not a target: use email, prefix, number, name, ignore or a campo number`);
+  return { ...previous, [column]: target };
+};
+
+const parseEncoding = (value: string): InputEncoding => {
+  const encoding = normaliseEncoding(value);
+  if (!encoding) throw new InvalidArgumentError(`use one of ${INPUT_ENCODINGS.join(', ')}`);
+  return encoding;
+};
+
+const formatDate = (date: Date | null): string => (date === null ? '-' : date.toISOString());
+
+function processLines(p: ProcessDetails, idList: number): string[] {
+  const confirmation = !p.confirmationEmail ? 'not requested' : p.confirmationSent ? 'requested, sent' : 'requested, not sent yet';
+  return [
+    `process ${p.idProcess} (list ${idList}): ${p.status} (StatusCode ${p.statusCode})`,
+    `  start ${formatDate(p.startDate)}  end ${formatDate(p.endDate)}`,
+    `  rows ${p.totalContacts} | new ${p.newEmail} email, ${p.newMobile} mobile | existing ${p.existingEmail} email, ${p.existingMobile} mobile | opted out ${p.optOutEmail} email, ${p.optOutMobile} mobile`,
+    `  confirmation e-mail: ${confirmation}`,
+  ];
+}
+
+function reportLines(report: ImportReport): string[] {
+  const c = report.counters;
+  const processes = report.batches.filter((b) => b.idProcess !== null).length;
+  const lines = [
+    `import ${report.outcome}: ${report.rowsRead} rows read, ${report.rowsSent} sent in ${processes} process${processes === 1 ? '' : 'es'} to list ${report.idList}` +
+      (report.rowsFailed > 0 ? `, ${report.rowsFailed} in refused batches` : ''),
+    `  new ${c.newEmail} email, ${c.newMobile} mobile | existing ${c.existingEmail} email, ${c.existingMobile} mobile | opted out ${c.optOutEmail} email, ${c.optOutMobile} mobile`,
+  ];
+  for (const b of report.failedBatches) lines.push(`  refused: batch ${b.batch}, rows ${b.fromRow}-${b.toRow}: ${describeError(b.error)}`);
+  for (const b of report.batches) {
+    if (b.details?.status === 'failed') lines.push(`  failed: process ${b.idProcess} (rows ${b.fromRow}-${b.toRow})`);
+  }
+  if (report.inputError) lines.push(`  the input stopped early: ${describeError(report.inputError)}`);
+  if (report.error) lines.push(`  ${describeError(report.error)}`);
+  return lines;
+}
+
+/** Finds the list a process belongs to by asking each list in turn (MailUp needs the list). */
+async function findProcess(client: MailUpImportClient, idProcess: number, idList: number | undefined): Promise<{ list: MailUpList; details: ProcessDetails }> {
+  const lists = idList === undefined ? await client.getNlLists() : [await findList(client, idList)];
+  for (const list of lists) {
+    try {
+      return { list, details: await client.getProcessDetails({ idList: list.idList, listGUID: list.listGUID, idProcess }) };
+    } catch (err) {
+      if (!(err instanceof MailUpReturnCodeError && err.returnCode === -501) || idList !== undefined) throw err;
+    }
+  }
+  throw new Error(`no list of the account has process ${idProcess}`);
+}
+
+const HELP_AFTER = `
+Connection settings come from the flags, then the environment (${Object.values(ENVIRONMENT).join(', ')}),
+then a JSON config file (--config, ${ENVIRONMENT.config}, or ${'$XDG_CONFIG_HOME/mailup-import/config.json'}):
+  { "endpoint": "http://abcd.emailsp.net/Services/WSMailUpImport.asmx", "user": "a1234", "password": "…" }
+Prefer the environment or the config file for the password: flags are visible to other users in ps.
+
+Exit codes:
+  0  success
+  1  error: nothing was done (ReturnCode, SOAP Fault, network, unreadable input)
+  2  usage: wrong command line or missing settings
+  3  partial failure: some batches or processes failed, or the input broke off
+
+Examples:
+  $ export MAILUP_ENDPOINT=http://abcd.emailsp.net MAILUP_USER=a1234 MAILUP_PASSWORD=secret
+  $ mailup-import whoami
+  $ mailup-import lists
+  $ mailup-import groups create "Newsletter 2025" --list 1
+  $ mailup-import import contacts.csv --list 1 --group 3 --group 4 --confirm
+  $ mailup-import import feed.xml --list 1 --import-type 4 --json > report.json
+  $ mailup-import status 17 --watch
+`;
+
+const IMPORT_HELP = `
+The CSV needs a header row. Columns named email (or e-mail), prefix, number (or mobile), name
+and campo1, campo2, … are recognised; map others with --map "First name=1" --map "Mail=email".
+The delimiter (, ; tab |) is guessed from the header; a byte-order mark is fine.
+An XML file must be a subscribers feed (<subscribers><subscriber email="…" …>…</subscriber>…).
+
+The input is sent in NewImportProcess batches (--batch-size, default 5000), then started with
+StartImportProcesses; while the account runs another import (-601/-602) the start is retried
+with a growing delay. Then each process is followed until it finishes (unless --no-wait).
+
+Examples:
+  $ mailup-import import contacts.csv --list 1
+  $ mailup-import import contacts.csv --list 1 --group 3,4 --replace-groups --map "First name=1" --map "Last name=2"
+  $ mailup-import import export.csv --list 2 --encoding windows-1252 --delimiter ";"
+  $ mailup-import import unsubscribed.csv --list 1 --opt-out
+  $ mailup-import import feed.xml --list 1 --mobile-input-type 2 --no-wait --json
+`;
+
+export function buildProgram(io: CliIo, setExit: (code: ExitCode) => void): Command {
+  const program = new Command('mailup-import')
+    .description('Import subscribers into MailUp lists and inspect imports, over the WSMailUpImport SOAP API (MailUp or a compatible server).')
+    .version('0.1.0')
+    .option('--endpoint <url>', `service URL, e.g. http://host/Services/WSMailUpImport.asmx (env ${ENVIRONMENT.endpoint})`)
+    .option('--user <user>', `web-service user, e.g. a1234 (env ${ENVIRONMENT.user})`)
+    .option('--password <password>', `password (prefer env ${ENVIRONMENT.password} or the config file)`)
+    .option('--config <file>', `JSON config file (env ${ENVIRONMENT.config}; default ${defaultConfigPath({ ...io.env, XDG_CONFIG_HOME: '$XDG_CONFIG_HOME' })})`)
+    .addOption(new Option('--soap-version <version>', `SOAP version (env ${ENVIRONMENT.soapVersion})`).choices(['1.1', '1.2']))
+    .option('--time-zone <zone>', `IANA time zone of the endpoint's dates (default Europe/Rome; env ${ENVIRONMENT.timeZone})`)
+    .option('--timeout <seconds>', `time allowed per request (default 60; env ${ENVIRONMENT.timeout})`)
+    .option('--json', 'print the result as JSON on stdout')
+    .option('--no-progress', 'no progress display on stderr')
+    .showHelpAfterError('(run with --help for usage)')
+    .addHelpText('after', HELP_AFTER)
+    .configureOutput({ writeOut: (s) => io.stdout.write(s), writeErr: (s) => io.stderr.write(s) })
+    .exitOverride();
+
+  /** Runs a command body with the client and output, turning failures into exit codes. */
+  const action = <A extends unknown[]>(body: (ctx: { client: MailUpImportClient; out: Output; globals: GlobalFlags }, ...args: A) => Promise<ExitCode>) =>
+    async (...args: [...A, Command]): Promise<void> => {
+      const command = args[args.length - 1] as Command;
+      const globals = command.optsWithGlobals<GlobalFlags>();
+      const out = createOutput(globals.json === true, io.stdout, io.stderr);
+      try {
+        const client = createClient(resolveConnection(globals, io.env, (m) => out.warn(m)));
+        setExit(await body({ client, out, globals }, ...(args.slice(0, -1) as A)));
+      } catch (err) {
+        const usage = err instanceof ConfigError;
+        if (out.json) io.stdout.write(`${JSON.stringify({ error: errorToJson(err) }, null, 2)}\n`);
+        io.stderr.write(`error: ${describeError(err)}\n`);
+        setExit(usage ? EXIT_CODES.usage : EXIT_CODES.error);
+      }
+    };
+
+  program.command('import')
+    .description('import a CSV or XML subscribers file into a list, in batches, and wait for it to finish')
+    .argument('<file>', 'a .csv or .xml file')
+    .requiredOption('--list <id>', 'the list to import into', positiveInt('--list'))
+    .option('--group <id...>', 'add the subscribers to these groups of the list (repeat or separate with commas)', collectIds)
+    .option('--confirm', 'double opt-in: subscribers become pending and get a confirmation e-mail (ConfirmEmail)')
+    .option('--confirm-message <id>', 'the confirmation message to use (idConfirmNL; default: the account\'s)', positiveInt('--confirm-message'))
+    .option('--opt-out', 'import the subscribers as unsubscribed (asOptOut)')
+    .option('--force-opt-in', 'subscribe again those who had unsubscribed (forceOptIn)')
+    .option('--as-pending', 'also change recipients who are pending (asPending)')
+    .option('--replace-groups', 'remove the subscribers from the list\'s other groups (replaceGroups)')
+    .addOption(new Option('--import-type <n>', 'channels and empty fields: 1 email, 2 SMS, 3 both; 4-6 the same but empty fields clear stored values')
+      .choices(['1', '2', '3', '4', '5', '6']).default('3'))
+    .addOption(new Option('--mobile-input-type <n>', 'mobile numbers: 1 whole number in Number, 2 prefix in Prefix').choices(['1', '2']).default('1'))
+    .addOption(new Option('--format <format>', 'the file format, when its extension does not tell').choices(['csv', 'xml']))
+    .option('--delimiter <char>', 'CSV field delimiter (default: guessed from the header)')
+    .option('--encoding <encoding>', `file encoding: ${INPUT_ENCODINGS.join(', ')} (default utf-8; XML: its declaration)`, parseEncoding)
+    .option('--map <column=target...>', 'map a CSV column to email, prefix, number, name, ignore or a campo number', collectColumns)
+    .option('--batch-size <n>', 'subscribers per NewImportProcess', positiveInt('--batch-size'), 5000)
+    .option('--no-wait', 'return once the processes are started, without following them')
+    .option('--poll <seconds>', 'delay between status checks while waiting', '1')
+    .option('--start-attempts <n>', 'attempts to start while the account is busy (-601/-602)', positiveInt('--start-attempts'), 40)
+    .addHelpText('after', IMPORT_HELP)
+    .action(action(async ({ client, out, globals }, file: string, opts: Record<string, unknown>) => {
+      const format = opts.format as InputFormat | undefined;
+      const input = await openInput(file, {
+        format, delimiter: opts.delimiter as string | undefined, encoding: opts.encoding as InputEncoding | undefined,
+        columns: opts.map as Record<string, ColumnTarget> | undefined,
+      });
+      if (input.ignoredColumns.length > 0) out.warn(`these columns are not imported: ${input.ignoredColumns.join(', ')} (map them with --map)`);
+      let display: ProgressDisplay | null = null;
+      if (globals.progress !== false) {
+        const total = await countRows(file, input.format);
+        display = io.isTTY ? barProgress(io.stderr, total) : lineProgress(io.stderr, total);
+      }
+      const poll = Number(opts.poll);
+      if (!(poll > 0)) throw new ConfigError('--poll must be a positive number of seconds');
+      let report: ImportReport;
+      try {
+        report = await importSubscribers(client, input.items, {
+          idList: opts.list as number,
+          groups: (opts.group as number[] | undefined) ?? [],
+          importType: Number(opts.importType),
+          mobileInputType: Number(opts.mobileInputType) as 1 | 2,
+          ConfirmEmail: opts.confirm === true,
+          asOptOut: opts.optOut === true,
+          forceOptIn: opts.forceOptIn === true,
+          asPending: opts.asPending === true,
+          replaceGroups: opts.replaceGroups === true,
+          idConfirmNL: (opts.confirmMessage as number | undefined) ?? 0,
+          batchSize: opts.batchSize as number,
+          ...(input.fieldCount !== undefined ? { fieldCount: input.fieldCount } : {}),
+          wait: opts.wait !== false,
+          pollIntervalMs: poll * 1000,
+          startRetry: { attempts: opts.startAttempts as number },
+          onProgress: (p) => display?.update(p),
+        });
+      } finally {
+        display?.stop();
+      }
+      const skipped = input.skipped;
+      // Records the CSV reader could not read make an otherwise complete import partial.
+      const outcome = report.outcome === 'completed' && skipped.length > 0 ? 'partial' : report.outcome;
+      const lines = reportLines({ ...report, outcome });
+      for (const s of skipped) lines.push(`  unreadable CSV record${s.line === null ? '' : ` at line ${s.line}`}: ${s.reason}`);
+      out.result(lines, { ...report, outcome, skippedRecords: skipped });
+      return outcome === 'completed' ? EXIT_CODES.success : outcome === 'partial' ? EXIT_CODES.partial : EXIT_CODES.error;
+    }));
+
+  program.command('status')
+    .description('show an import process; with --watch, follow it until it finishes')
+    .argument('<idProcess>', 'the process id', positiveInt('idProcess'))
+    .option('--list <id>', 'the process\'s list (default: look through every list)', positiveInt('--list'))
+    .option('--watch', 'poll until the process finishes')
+    .option('--interval <seconds>', 'delay between polls with --watch', '2')
+    .action(action(async ({ client, out, globals }, idProcess: number, opts: { list?: number; watch?: boolean; interval: string }) => {
+      const interval = Number(opts.interval);
+      if (!(interval > 0)) throw new ConfigError('--interval must be a positive number of seconds');
+      let { list, details } = await findProcess(client, idProcess, opts.list);
+      if (opts.watch) {
+        const showLines = globals.progress !== false && !out.json;
+        while (!isFinished(details.status)) {
+          if (showLines) {
+            const done = Math.max(details.newEmail + details.existingEmail + details.optOutEmail, details.newMobile + details.existingMobile + details.optOutMobile);
+            out.note(`process ${idProcess}: ${details.status}, ${done}/${details.totalContacts} rows`);
+          }
+          await new Promise((r) => setTimeout(r, interval * 1000));
+          details = await client.getProcessDetails({ idList: list.idList, listGUID: list.listGUID, idProcess });
+        }
+      }
+      out.result(processLines(details, list.idList), { idList: list.idList, ...details });
+      return opts.watch && details.status === 'failed' ? EXIT_CODES.partial : EXIT_CODES.success;
+    }));
+
+  program.command('lists')
+    .description('list the account\'s lists and their groups')
+    .action(action(async ({ client, out }) => {
+      const lists = await client.getNlLists();
+      out.result(table(['ID', 'GUID', 'NAME', 'GROUPS'], lists.map((l) => [
+        String(l.idList), l.listGUID, l.listName, l.groups.map((g) => `${g.idGroup} ${g.groupName}`).join(', '),
+      ])), lists);
+      return EXIT_CODES.success;
+    }));
+
+  const groups = program.command('groups').description('create or list the groups of a list');
+  groups.command('create')
+    .description('create a group in a list (an existing name gives the existing group\'s id)')
+    .argument('<name>', 'the group name (MailUp keeps 50 characters)')
+    .requiredOption('--list <id>', 'the list', positiveInt('--list'))
+    .action(action(async ({ client, out }, name: string, opts: { list: number }) => {
+      const list = await findList(client, opts.list);
+      const idGroup = await client.createGroup({ idList: list.idList, listGUID: list.listGUID, newGroupName: name });
+      out.result(`${idGroup}`, { idGroup, groupName: name, idList: list.idList });
+      return EXIT_CODES.success;
+    }));
+  groups.command('list')
+    .description('list the groups of a list')
+    .requiredOption('--list <id>', 'the list', positiveInt('--list'))
+    .action(action(async ({ client, out }, opts: { list: number }) => {
+      const list = await findList(client, opts.list);
+      out.result(table(['ID', 'NAME'], list.groups.map((g) => [String(g.idGroup), g.groupName])), list.groups);
+      return EXIT_CODES.success;
+    }));
+
+  program.command('whoami')
+    .description('check the connection: the user, its id and the endpoint')
+    .action(action(async ({ client, out }) => {
+      const idUser = await client.getIdWsUser();
+      out.result(`${client.user} (id ${idUser}) at ${client.endpoint} over SOAP ${client.soapVersion}`, {
+        user: client.user, idUser, endpoint: client.endpoint, soapVersion: client.soapVersion,
+      });
+      return EXIT_CODES.success;
+    }));
+
+  return program;
+}
+
+/** Runs the command line and returns the exit code. */
+export async function runCli(argv: readonly string[], io: CliIo): Promise<ExitCode> {
+  let code: ExitCode = EXIT_CODES.success;
+  const program = buildProgram(io, (c) => {
+    code = c;
+  });
+  try {
+    await program.parseAsync([...argv], { from: 'user' });
+  } catch (err) {
+    if (err instanceof CommanderError) {
+      // Help and version end with exit code 0; everything else commander refuses is usage.
+      return err.exitCode === 0 ? EXIT_CODES.success : EXIT_CODES.usage;
+    }
+    throw err;
+  }
+  return code;
+}

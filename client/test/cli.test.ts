@@ -1,0 +1,280 @@
+/**
+ * The `mailup-import` command as a child process against the real service: settings from the
+ * environment or a config file, every command, exit codes, JSON output, a CSV with quotes,
+ * commas, multi-byte characters and a byte-order mark, and a 100,000-row CSV whose counters
+ * are checked afterwards through GetProcessDetails and the store.
+ */
+import { after, before, describe, test } from 'node:test';
+import assert from 'node:assert/strict';
+import { spawn } from 'node:child_process';
+import { PassThrough } from 'node:stream';
+import { chmodSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { startTestService, type TestAccount, type TestService } from '../../test/helpers/service.ts';
+import { runCli } from '../src/cli/program.ts';
+import { MailUpImportClient, buildFeed, type ImportReport } from '../src/index.ts';
+
+const ROOT = fileURLToPath(new URL('../..', import.meta.url));
+const CLI = fileURLToPath(new URL('../src/cli.ts', import.meta.url));
+
+let svc: TestService;
+let acc: TestAccount;
+let dir: string;
+before(async () => {
+  svc = await startTestService();
+  acc = await svc.addAccount();
+  dir = mkdtempSync(join(tmpdir(), 'mailup-cli-test-'));
+});
+after(async () => {
+  await svc.close();
+  rmSync(dir, { recursive: true, force: true });
+});
+
+interface Run {
+  readonly code: number | null;
+  readonly stdout: string;
+  readonly stderr: string;
+}
+
+/** The settings a run sees: only these, no MAILUP_* from outside and no user config file. */
+function environment(env: Record<string, string>): NodeJS.ProcessEnv {
+  const base = Object.fromEntries(Object.entries(process.env).filter(([k]) => !k.startsWith('MAILUP_')));
+  return { ...base, XDG_CONFIG_HOME: join(dir, 'no-config'), ...env };
+}
+
+/** The command as a child process, as a user runs it (exit code from the process). */
+function cliProcess(args: readonly string[], env: Record<string, string> = {}): Promise<Run> {
+  const child = spawn(process.execPath, ['--import', 'tsx', CLI, ...args], { cwd: ROOT, env: environment(env), stdio: ['ignore', 'pipe', 'pipe'] });
+  let stdout = '';
+  let stderr = '';
+  child.stdout.setEncoding('utf8').on('data', (s: string) => (stdout += s));
+  child.stderr.setEncoding('utf8').on('data', (s: string) => (stderr += s));
+  return new Promise((resolve, reject) => {
+    child.on('error', reject);
+    child.on('close', (code) => resolve({ code, stdout, stderr }));
+  });
+}
+
+/** The same program in this process (a child process costs seconds to start on a busy machine). */
+async function cli(args: readonly string[], env: Record<string, string> = {}): Promise<Run> {
+  const collect = (): PassThrough & { text: () => string } => {
+    const stream = new PassThrough();
+    let text = '';
+    stream.setEncoding('utf8').on('data', (s: string) => (text += s));
+    return Object.assign(stream, { text: () => text });
+  };
+  const stdout = collect();
+  const stderr = collect();
+  const code = await runCli(args, { stdout, stderr, env: environment(env), isTTY: false });
+  return { code, stdout: stdout.text(), stderr: stderr.text() };
+}
+
+const envFor = (a: TestAccount): Record<string, string> => ({ MAILUP_ENDPOINT: svc.url, MAILUP_USER: a.user, MAILUP_PASSWORD: a.password });
+
+/** No output of the run shows the password. */
+function noPassword(run: Run, a: TestAccount = acc): void {
+  assert.ok(!run.stdout.includes(a.password) && !run.stderr.includes(a.password), 'the password was printed');
+}
+
+describe('settings, help and exit codes', () => {
+  test('--help lists the commands, the settings, the exit codes and examples', async () => {
+    const run = await cliProcess(['--help']);
+    assert.equal(run.code, 0);
+    for (const text of ['import', 'status', 'lists', 'groups', 'whoami', 'MAILUP_PASSWORD', 'Exit codes:', 'Examples:', '3  partial failure']) {
+      assert.ok(run.stdout.includes(text), text);
+    }
+    const help = await cli(['import', '--help']);
+    assert.equal(help.code, 0);
+    assert.match(help.stdout, /--replace-groups/);
+    assert.match(help.stdout, /\$ mailup-import import contacts.csv --list 1/);
+  });
+
+  test('usage errors exit 2: no settings, a missing option, an unknown command', async () => {
+    const none = await cliProcess(['whoami']);
+    assert.equal(none.code, 2);
+    assert.match(none.stderr, /missing the endpoint .*the user .*the password/);
+    const noList = await cli(['import', 'x.csv'], envFor(acc));
+    assert.equal(noList.code, 2);
+    assert.match(noList.stderr, /--list/);
+    assert.equal((await cli(['frobnicate'], envFor(acc))).code, 2);
+    assert.equal((await cli(['import', join(dir, 'x.unknown'), '--list', '1'], envFor(acc))).code, 2);
+  });
+
+  test('whoami with settings from the environment, over SOAP 1.1 and 1.2; JSON for scripts', async () => {
+    const run = await cli(['whoami'], envFor(acc));
+    assert.equal(run.code, 0, run.stderr);
+    assert.match(run.stdout, new RegExp(`^${acc.user} \\(id ${acc.account.id}\\) at .* over SOAP 1.1`));
+    const json = await cli(['--json', '--soap-version', '1.2', 'whoami'], envFor(acc));
+    assert.equal(json.code, 0, json.stderr);
+    assert.deepEqual(JSON.parse(json.stdout), { user: acc.user, idUser: acc.account.id, endpoint: `${svc.url}/Services/WSMailupImport.asmx`, soapVersion: '1.2' });
+    noPassword(run);
+    noPassword(json);
+  });
+
+  test('settings from a config file; flags win over the environment; a readable file holding a password is warned about', async () => {
+    const path = join(dir, 'config.json');
+    writeFileSync(path, JSON.stringify({ endpoint: svc.endpoint, user: acc.user, password: acc.password, timeoutSeconds: 30 }));
+    chmodSync(path, 0o644);
+    const run = await cli(['lists', '--json', '--config', path]);
+    assert.equal(run.code, 0, run.stderr);
+    assert.deepEqual(JSON.parse(run.stdout).map((l: { idList: number }) => l.idList), [acc.list.id]);
+    assert.match(run.stderr, /other users can read it: chmod 600/);
+    chmodSync(path, 0o600);
+    const quiet = await cli(['whoami'], { MAILUP_CONFIG: path, MAILUP_USER: 'a999999' });
+    assert.equal(quiet.code, 1, 'the environment wins over the file');
+    assert.equal(quiet.stderr.includes('warning'), false);
+    const flag = await cli(['whoami', '--user', acc.user], { MAILUP_CONFIG: path, MAILUP_USER: 'a999999' });
+    assert.equal(flag.code, 0, 'the flag wins over the environment');
+    writeFileSync(path, `{ "password": "${acc.password}", `);
+    const broken = await cli(['whoami'], { MAILUP_CONFIG: path });
+    assert.equal(broken.code, 2);
+    assert.match(broken.stderr, /not valid JSON/);
+    for (const r of [run, quiet, flag, broken]) noPassword(r);
+  });
+
+  test('a refused call exits 1 and says why, with --json as an object', async () => {
+    const run = await cliProcess(['--json', 'lists'], { ...envFor(acc), MAILUP_PASSWORD: 'wrong' });
+    assert.equal(run.code, 1);
+    assert.match(run.stderr, /ReturnCode -1002: password not valid/);
+    assert.deepEqual(JSON.parse(run.stdout).error, {
+      name: 'MailUpReturnCodeError', message: 'GetNlLists answered ReturnCode -1002: password not valid',
+      code: 'MAILUP_RETURN_CODE', operation: 'GetNlLists', returnCode: -1002, meaning: 'password not valid', idProcess: null,
+    });
+    const down = await cli(['whoami'], { ...envFor(acc), MAILUP_ENDPOINT: 'http://127.0.0.1:9', MAILUP_TIMEOUT: '5' });
+    assert.equal(down.code, 1);
+    assert.match(down.stderr, /cannot reach http:\/\/127.0.0.1:9/);
+  });
+});
+
+describe('commands', () => {
+  test('lists, groups create, groups list', async () => {
+    const env = envFor(acc);
+    const created = await cli(['groups', 'create', 'Clienti più fedeli', '--list', String(acc.list.id)], env);
+    assert.equal(created.code, 0, created.stderr);
+    const idGroup = Number(created.stdout.trim());
+    assert.ok(idGroup > 0);
+    const again = await cli(['--json', 'groups', 'create', 'Clienti più fedeli', '--list', String(acc.list.id)], env);
+    assert.deepEqual(JSON.parse(again.stdout), { idGroup, groupName: 'Clienti più fedeli', idList: acc.list.id });
+    const groups = await cli(['groups', 'list', '--list', String(acc.list.id)], env);
+    assert.match(groups.stdout, new RegExp(`^${idGroup}\\s+Clienti più fedeli$`, 'm'));
+    const lists = await cli(['lists'], env);
+    assert.equal(lists.code, 0);
+    assert.match(lists.stdout, /^ID\s+GUID\s+NAME\s+GROUPS/);
+    assert.ok(lists.stdout.includes(acc.list.guid) && lists.stdout.includes(`${idGroup} Clienti più fedeli`));
+    assert.equal((await cli(['groups', 'create', 'x', '--list', '999999'], env)).code, 1);
+  });
+
+  test('a CSV with quotes, commas, line breaks, multi-byte characters and a byte-order mark', async () => {
+    const a = await svc.addAccount();
+    const path = join(dir, 'quirks.csv');
+    writeFileSync(path, Buffer.concat([Buffer.from([0xef, 0xbb, 0xbf]), Buffer.from(
+      'E-mail;First name;campo2;Mobile;Ignored\r\n' +
+      '"anna@example.com";"Anna ""Nan""";"Via Roma, 1; scala B";"+39 333 1234567";x\r\n' +
+      'luca@example.com;"Luca\nsecond line";Città di Castello – 😀 € ü ß 中文;;\r\n' +
+      '"zoë@example.com";Zoë;"";;\r\n', 'utf8')]));
+    const run = await cli(['import', path, '--list', String(a.list.id), '--map', 'First name=1', '--import-type', '3', '--poll', '0.1', '--json'], envFor(a));
+    assert.equal(run.code, 0, run.stderr);
+    assert.match(run.stderr, /columns are not imported: Ignored/);
+    const report = JSON.parse(run.stdout) as ImportReport;
+    assert.equal(report.outcome, 'completed');
+    assert.equal(report.rowsRead, 3);
+    assert.equal(report.counters.newEmail, 3);
+    assert.equal(report.counters.totalContacts, 3);
+    const rows = await svc.db.query<{ email: string; mobile: string | null; fields: string }>(
+      'SELECT email, mobile, fields FROM recipient WHERE account_id = ? ORDER BY email', [a.account.id]);
+    assert.deepEqual(rows.map((r) => [r.email, r.mobile, JSON.parse(r.fields)]), [
+      ['anna@example.com', '+393331234567', { 1: 'Anna "Nan"', 2: 'Via Roma, 1; scala B' }],
+      ['luca@example.com', null, { 1: 'Luca\nsecond line', 2: 'Città di Castello – 😀 € ü ß 中文' }],
+      // An empty field of a new recipient stores nothing with importType 3.
+      ['zoë@example.com', null, { 1: 'Zoë' }],
+    ]);
+    noPassword(run, a);
+  });
+
+  test('a CSV record that cannot be read: the others are imported, the line is reported, exit 3', async () => {
+    const a = await svc.addAccount();
+    const path = join(dir, 'broken.csv');
+    writeFileSync(path, 'email,campo1\nok1@example.com,a\nok2@example.com,b\nbad@example.com,"quoted"junk\n');
+    const run = await cli(['import', path, '--list', String(a.list.id), '--poll', '0.1'], envFor(a));
+    assert.equal(run.code, 3, run.stderr);
+    assert.match(run.stdout, /^import partial: 2 rows read/m);
+    assert.match(run.stdout, /unreadable CSV record at line 4: got "j" instead of delimiter/);
+    const [count] = await svc.db.query<{ n: number }>('SELECT COUNT(*) AS n FROM recipient WHERE account_id = ?', [a.account.id]);
+    assert.equal(Number(count!.n), 2);
+  });
+
+  test('status finds the process in any list; --watch follows it to the end', async () => {
+    const a = await svc.addAccount();
+    await svc.service.store.createList(a.account.id, 'Another list');
+    const path = join(dir, 'status.csv');
+    writeFileSync(path, `email\n${Array.from({ length: 300 }, (_, i) => `status-${i}@example.com`).join('\n')}\n`);
+    const started = await cli(['import', path, '--list', String(a.list.id), '--no-wait', '--json'], envFor(a));
+    assert.equal(started.code, 0, started.stderr);
+    const [idProcess] = (JSON.parse(started.stdout) as ImportReport).started;
+    const watched = await cli(['status', String(idProcess), '--watch', '--interval', '0.1'], envFor(a));
+    assert.equal(watched.code, 0, watched.stderr);
+    assert.match(watched.stdout, new RegExp(`^process ${idProcess} \\(list ${a.list.id}\\): completed \\(StatusCode 3\\)`));
+    assert.match(watched.stdout, /rows 300 \| new 300 email/);
+    const json = await cli(['--json', 'status', String(idProcess)], envFor(a));
+    const details = JSON.parse(json.stdout);
+    assert.deepEqual([details.idList, details.idProcess, details.status, details.newEmail, details.confirmationSent], [a.list.id, idProcess, 'completed', 300, null]);
+    assert.ok(!Number.isNaN(Date.parse(details.endDate)));
+    const missing = await cli(['status', '999999'], envFor(a));
+    assert.equal(missing.code, 1);
+    assert.match(missing.stderr, /no list of the account has process 999999/);
+  });
+
+  test('an XML feed with a refused batch: exit 3, the batch and its rows in the JSON report', async () => {
+    const a = await svc.addAccount();
+    const good = buildFeed([{ email: 'x1@example.com' }, { email: 'x2@example.com' }]).slice('<subscribers>'.length, -'</subscribers>'.length);
+    const path = join(dir, 'feed.xml');
+    writeFileSync(path, `<?xml version="1.0" encoding="utf-8"?>\n<subscribers>${good}<subscriber email="bad@example.com"><campo1>a</campo2></subscriber><subscriber email="x3@example.com"/></subscribers>`);
+    const run = await cli(['import', path, '--list', String(a.list.id), '--batch-size', '2', '--poll', '0.1', '--json'], envFor(a));
+    assert.equal(run.code, 3, run.stderr);
+    const report = JSON.parse(run.stdout) as Omit<ImportReport, 'failedBatches'> & { failedBatches: Array<{ rows: Array<{ xml: string; row: number }>; error: { returnCode: number } }> };
+    assert.equal(report.outcome, 'partial');
+    assert.equal(report.failedBatches.length, 1);
+    assert.deepEqual(report.failedBatches[0]!.rows.map((r) => r.row), [3, 4]);
+    assert.equal(report.failedBatches[0]!.error.returnCode, -402);
+    assert.equal(report.counters.newEmail, 2);
+    assert.match(run.stderr, /batch 2 \(rows 3-4\) was refused: NewImportProcess answered ReturnCode -402/);
+  });
+});
+
+test('100,000 CSV rows through the CLI, counters checked afterwards', { timeout: 300_000 }, async () => {
+  const a = await svc.addAccount();
+  const path = join(dir, 'big.csv');
+  const lines = ['email,campo1,campo2'];
+  for (let i = 0; i < 100_000; i++) lines.push(`big-${i}@example.com,Name ${i},"Street ${i}, ${i % 100}"`);
+  writeFileSync(path, `${lines.join('\n')}\n`);
+  const run = await cliProcess(['import', path, '--list', String(a.list.id), '--group', String(a.groups[0]!.id), '--poll', '0.2', '--json'], envFor(a));
+  assert.equal(run.code, 0, run.stderr);
+  const report = JSON.parse(run.stdout) as ImportReport;
+  assert.deepEqual([report.outcome, report.rowsRead, report.rowsSent, report.batches.length], ['completed', 100_000, 100_000, 20]);
+  // Plain progress lines on a pipe, ending at 100 %.
+  assert.match(run.stderr, /^sending: \d+\/100000 rows/m);
+  assert.match(run.stderr, /^sending: 100000\/100000 rows \(100\.0%\)/m);
+  assert.match(run.stderr, /^started 20 import processes$/m);
+  noPassword(run, a);
+
+  const client = new MailUpImportClient({ endpoint: svc.endpoint, user: a.user, password: a.password });
+  let total = 0;
+  let created = 0;
+  for (const idProcess of report.started) {
+    const p = await client.getProcessDetails({ idList: a.list.id, listGUID: a.list.guid, idProcess });
+    assert.equal(p.status, 'completed');
+    total += p.totalContacts;
+    created += p.newEmail;
+  }
+  assert.deepEqual([total, created], [100_000, 100_000]);
+  assert.equal(report.counters.newEmail, 100_000);
+  const [subscribed] = await svc.db.query<{ n: number }>(
+    "SELECT COUNT(*) AS n FROM subscription WHERE list_id = ? AND channel = 'email' AND status = 'subscribed'", [a.list.id]);
+  assert.equal(Number(subscribed!.n), 100_000);
+  const [members] = await svc.db.query<{ n: number }>('SELECT COUNT(*) AS n FROM membership WHERE group_id = ?', [a.groups[0]!.id]);
+  assert.equal(Number(members!.n), 100_000);
+  const [sample] = await svc.db.query<{ fields: string }>('SELECT fields FROM recipient WHERE account_id = ? AND email = ?', [a.account.id, 'big-99999@example.com']);
+  assert.deepEqual(JSON.parse(sample!.fields), { 1: 'Name 99999', 2: 'Street 99999, 99' });
+});
