@@ -15,6 +15,8 @@ interface Entry {
 export class CredentialCache {
   private readonly key = randomBytes(32);
   private readonly entries = new Map<string, Entry>();
+  /** Verifications under way, so that many concurrent requests with one password cost one scrypt. */
+  private readonly pending = new Map<string, Promise<boolean>>();
 
   constructor(private readonly ttlMs = 60_000, private readonly maxEntries = 10_000) {}
 
@@ -22,11 +24,30 @@ export class CredentialCache {
     return createHmac('sha256', this.key).update(password).digest();
   }
 
-  /** True when this user's password was verified against this very hash within the TTL. */
+  /**
+   * True when this user's password was verified against this very hash within the TTL. A hit
+   * extends the entry, so a client that keeps polling never falls back to scrypt.
+   */
   matches(user: string, password: string, passwordHash: string): boolean {
     const entry = this.entries.get(user);
     if (!entry || entry.expires < Date.now() || entry.passwordHash !== passwordHash) return false;
-    return timingSafeEqual(entry.tag, this.tag(password));
+    if (!timingSafeEqual(entry.tag, this.tag(password))) return false;
+    this.entries.set(user, { ...entry, expires: Date.now() + this.ttlMs });
+    return true;
+  }
+
+  /**
+   * Runs `verify` once for all concurrent attempts with the same user, password and hash: a
+   * burst of polling clients whose entry just expired would otherwise each pay a full scrypt.
+   */
+  verifyOnce(user: string, password: string, passwordHash: string, verify: () => Promise<boolean>): Promise<boolean> {
+    const key = `${user}\0${this.tag(password).toString('base64')}\0${passwordHash}`;
+    let running = this.pending.get(key);
+    if (!running) {
+      running = verify().finally(() => this.pending.delete(key));
+      this.pending.set(key, running);
+    }
+    return running;
   }
 
   remember(user: string, password: string, passwordHash: string): void {
