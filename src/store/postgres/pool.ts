@@ -1,0 +1,56 @@
+/**
+ * Connections to PostgreSQL: a pool per process, and transactions on one of its connections.
+ * bigint columns (ids, counts) come back as numbers: every value the store keeps is far below
+ * 2^53, and the layers above speak numbers.
+ */
+import pg from 'pg';
+
+const INT8 = 20;
+
+export const types: pg.CustomTypesConfig = {
+  getTypeParser: ((oid: number, format?: 'text' | 'binary') =>
+    oid === INT8 && format !== 'binary' ? (v: string) => Number(v) : pg.types.getTypeParser(oid, format)) as pg.CustomTypesConfig['getTypeParser'],
+};
+
+export function createPool(connectionString: string, max: number, applicationName = 'mailup-import'): pg.Pool {
+  const pool = new pg.Pool({ connectionString, max, types, application_name: applicationName });
+  // An idle connection the server dropped must not bring the process down; the next query reconnects.
+  pool.on('error', () => {});
+  return pool;
+}
+
+/** A client with our type parsing, outside the pool (LISTEN, migrations, exports). */
+export function createClient(connectionString: string, applicationName = 'mailup-import'): pg.Client {
+  return new pg.Client({ connectionString, types, application_name: applicationName });
+}
+
+/** Runs `fn` in a transaction on one pooled connection; rolls back on any error. */
+export async function inTransaction<T>(pool: pg.Pool, fn: (client: pg.PoolClient) => Promise<T>): Promise<T> {
+  const client = await pool.connect();
+  let broken: Error | undefined;
+  try {
+    await client.query('BEGIN');
+    const result = await fn(client);
+    await client.query('COMMIT');
+    return result;
+  } catch (err) {
+    try {
+      await client.query('ROLLBACK');
+    } catch (rollbackErr) {
+      broken = rollbackErr instanceof Error ? rollbackErr : new Error(String(rollbackErr));
+    }
+    throw err;
+  } finally {
+    // A connection that could not even roll back is discarded, not reused.
+    client.release(broken);
+  }
+}
+
+/** The SQLSTATE of a PostgreSQL error, and the constraint it names. */
+export function pgError(err: unknown): { code: string | undefined; constraint: string | undefined } {
+  const e = err as { code?: unknown; constraint?: unknown } | null;
+  return {
+    code: typeof e?.code === 'string' ? e.code : undefined,
+    constraint: typeof e?.constraint === 'string' ? e.constraint : undefined,
+  };
+}
