@@ -8,114 +8,24 @@
  * (no HTTP, no XML, no rules). Also a 10,000-row import to show the fixed overhead.
  *
  *   npm run bench:import -- [--rows 1000000] [--small 10000]
+ *
+ * With `--store postgres` the same import runs on PostgreSQL in the scale-out topology (an API
+ * server and worker processes; `--workers 1,2` by default) against a COPY floor: see
+ * bench/import-postgres.ts.
+ *
+ *   npm run bench:import -- --store postgres [--rows 1000000] [--workers 1,2]
  */
 import Database from 'better-sqlite3';
-import { spawn, type ChildProcess } from 'node:child_process';
-import { createReadStream, createWriteStream, mkdtempSync, readFileSync, rmSync, statSync } from 'node:fs';
-import { request } from 'node:http';
+import { createReadStream, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { once } from 'node:events';
 import { applyMigrations } from '../src/store/sqlite/migrate.ts';
-
-function arg(name: string, fallback: number): number {
-  const i = process.argv.indexOf(`--${name}`);
-  return i > 0 ? Number(process.argv[i + 1]) : fallback;
-}
+import { benchmarkPostgresImport } from './import-postgres.ts';
+import { arg, fmt, peakRss, post, soap, startServer, unescape, writeEnvelope, type Server } from './lib.ts';
 
 const ROWS = arg('rows', 1_000_000);
 const SMALL = arg('small', 10_000);
-
-const esc = (s: string): string => s.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;').replace(/"/g, '&quot;');
-
-function subscriber(i: number): string {
-  const mobile = `39${String(3_000_000_000 + i)}`;
-  return `<subscriber email="user${i}@example${i % 97}.com" Prefix="" Number="+${mobile}" Name="User ${i}">` +
-    `<campo1>Name${i}</campo1><campo2>Surname ${i % 1000}</campo2><campo3>Company &amp; Co ${i % 50}</campo3><campo4>Città ${i % 20}</campo4></subscriber>`;
-}
-
-/** Writes the SOAP envelope with the feed escaped inside xmlDoc, as a client sends it. */
-async function writeEnvelope(path: string, rows: number, auth: { user: string; password: string }, list: { id: number; guid: string }): Promise<number> {
-  const out = createWriteStream(path);
-  const write = async (s: string): Promise<void> => {
-    if (!out.write(s)) await once(out, 'drain');
-  };
-  await write('<?xml version="1.0" encoding="utf-8"?><soap:Envelope xmlns:soap="http://schemas.xmlsoap.org/soap/envelope/">' +
-    `<soap:Header><Authentication xmlns="http://ws.mailupnet.it/"><User>${auth.user}</User><Password>${esc(auth.password)}</Password></Authentication></soap:Header>` +
-    `<soap:Body><StartImportProcesses xmlns="http://ws.mailupnet.it/"><listsIDs>${list.id}</listsIDs><listsGUIDs>${list.guid}</listsGUIDs><xmlDoc>`);
-  await write(esc('<subscribers>'));
-  let buf = '';
-  for (let i = 1; i <= rows; i++) {
-    buf += subscriber(i);
-    if (buf.length > 1 << 16) {
-      await write(esc(buf));
-      buf = '';
-    }
-  }
-  await write(esc(`${buf}</subscribers>`));
-  await write('</xmlDoc><groupsIDs>1</groupsIDs><importType>3</importType><mobileInputType>1</mobileInputType>' +
-    '<asPending>false</asPending><ConfirmEmail>false</ConfirmEmail><asOptOut>false</asOptOut><forceOptIn>false</forceOptIn>' +
-    '<replaceGroups>false</replaceGroups></StartImportProcesses></soap:Body></soap:Envelope>');
-  out.end();
-  await once(out, 'finish');
-  return statSync(path).size;
-}
-
-interface Server {
-  readonly child: ChildProcess;
-  readonly port: number;
-  readonly user: string;
-  readonly password: string;
-  readonly list: { id: number; guid: string };
-}
-
-async function startServer(dataDir: string): Promise<Server> {
-  const child = spawn(process.execPath, ['--import', 'tsx', 'src/main.ts'], {
-    env: { ...process.env, DATA_DIR: dataDir, PORT: '0', HOST: '127.0.0.1', LOG_LEVEL: 'warn', POLL_MS: '50' },
-    stdio: ['ignore', 'pipe', 'inherit'],
-  });
-  let out = '';
-  child.stdout!.setEncoding('utf8');
-  child.stdout!.on('data', (d: string) => (out += d));
-  const deadline = Date.now() + 30_000;
-  while (!/WSDL: +http/.test(out)) {
-    if (Date.now() > deadline) throw new Error(`server did not start: ${out}`);
-    await new Promise((r) => setTimeout(r, 50));
-  }
-  const port = Number(/127\.0\.0\.1:(\d+)/.exec(out)![1]);
-  const user = /WS user: +(\S+)/.exec(out)![1]!;
-  const password = /WS password: +(\S+)/.exec(out)![1]!;
-  const m = /idList (\d+), listGUID (\S+)/.exec(out)!;
-  return { child, port, user, password, list: { id: Number(m[1]), guid: m[2]! } };
-}
-
-function post(port: number, path: string, body: NodeJS.ReadableStream | string, headers: Record<string, string>): Promise<string> {
-  return new Promise((resolve, reject) => {
-    const req = request({ host: '127.0.0.1', port, path, method: 'POST', headers, agent: false }, (res) => {
-      let data = '';
-      res.setEncoding('utf8');
-      res.on('data', (d: string) => (data += d));
-      res.on('end', () => resolve(data));
-    });
-    req.on('error', reject);
-    if (typeof body === 'string') req.end(body);
-    else body.pipe(req);
-  });
-}
-
-const unescape = (s: string): string => s.replace(/&lt;/g, '<').replace(/&gt;/g, '>').replace(/&amp;/g, '&');
-
-async function soap(server: Server, op: string, params: string): Promise<string> {
-  const body = '<soap:Envelope xmlns:soap="http://schemas.xmlsoap.org/soap/envelope/">' +
-    `<soap:Header><Authentication xmlns="http://ws.mailupnet.it/"><User>${server.user}</User><Password>${esc(server.password)}</Password></Authentication></soap:Header>` +
-    `<soap:Body><${op} xmlns="http://ws.mailupnet.it/">${params}</${op}></soap:Body></soap:Envelope>`;
-  return unescape(await post(server.port, '/Services/WSMailUpImport.asmx', body, { 'content-type': 'text/xml; charset=utf-8', soapaction: `http://ws.mailupnet.it/${op}` }));
-}
-
-function peakRss(pid: number): number {
-  const status = readFileSync(`/proc/${pid}/status`, 'utf8');
-  return Number(/VmHWM:\s+(\d+) kB/.exec(status)![1]) * 1024;
-}
 
 async function runImport(server: Server, envelope: string): Promise<{ seconds: number; details: string }> {
   const started = performance.now();
@@ -169,7 +79,6 @@ function floor(rows: number): number {
   return seconds;
 }
 
-const fmt = (n: number): string => Math.round(n).toLocaleString('en-US');
 
 async function main(): Promise<void> {
   const dir = mkdtempSync(join(tmpdir(), 'mailup-bench-'));
@@ -210,4 +119,19 @@ async function main(): Promise<void> {
   }
 }
 
-await main();
+/** A word or list after `--name` (`--store postgres`, `--workers 1,2`). */
+function textArg(name: string, fallback: string): string {
+  const i = process.argv.indexOf(`--${name}`);
+  return i > 0 ? process.argv[i + 1] ?? fallback : fallback;
+}
+
+const STORE = textArg('store', 'sqlite');
+if (STORE === 'postgres') {
+  const workers = textArg('workers', '1,2').split(',').map(Number);
+  if (workers.some((n) => !Number.isInteger(n) || n < 1)) throw new Error('--workers takes counts such as 1,2');
+  await benchmarkPostgresImport(ROWS, workers);
+} else if (STORE === 'sqlite') {
+  await main();
+} else {
+  throw new Error(`--store takes sqlite or postgres, not ${STORE}`);
+}

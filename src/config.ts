@@ -10,8 +10,20 @@ export interface Config {
   readonly dataDir: string;
   /** SQLite file path (DATABASE_URL=sqlite:/path) */
   readonly databasePath: string;
+  /** Failed logins allowed per user and per address before each further attempt is delayed. */
+  readonly loginFreeAttempts: number;
   /** Largest size the SQLite file may grow to (bytes); null for no limit beyond the disk's. */
   readonly sqliteMaxSize: number | null;
+  /** Which store runs the service: the embedded SQLite file, or PostgreSQL (DATABASE_URL=postgres://…). */
+  readonly store: 'sqlite' | 'postgres';
+  /** The PostgreSQL connection string; null with SQLite. */
+  readonly databaseUrl: string | null;
+  /** Connections each process keeps to PostgreSQL. */
+  readonly databasePoolSize: number;
+  /** Apply pending PostgreSQL migrations at start-up (otherwise `npm start -- migrate` does, and start-up checks). */
+  readonly migrateOnStart: boolean;
+  /** What this process runs: the API and the import worker (`all`), only the API (`serve`), or only a worker. */
+  readonly role: Role;
   /** IANA time zone of result dates. */
   readonly timeZone: string;
   /** Largest accepted request body, in bytes. */
@@ -23,7 +35,22 @@ export interface Config {
   readonly pollMs: number;
   /** Create the demo account on first start with an empty database. */
   readonly demo: boolean;
+  /** SMTP server for confirmation messages (smtp://user:pass@host:587, smtps://…); null writes them to the outbox. */
+  readonly smtpUrl: string | null;
+  /** Envelope sender (bounces), and the From of confirmation messages that name no sender. */
+  readonly smtpFrom: string | null;
+  /** Messages per second over SMTP; 0 for no limit. */
+  readonly smtpRatePerSecond: number;
+  /** Base URL of confirm links as recipients reach the service; null = the service's own listen URL. */
+  readonly publicUrl: string | null;
+  /** How many days a confirm link stays valid. */
+  readonly confirmTokenDays: number;
+  /** Console cookies are always `Secure` (the console is served over HTTPS by a proxy in front). */
+  readonly consoleSecureCookies: boolean;
 }
+
+export const ROLES = ['all', 'serve', 'worker'] as const;
+export type Role = (typeof ROLES)[number];
 
 export class ConfigError extends Error {}
 
@@ -48,7 +75,13 @@ function size(env: NodeJS.ProcessEnv, name: string, fallback: number): number {
 export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
   const dataDir = resolve(env.DATA_DIR || './data');
   const url = env.DATABASE_URL ?? '';
-  if (url !== '' && !url.startsWith('sqlite:')) throw new ConfigError(`DATABASE_URL "${url}" is not supported; use sqlite:/path/to/file.db`);
+  const postgres = /^postgres(ql)?:\/\//i.test(url);
+  if (url !== '' && !url.startsWith('sqlite:') && !postgres) {
+    throw new ConfigError(`DATABASE_URL "${redactUrl(url)}" is not supported; use sqlite:/path/to/file.db or postgres://user:password@host:5432/database`);
+  }
+  const role = (env.ROLE || 'all').toLowerCase();
+  if (!(ROLES as readonly string[]).includes(role)) throw new ConfigError(`ROLE must be one of ${ROLES.join(', ')}, not "${env.ROLE}"`);
+  if (role !== 'all' && !postgres) throw new ConfigError(`ROLE=${role} needs a shared PostgreSQL store (DATABASE_URL=postgres://…); SQLite runs as ROLE=all`);
   const timeZone = env.TIME_ZONE || 'Europe/Rome';
   try {
     new Intl.DateTimeFormat('en', { timeZone });
@@ -59,13 +92,59 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     port: integer(env, 'PORT', 8080, 0),
     host: env.HOST || '0.0.0.0',
     dataDir,
-    databasePath: url !== '' ? resolve(url.slice('sqlite:'.length)) : resolve(dataDir, 'mailup.db'),
+    databasePath: url.startsWith('sqlite:') ? resolve(url.slice('sqlite:'.length)) : resolve(dataDir, 'mailup.db'),
+    store: postgres ? 'postgres' : 'sqlite',
+    databaseUrl: postgres ? url : null,
+    databasePoolSize: integer(env, 'DATABASE_POOL_SIZE', 10, 1),
+    migrateOnStart: env.MIGRATE_ON_START !== '0',
+    role: role as Role,
     timeZone,
     bodyLimit: size(env, 'BODY_LIMIT', 512 * 1024 * 1024),
     logLevel: env.LOG_LEVEL || 'info',
     leaseMs: integer(env, 'LEASE_SECONDS', 30, 1) * 1000,
     pollMs: integer(env, 'POLL_MS', 1000, 10),
     demo: env.DEMO !== '0',
+    loginFreeAttempts: integer(env, 'LOGIN_FREE_ATTEMPTS', 5, 0),
     sqliteMaxSize: env.SQLITE_MAX_SIZE ? size(env, 'SQLITE_MAX_SIZE', 0) : null,
+    smtpUrl: smtpUrl(env),
+    smtpFrom: emailAddress(env, 'SMTP_FROM'),
+    smtpRatePerSecond: integer(env, 'SMTP_RATE_PER_SECOND', 10, 0),
+    publicUrl: publicUrl(env),
+    confirmTokenDays: integer(env, 'CONFIRM_TOKEN_DAYS', 7, 1),
+    consoleSecureCookies: env.CONSOLE_SECURE_COOKIES === '1',
   };
+}
+
+/** A connection string without its password, for messages and logs. */
+export function redactUrl(url: string): string {
+  return url.replace(/^([a-z][a-z0-9+.-]*:\/\/[^:/@\s]*):[^@\s]*@/i, '$1:***@');
+}
+
+function smtpUrl(env: NodeJS.ProcessEnv): string | null {
+  const raw = env.SMTP_URL ?? '';
+  if (raw === '') return null;
+  if (!/^smtps?:\/\/[^/\s]+/i.test(raw)) throw new ConfigError('SMTP_URL must look like smtp://user:password@host:587 or smtps://host:465');
+  return raw;
+}
+
+function emailAddress(env: NodeJS.ProcessEnv, name: string): string | null {
+  const raw = (env[name] ?? '').trim();
+  if (raw === '') return null;
+  if (!/^[^\s@<>]+@[^\s@<>]+$/.test(raw) && !/^[^<>]*<[^\s@<>]+@[^\s@<>]+>$/.test(raw)) {
+    throw new ConfigError(`${name} must be an e-mail address such as lists@example.com or "Lists <lists@example.com>", not "${raw}"`);
+  }
+  return raw;
+}
+
+function publicUrl(env: NodeJS.ProcessEnv): string | null {
+  const raw = (env.PUBLIC_URL ?? '').trim();
+  if (raw === '') return null;
+  let url: URL;
+  try {
+    url = new URL(raw);
+  } catch {
+    throw new ConfigError(`PUBLIC_URL must be an absolute http(s) URL such as https://lists.example.com, not "${raw}"`);
+  }
+  if (url.protocol !== 'http:' && url.protocol !== 'https:') throw new ConfigError(`PUBLIC_URL must use http or https, not "${raw}"`);
+  return raw.replace(/\/+$/, '');
 }

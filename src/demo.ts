@@ -38,6 +38,7 @@ export function describeDemo(demo: DemoSetup, baseUrl: string): string {
     `  console user:  ${demo.consoleUser} / ${demo.consolePassword}`,
     `  endpoint:      ${endpoint}`,
     `  WSDL:          ${endpoint}?WSDL`,
+    `  console:       ${baseUrl}/console  (account ${demo.wsUser}, user ${demo.consoleUser})`,
     '',
   ].join('\n');
 }

@@ -1,17 +1,29 @@
 /**
  * The composition root: builds the store, the operation context, the HTTP app and the worker
  * from a Config, once. `main.ts` runs it as a process; tests start it in-process.
+ *
+ * The role decides what runs: `all` (the embedded default) serves HTTP and runs the import
+ * worker; with PostgreSQL, `serve` runs only the stateless API and console and `worker` only the
+ * worker, so each can be scaled on its own hosts (docs/deployment.md).
  */
-import type { FastifyInstance } from 'fastify';
+import Fastify, { type FastifyBaseLogger, type FastifyInstance } from 'fastify';
+import { randomUUID } from 'node:crypto';
+import { hostname } from 'node:os';
 import pino, { type Logger } from 'pino';
 import type { Config } from './config.ts';
 import { buildApp } from './http/app.ts';
 import type { AppContext } from './http/context.ts';
+import { healthRoutes } from './http/health-routes.ts';
 import { ThreadedImportWorker } from './import/threaded-worker.ts';
-import type { ImportWorkerHandle, WorkerEvents } from './import/worker.ts';
+import { combineWorkerEvents, ImportWorker, type ImportWorkerHandle, type WorkerEvents } from './import/worker.ts';
+import { createMailContext } from './mail/mail-context.ts';
+import type { RetryPolicy } from './mail/send-now.ts';
+import { createServiceMetrics } from './observability/service-metrics.ts';
 import { CredentialCache } from './operations/credential-cache.ts';
+import { DEFAULT_THROTTLE, LoginThrottle } from './operations/login-throttle.ts';
 import { makeDateFormatter } from './protocol/result.ts';
-import { SqliteStore } from './store/sqlite/sqlite-store.ts';
+import { openStore } from './store/open-store.ts';
+import { listenForWork, type WakeChannel } from './store/postgres/wake-channel.ts';
 import type { Store } from './store/store.ts';
 
 export interface Service {
@@ -29,8 +41,10 @@ export interface Service {
 export interface ServiceOptions {
   readonly logger?: Logger;
   readonly workerEvents?: WorkerEvents;
-  /** Run the import worker in this process (the default). */
+  /** Run the import worker in this process (the default, unless the role is `serve`). */
   readonly runWorker?: boolean;
+  /** How Send Now retries transient SMTP failures (tests shorten the pauses). */
+  readonly mailRetry?: Partial<RetryPolicy>;
 }
 
 export async function createService(config: Config, options: ServiceOptions = {}): Promise<Service> {
@@ -38,31 +52,72 @@ export async function createService(config: Config, options: ServiceOptions = {}
     level: config.logLevel,
     redact: { paths: ['req.headers.authorization', '*.Password', '*.password', 'credentials'], censor: '[redacted]' },
   });
-  const store = new SqliteStore(config.databasePath, { maxSize: config.sqliteMaxSize });
+  const store = await openStore(config, { applicationName: `mailup-import-${config.role}` });
+  const servesHttp = config.role !== 'worker';
+  const runsWorker = config.role !== 'serve' && options.runWorker !== false;
+  let wakeChannel: WakeChannel | null = null;
   let worker: ImportWorkerHandle | null = null;
+  let listenUrl = `http://127.0.0.1:${config.port}`;
+  const mail = await createMailContext(config, store, {
+    listenUrl: () => listenUrl, log: log.child({ component: 'mail' }), ...(options.mailRetry ? { retry: options.mailRetry } : {}),
+  });
+  const metrics = createServiceMetrics(store, log.child({ component: 'audit' }));
   const context: AppContext = Object.freeze({
     config,
     store,
     formatDate: makeDateFormatter(config.timeZone),
-    operations: Object.freeze({ store, credentials: new CredentialCache(), wakeWorkers: () => worker?.wake() }),
+    mail,
+    metrics,
+    operations: Object.freeze({
+      store,
+      credentials: new CredentialCache(),
+      throttle: new LoginThrottle({ ...DEFAULT_THROTTLE, freeAttempts: config.loginFreeAttempts }),
+      wakeWorkers: () => worker?.wake(),
+    }),
   });
-  // The embedded worker runs in its own thread so that synchronous SQLite merges never hold up requests.
-  worker = new ThreadedImportWorker({ config, log: log.child({ component: 'worker' }), events: options.workerEvents });
-  const app = await buildApp(context, log.child({ component: 'http' }));
+  const workerEvents = combineWorkerEvents(metrics.workerEvents, options.workerEvents);
+  const workerLog = log.child({ component: 'worker' });
+  // The embedded worker runs in its own thread so that synchronous SQLite merges never hold up
+  // requests. PostgreSQL merges are asynchronous: that worker shares this process and its pool.
+  worker = config.store === 'sqlite'
+    ? new ThreadedImportWorker({ config, log: workerLog, events: workerEvents })
+    : new ImportWorker({
+      store, leaseMs: config.leaseMs, pollMs: config.pollMs, log: workerLog, events: workerEvents,
+      owner: `${hostname()}:${process.pid}:${randomUUID().slice(0, 8)}`,
+    });
+  const httpLog = log.child({ component: 'http' });
+  const app = servesHttp ? await buildApp(context, httpLog) : await buildOperationsApp(context, httpLog);
   const service: Service = {
     app, store, worker, context, log, url: '',
     async listen() {
       const address = await app.listen({ port: config.port, host: config.host });
       const port = new URL(address).port;
       service.url = `http://${config.host === '0.0.0.0' ? '127.0.0.1' : config.host}:${port}`;
-      if (options.runWorker !== false) worker!.start();
+      listenUrl = service.url;
+      if (runsWorker) {
+        // Processes started on other hosts wake this worker through the database; the poll is the fallback.
+        if (config.store === 'postgres') {
+          wakeChannel = listenForWork(config.databaseUrl!, () => worker!.wake(), workerLog);
+          await wakeChannel.ready;
+        }
+        worker!.start();
+      }
       return service.url;
     },
     async close() {
       await app.close();
+      await wakeChannel?.close();
       await worker!.stop();
+      await mail.mailer.close();
       await store.close();
     },
   };
   return service;
+}
+
+/** A worker serves no API, only /healthz, /readyz and /metrics for its supervisor and Prometheus. */
+async function buildOperationsApp(ctx: AppContext, loggerInstance: FastifyBaseLogger): Promise<FastifyInstance> {
+  const app = Fastify({ loggerInstance });
+  await app.register(healthRoutes, { ctx });
+  return app;
 }

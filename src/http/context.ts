@@ -3,6 +3,8 @@
  * plugin. Frozen; nothing in it is read from the environment after start-up.
  */
 import type { Config } from '../config.ts';
+import type { ConfirmationDeps } from '../mail/send-now.ts';
+import type { ServiceMetrics } from '../observability/service-metrics.ts';
 import type { OperationContext } from '../operations/context.ts';
 import type { Store } from '../store/store.ts';
 
@@ -12,4 +14,8 @@ export interface AppContext {
   readonly operations: OperationContext;
   /** Result-string dates (`dd/MM/yyyy HH.mm.ss`) in the configured time zone. */
   readonly formatDate: (date: Date) => string;
+  /** Double opt-in: the mailer, the confirm-link secret and how links are built (Send Now, confirm pages). */
+  readonly mail: ConfirmationDeps;
+  /** Metrics and the audit trail of web-service calls. */
+  readonly metrics: ServiceMetrics;
 }

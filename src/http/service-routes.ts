@@ -8,7 +8,7 @@ import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import type { Readable } from 'node:stream';
 import { escapeText } from '../xml/escape.ts';
 import { convertValue, type RawArgs } from '../protocol/arguments.ts';
-import { clientFault, ProtocolError } from '../protocol/faults.ts';
+import { clientFault, ProtocolError, tooLarge } from '../protocol/faults.ts';
 import { decodeForm } from '../protocol/form-request.ts';
 import { isOperationName, OPERATION_NAMES, paramsOf, SERVICE_NAMESPACE, SERVICE_PATH, type OperationName } from '../protocol/operations.ts';
 import { renderOutcome } from '../protocol/results.ts';
@@ -16,6 +16,7 @@ import { decodeSoapRequest, type Credentials, type SoapVersion } from '../protoc
 import { CONTENT_TYPE, soapFault, soapResult, stringDocument } from '../protocol/soap-response.ts';
 import { renderWsdl } from '../protocol/wsdl.ts';
 import { invoke, openFeed, type AuthenticatedFeed } from '../operations/invoke.ts';
+import type { WsCall } from '../observability/service-metrics.ts';
 import type { AppContext } from './context.ts';
 
 const STREAMED_PARAM = 'xmlDoc';
@@ -43,7 +44,7 @@ function actionOf(request: FastifyRequest, version: SoapVersion): OperationName 
 }
 
 /** HTTP Basic credentials for the GET/POST bindings, which have no SOAP header. */
-function basicCredentials(request: FastifyRequest): Credentials | null {
+export function basicCredentials(request: FastifyRequest): Credentials | null {
   const m = /^Basic\s+([A-Za-z0-9+/=]+)\s*$/i.exec(request.headers.authorization ?? '');
   if (!m) return null;
   const decoded = Buffer.from(m[1]!, 'base64').toString('utf8');
@@ -60,10 +61,24 @@ export async function serviceRoutes(app: FastifyInstance, { ctx }: { ctx: AppCon
   const format = { formatDate: ctx.formatDate };
   const caller = (request: FastifyRequest) => ({ ip: request.ip });
 
+  /** A body announced larger than the cap is refused before a byte of it is read. */
+  const declaredTooLarge = (request: FastifyRequest): boolean => Number(request.headers['content-length'] ?? 0) > ctx.config.bodyLimit;
+
+  // What each web-service request was, for the metrics and the audit line written once it is answered.
+  const calls = new WeakMap<FastifyRequest, Omit<WsCall, 'ip' | 'seconds'>>();
+  const called = (request: FastifyRequest, operation: string, credentials: Credentials | null, returnCode: number | 'fault'): void => {
+    calls.set(request, { operation, user: credentials?.User ?? null, returnCode });
+  };
+  app.addHook('onResponse', async (request, reply) => {
+    const call = calls.get(request);
+    if (call) ctx.metrics.recordCall({ ...call, ip: request.ip, seconds: reply.elapsedTime / 1000 });
+  });
+
   /** Answers a failed request; an unread body is not drained: the connection is closed instead. */
   function refuse(request: FastifyRequest, reply: FastifyReply, err: unknown, version: SoapVersion | null): FastifyReply {
     const error = err instanceof ProtocolError ? err : null;
     if (!error) request.log.error({ err }, 'request failed');
+    called(request, calls.get(request)?.operation ?? 'unknown', null, 'fault');
     const fault = error ?? new ProtocolError('Server was unable to process the request.', 'Server', 500);
     reply.header('connection', 'close').code(fault.httpStatus);
     if (version === null) return reply.type('text/plain; charset=utf-8').send(`${fault.message}\n`);
@@ -80,14 +95,17 @@ export async function serviceRoutes(app: FastifyInstance, { ctx }: { ctx: AppCon
 
   app.post(SERVICE_PATH, async (request, reply) => {
     const version = soapVersionOf(request.headers['content-type']);
+    if (declaredTooLarge(request)) return refuse(request, reply, tooLarge(ctx.config.bodyLimit), version);
     if (version === null) {
       return refuse(request, reply, clientFault('Unsupported content type: use text/xml (SOAP 1.1) or application/soap+xml (SOAP 1.2).', 415), null);
     }
     let feed: AuthenticatedFeed | null = null;
     try {
+      const action = actionOf(request, version);
+      called(request, action ?? 'unknown', null, 'fault');
       const decoded = await decodeSoapRequest(request.body as Readable, {
         version,
-        action: actionOf(request, version),
+        action,
         contentType: request.headers['content-type'],
         bodyLimit: ctx.config.bodyLimit,
         openStream: (_op, credentials) => (feed = openFeed(ctx.operations, credentials, caller(request))),
@@ -95,7 +113,7 @@ export async function serviceRoutes(app: FastifyInstance, { ctx }: { ctx: AppCon
       const outcome = await invoke(ctx.operations, {
         operation: decoded.operation, args: decoded.args, credentials: decoded.credentials, caller: caller(request), feed,
       });
-      reply.header('x-mailup-returncode', String(outcome.ok ? 0 : outcome.code));
+      called(request, decoded.operation, decoded.credentials, outcome.ok ? 0 : outcome.code);
       return reply.type(CONTENT_TYPE[version]).send(soapResult(version, decoded.operation, renderOutcome(decoded.operation, outcome, format)));
     } catch (err) {
       await (feed as AuthenticatedFeed | null)?.release();
@@ -110,6 +128,8 @@ export async function serviceRoutes(app: FastifyInstance, { ctx }: { ctx: AppCon
     const operation = OPERATION_NAMES.find((op) => op.toLowerCase() === name.toLowerCase());
     if (!operation) return reply.code(404).type('text/plain; charset=utf-8').send(`Unknown web method ${name}.\n`);
     const credentials = basicCredentials(request);
+    called(request, operation, credentials, 'fault');
+    if (declaredTooLarge(request)) return refuse(request, reply, tooLarge(ctx.config.bodyLimit), null);
     let feed: AuthenticatedFeed | null = null;
     try {
       let fields: Map<string, string>;
@@ -138,7 +158,7 @@ export async function serviceRoutes(app: FastifyInstance, { ctx }: { ctx: AppCon
       }
       const outcome = await invoke(ctx.operations, { operation, args, credentials, caller: caller(request), feed });
       if (credentials === null) reply.code(401).header('www-authenticate', 'Basic realm="WSMailUpImport", charset="UTF-8"');
-      reply.header('x-mailup-returncode', String(outcome.ok ? 0 : outcome.code));
+      called(request, operation, credentials, outcome.ok ? 0 : outcome.code);
       return reply.type('text/xml; charset=utf-8').send(stringDocument(renderOutcome(operation, outcome, format)));
     } catch (err) {
       await (feed as AuthenticatedFeed | null)?.release();

@@ -44,6 +44,17 @@ export interface WorkerEvents {
   leaseLost?(processId: number): void;
 }
 
+/** One set of listeners that calls each given set in turn. */
+export function combineWorkerEvents(...sets: (WorkerEvents | undefined)[]): WorkerEvents {
+  const all = sets.filter((s): s is WorkerEvents => s !== undefined);
+  return {
+    claimed: (process) => all.forEach((s) => s.claimed?.(process)),
+    batch: (process, rows) => all.forEach((s) => s.batch?.(process, rows)),
+    finished: (id, status) => all.forEach((s) => s.finished?.(id, status)),
+    leaseLost: (id) => all.forEach((s) => s.leaseLost?.(id)),
+  };
+}
+
 export interface WorkerOptions {
   readonly store: Store;
   readonly leaseMs: number;

@@ -12,7 +12,7 @@
  * (SMTP 5xx) is final and recorded with the server's answer. A process's ConfirmationSent turns
  * True in the same transaction as its last request is delivered (docs/double-opt-in.md).
  */
-import { setTimeout as sleep } from 'node:timers/promises';
+import { setImmediate as yieldToEventLoop, setTimeout as sleep } from 'node:timers/promises';
 import type { ClaimedConfirmation, ConfirmationMessage, ConfirmationOutcome, Store } from '../store/store.ts';
 import { signConfirmToken } from './confirm-token.ts';
 import { DeliveryError, type DeliveryChannel, type Mailer } from './mailer.ts';
@@ -114,6 +114,8 @@ export async function sendConfirmations(
   // Outcomes of the previous page: a recipient whose requests straddle two pages gets one message.
   let previous = new Map<string, ConfirmationOutcome>();
   for (;;) {
+    // The embedded store answers synchronously: yield between pages so requests are served meanwhile.
+    await yieldToEventLoop();
     const claim = await deps.store.claimConfirmations(accountId, processId, { limit: PAGE_SIZE, leaseMs: CLAIM_MS, now: now() });
     counts.cancelled += claim.cancelled;
     settled(claim.settled);

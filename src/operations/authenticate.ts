@@ -16,10 +16,17 @@ export async function authenticate(ctx: OperationContext, credentials: Credentia
   const account = await ctx.store.findAccountByWsUser(user);
   const cached = account !== null && ctx.credentials.matches(user, password, account.passwordHash);
   if (!cached) {
+    const delay = ctx.throttle.delayFor(user, caller.ip);
+    if (delay > 0) await new Promise((resolve) => setTimeout(resolve, delay));
     // Verified even for an unknown user, so timing does not tell which users exist.
-    const valid = await verifyPassword(password, account?.passwordHash ?? null);
-    if (account === null) return fail(-1001);
-    if (!valid) return fail(-1002);
+    const valid = account === null
+      ? await verifyPassword(password, null)
+      : await ctx.credentials.verifyOnce(user, password, account.passwordHash, () => verifyPassword(password, account.passwordHash));
+    if (account === null || !valid) {
+      ctx.throttle.recordFailure(user, caller.ip);
+      return fail(account === null ? -1001 : -1002);
+    }
+    ctx.throttle.recordSuccess(user);
     ctx.credentials.remember(user, password, account.passwordHash);
   }
   if (!account!.wsEnabled) return fail(-1006);

@@ -5,10 +5,13 @@
  */
 import type { Store } from '../store/store.ts';
 import type { CredentialCache } from './credential-cache.ts';
+import type { LoginThrottle } from './login-throttle.ts';
 
 export interface OperationContext {
   readonly store: Store;
   readonly credentials: CredentialCache;
+  /** Slows down repeated failed logins per user and per source address. */
+  readonly throttle: LoginThrottle;
   /** Tells the import workers that a process was started (they also poll). */
   readonly wakeWorkers: () => void;
 }

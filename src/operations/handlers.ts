@@ -38,6 +38,8 @@ const ok = <T>(data: T): { ok: true; data: T } => ({ ok: true, data });
 
 /** Longest group name; MailUp truncates longer ones (spec §13). */
 export const MAX_GROUP_NAME = 50;
+/** Group names are unique without regard to case but with regard to accents, as in MailUp's SQL Server collation (CI_AS). */
+const SAME_GROUP_NAME = new Intl.Collator('en', { sensitivity: 'accent', usage: 'search' });
 
 export const handlers: { [Op in OperationName]: Handler<Op> } = {
   async GetIdWsUser(_ctx, { account }) {
@@ -64,8 +66,11 @@ export const handlers: { [Op in OperationName]: Handler<Op> } = {
     if (args.idList <= 0) return fail(-301);
     const list = await checkList(ctx, account, args.idList, args.listGUID);
     if (isFailure(list)) return list;
-    const name = (args.newGroupName ?? '').trim().slice(0, MAX_GROUP_NAME);
+    const name = truncateName(args.newGroupName ?? '', MAX_GROUP_NAME);
     if (name === '') return fail(-302);
+    // The store's unique index folds ASCII case only; "CITTÀ" must find "Città" too.
+    const existing = (await ctx.store.getGroups(list.id)).find((g) => SAME_GROUP_NAME.compare(g.name, name) === 0);
+    if (existing) return ok({ idGroup: existing.id });
     const { group } = await ctx.store.createGroup(list.id, name);
     return ok({ idGroup: group.id });
   },
@@ -133,6 +138,15 @@ export const handlers: { [Op in OperationName]: Handler<Op> } = {
     return ok({ process });
   },
 };
+
+/**
+ * The first `max` characters of a trimmed name, counted in code points: cutting UTF-16 units
+ * could leave half a surrogate pair, which no XML document can carry.
+ */
+function truncateName(name: string, max: number): string {
+  const chars = Array.from(name.trim());
+  return chars.length <= max ? chars.join('') : chars.slice(0, max).join('').trimEnd();
+}
 
 function startFailureCode(reason: 'not-found' | 'not-startable' | 'busy-same-list' | 'busy-other-list'): -601 | -602 | -603 {
   return reason === 'busy-same-list' ? -601 : reason === 'busy-other-list' ? -602 : -603;

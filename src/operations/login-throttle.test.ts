@@ -22,9 +22,10 @@ test('delays grow after the free attempts, per user and per address, up to the c
   now = 61_000;
   assert.equal(t.delayFor('a1001', '10.0.0.1'), 0);
   for (let i = 0; i < 5; i++) t.recordFailure('a3003', '10.0.0.3');
-  assert.ok(t.delayFor('a3003', '10.0.0.3') > 0);
-  t.recordSuccess('a3003', '10.0.0.3');
-  assert.equal(t.delayFor('a3003', '10.0.0.3'), 0);
+  assert.ok(t.delayFor('a3003', '10.0.0.4') > 0);
+  t.recordSuccess('a3003');
+  assert.equal(t.delayFor('a3003', '10.0.0.4'), 0, 'the user is cleared');
+  assert.ok(t.delayFor('a3003', '10.0.0.3') > 0, 'the address is not');
 });
 
 test('remembers a bounded number of keys', () => {

@@ -2,7 +2,8 @@
  * Slows down password guessing: after a few failed logins for a user, or from a source address,
  * each further attempt waits longer (doubling up to a cap) before the password is even checked.
  * Keyed separately by user and by address, so other users and other addresses are unaffected;
- * nobody is ever locked out. A success clears that user's and that address's record.
+ * nobody is ever locked out. A success clears that user's record only: an address guessing other
+ * users' passwords cannot reset its own record by logging in to an account it owns.
  */
 
 export interface ThrottlePolicy {
@@ -59,8 +60,7 @@ export class LoginThrottle {
     while (this.records.size > this.policy.maxKeys) this.records.delete(this.records.keys().next().value!);
   }
 
-  recordSuccess(user: string, ip: string): void {
+  recordSuccess(user: string): void {
     this.records.delete(`u:${user}`);
-    this.records.delete(`a:${ip}`);
   }
 }

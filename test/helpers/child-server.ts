@@ -1,12 +1,24 @@
 /**
  * The service as a real child process (`node src/main.ts`), for tests that kill, stop and restart
- * it; plus read-only views of its SQLite file that do not depend on timing or row ids.
+ * it; plus read-only views of its store that do not depend on timing or row ids. The data folder
+ * names the store: with TEST_STORE=postgres, each folder maps to its own database.
  */
-import Database from 'better-sqlite3';
 import { spawn, type ChildProcess } from 'node:child_process';
 import { once } from 'node:events';
-import { join } from 'node:path';
 import { callSoap, feedXml, type SoapAuth } from './service.ts';
+import { createTestDatabase, type TestDatabase } from './test-database.ts';
+
+const databases = new Map<string, Promise<TestDatabase>>();
+
+/** The store of a data folder (the same one for every server started on it). */
+export function storeOf(dataDir: string): Promise<TestDatabase> {
+  let db = databases.get(dataDir);
+  if (!db) {
+    db = createTestDatabase({ dataDir });
+    databases.set(dataDir, db);
+  }
+  return db;
+}
 
 export interface ChildServer {
   readonly child: ChildProcess;
@@ -17,8 +29,9 @@ export interface ChildServer {
 }
 
 export async function startChildServer(dataDir: string, env: Record<string, string> = {}): Promise<ChildServer> {
+  const db = await storeOf(dataDir);
   const child = spawn(process.execPath, ['--import', 'tsx', 'src/main.ts'], {
-    env: { ...process.env, DATA_DIR: dataDir, PORT: '0', HOST: '127.0.0.1', LOG_LEVEL: 'warn', POLL_MS: '50', ...env },
+    env: { ...process.env, ...db.env, PORT: '0', HOST: '127.0.0.1', LOG_LEVEL: 'warn', POLL_MS: '50', ...env },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   let out = '';
@@ -77,24 +90,16 @@ export interface ProcessRow {
   readonly failure_reason: string | null;
 }
 
-function readDb<T>(dataDir: string, read: (db: Database.Database) => T): T {
-  const db = new Database(join(dataDir, 'mailup.db'), { readonly: true, fileMustExist: true });
-  try {
-    return read(db);
-  } finally {
-    db.close();
-  }
-}
-
-export function processRow(dataDir: string, id: number): ProcessRow {
-  return readDb(dataDir, (db) =>
-    db.prepare('SELECT status, checkpoint, total_contacts, lease_owner, failure_reason FROM import_process WHERE id = ?').get(id) as ProcessRow);
+export async function processRow(dataDir: string, id: number): Promise<ProcessRow> {
+  const [row] = await (await storeOf(dataDir)).query<ProcessRow>(
+    'SELECT status, checkpoint, total_contacts, lease_owner, failure_reason FROM import_process WHERE id = ?', [id]);
+  return row!;
 }
 
 export async function waitForProcessRow(dataDir: string, id: number, done: (p: ProcessRow) => boolean, timeoutMs = 300_000): Promise<ProcessRow> {
   const deadline = Date.now() + timeoutMs;
   for (;;) {
-    const p = processRow(dataDir, id);
+    const p = await processRow(dataDir, id);
     if (done(p)) return p;
     if (Date.now() > deadline) throw new Error(`timed out waiting; process is ${JSON.stringify(p)}`);
     await new Promise((r) => setTimeout(r, 20));
@@ -102,17 +107,16 @@ export async function waitForProcessRow(dataDir: string, id: number, done: (p: P
 }
 
 /** Everything an import writes, in a form that does not depend on timing or row ids. */
-export function importSnapshot(dataDir: string): Record<string, unknown> {
-  return readDb(dataDir, (db) => {
-    const all = (sql: string) => db.prepare(sql).all();
-    return {
-      recipients: all('SELECT email, mobile, name, fields FROM recipient ORDER BY email'),
-      subscriptions: all('SELECT r.email, s.list_id, s.channel, s.status, s.reason FROM subscription s JOIN recipient r ON r.id = s.recipient_id ORDER BY r.email, s.channel'),
-      memberships: all('SELECT r.email, m.group_id FROM membership m JOIN recipient r ON r.id = m.recipient_id ORDER BY r.email, m.group_id'),
-      confirmations: all('SELECT r.email, c.list_id, c.status FROM confirmation_request c JOIN recipient r ON r.id = c.recipient_id ORDER BY r.email'),
-      rejects: all('SELECT row_no, raw, reason FROM import_reject ORDER BY row_no'),
-      process: all(`SELECT status, total_contacts, new_email, new_mobile, existing_email, existing_mobile, optout_email, optout_mobile,
-        rejected, checkpoint, lease_owner FROM import_process`),
-    };
-  });
+export async function importSnapshot(dataDir: string): Promise<Record<string, unknown>> {
+  const db = await storeOf(dataDir);
+  const all = (sql: string): Promise<unknown[]> => db.query(sql);
+  return {
+    recipients: await all('SELECT email, mobile, name, fields FROM recipient ORDER BY email'),
+    subscriptions: await all('SELECT r.email, s.list_id, s.channel, s.status, s.reason FROM subscription s JOIN recipient r ON r.id = s.recipient_id ORDER BY r.email, s.channel'),
+    memberships: await all('SELECT r.email, m.group_id FROM membership m JOIN recipient r ON r.id = m.recipient_id ORDER BY r.email, m.group_id'),
+    confirmations: await all('SELECT r.email, c.list_id, c.status FROM confirmation_request c JOIN recipient r ON r.id = c.recipient_id ORDER BY r.email, c.id'),
+    rejects: await all('SELECT row_no, raw, reason FROM import_reject ORDER BY row_no'),
+    process: await all(`SELECT status, total_contacts, new_email, new_mobile, existing_email, existing_mobile, optout_email, optout_mobile,
+      rejected, checkpoint, lease_owner FROM import_process ORDER BY id`),
+  };
 }

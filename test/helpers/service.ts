@@ -1,17 +1,17 @@
 /**
- * Test harness: a real service (SQLite file in a temporary folder, HTTP on a free port, the
- * in-process worker) and a minimal hand-written SOAP caller, so protocol tests see exactly the
- * bytes a client would.
+ * Test harness: a real service (on the store TEST_STORE names: a SQLite file in a temporary
+ * folder by default, or a fresh PostgreSQL database; HTTP on a free port, the in-process worker)
+ * and a minimal hand-written SOAP caller, so protocol tests see exactly the bytes a client would.
  */
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import pino from 'pino';
 import { loadConfig, type Config } from '../../src/config.ts';
 import { createAccount } from '../../src/operations/accounts.ts';
 import { createService, type Service, type ServiceOptions } from '../../src/service.ts';
 import type { Account, Group, MailingList } from '../../src/store/types.ts';
 import { escapeText } from '../../src/xml/escape.ts';
+import { createTestDatabase, type TestDatabase } from './test-database.ts';
+
+export { createTestDatabase, TEST_STORE, type TestDatabase, type TestStoreKind } from './test-database.ts';
 
 export interface TestAccount {
   readonly account: Account;
@@ -28,19 +28,35 @@ export interface TestService {
   readonly endpoint: string;
   readonly dataDir: string;
   readonly config: Config;
+  /** The store's database, to look at what the service wrote (SQL both engines accept). */
+  readonly db: TestDatabase;
+  /** Environment that points another process (the admin CLI, a second server) at the same store. */
+  readonly storeEnv: Readonly<Record<string, string>>;
   /** A fresh account with one list and two groups. */
   addAccount(options?: { password?: string; listName?: string }): Promise<TestAccount>;
   close(): Promise<void>;
 }
 
+/**
+ * With `env.DATA_DIR`, the service runs on that folder (e.g. a second service after a restart)
+ * and leaves it in place on close: whoever made it removes it. With PostgreSQL that folder maps
+ * to one database, so a restarted service finds its data. Otherwise a fresh temporary folder
+ * (and a fresh database) is made and removed on close.
+ */
 export async function startTestService(env: Record<string, string> = {}, options: ServiceOptions = {}): Promise<TestService> {
-  const dataDir = mkdtempSync(join(tmpdir(), 'mailup-test-'));
-  const config = loadConfig({ DATA_DIR: dataDir, PORT: '0', HOST: '127.0.0.1', LOG_LEVEL: 'silent', POLL_MS: '50', ...env });
+  const db = await createTestDatabase(env.DATA_DIR === undefined ? {} : { dataDir: env.DATA_DIR });
+  const dataDir = db.dataDir;
+  const storeEnv = db.env;
+  // Every test client comes from 127.0.0.1: tests of wrong passwords must not slow the others
+  // (test/security/login-throttle.test.ts sets its own limit).
+  const config = loadConfig({
+    PORT: '0', HOST: '127.0.0.1', LOG_LEVEL: 'silent', POLL_MS: '50', LOGIN_FREE_ATTEMPTS: '1000', ...storeEnv, ...env,
+  });
   const service = await createService(config, { logger: pino({ level: 'silent' }), ...options });
   const url = await service.listen();
   let n = 0;
   return {
-    service, url, endpoint: `${url}/Services/WSMailupImport.asmx`, dataDir, config,
+    service, url, endpoint: `${url}/Services/WSMailupImport.asmx`, dataDir, config, db, storeEnv,
     async addAccount(opts = {}) {
       n++;
       const password = opts.password ?? `pw-${n}-S3cret!`;
@@ -51,7 +67,7 @@ export async function startTestService(env: Record<string, string> = {}, options
     },
     async close() {
       await service.close();
-      rmSync(dataDir, { recursive: true, force: true });
+      await db.drop();
     },
   };
 }

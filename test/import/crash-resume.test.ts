@@ -1,7 +1,7 @@
 /**
  * Crash safety with real processes: a server killed with SIGKILL in the middle of an import is
- * restarted on the same data folder, the worker reclaims the process when its lease expires and
- * resumes from the checkpoint. The result must equal an uninterrupted run of the same import:
+ * restarted on the same store (the SQLite file, or the PostgreSQL database with TEST_STORE=postgres),
+ * the worker reclaims the process when its lease expires and resumes from the checkpoint. The result must equal an uninterrupted run of the same import:
  * same recipients, subscriptions, memberships, rejects and counters.
  */
 import { test } from 'node:test';
@@ -31,7 +31,7 @@ test('an import killed with SIGKILL resumes after restart and ends exactly like 
     await stopChildServer(first, 'SIGKILL');
     assert.equal(atKill.status, 2, 'the process was still running when the server was killed');
     assert.ok(atKill.checkpoint < ROWS, `killed mid-import (checkpoint ${atKill.checkpoint})`);
-    const killed = processRow(crashedDir, id);
+    const killed = await processRow(crashedDir, id);
     assert.equal(killed.status, 2, 'after SIGKILL the process is left running with a lease that will expire');
     assert.notEqual(killed.lease_owner, null);
 
@@ -41,7 +41,7 @@ test('an import killed with SIGKILL resumes after restart and ends exactly like 
     } finally {
       await stopChildServer(second, 'SIGTERM');
     }
-    assert.deepEqual(importSnapshot(crashedDir), importSnapshot(referenceDir));
+    assert.deepEqual(await importSnapshot(crashedDir), await importSnapshot(referenceDir));
   } finally {
     rmSync(crashedDir, { recursive: true, force: true });
     rmSync(referenceDir, { recursive: true, force: true });

@@ -2,8 +2,8 @@
  * Hostile and broken requests: malformed XML, DTDs and external entities, oversized bodies,
  * wrong charsets, invalid bytes, slow clients. Each gets a clear, documented answer (a SOAP
  * Fault or an HTTP error with a message), reveals nothing about the server's internals, and
- * leaves the stored data exactly as it was: after every test the SQLite file is compared,
- * table by table, with a snapshot taken before it.
+ * leaves the stored data exactly as it was: after every test the store's database (SQLite or
+ * PostgreSQL) is compared, table by table, with a snapshot taken before it.
  */
 import { after, afterEach, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
@@ -11,7 +11,6 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { connect, type Socket } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import Database from 'better-sqlite3';
 import fc from 'fast-check';
 import iconv from 'iconv-lite';
 import {
@@ -40,15 +39,11 @@ after(async () => {
   rmSync(secretDir, { recursive: true, force: true });
 });
 
-/** Every row of every table of the service's SQLite file (sorted), read through a separate connection. */
-function snapshot(service: TestService = svc): Record<string, string[]> {
-  const db = new Database(service.config.databasePath, { readonly: true, fileMustExist: true });
-  try {
-    const tables = db.prepare("SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite_%' ORDER BY name").all() as { name: string }[];
-    return Object.fromEntries(tables.map(({ name }) => [name, db.prepare(`SELECT * FROM "${name}"`).all().map((r) => JSON.stringify(r)).sort()]));
-  } finally {
-    db.close();
-  }
+/** Every row of every table of the service's database (sorted), read through a separate connection. */
+async function snapshot(service: TestService = svc): Promise<Record<string, string[]>> {
+  const out: Record<string, string[]> = {};
+  for (const name of await service.db.tables()) out[name] = (await service.db.query(`SELECT * FROM "${name}"`)).map((r) => JSON.stringify(r)).sort();
+  return out;
 }
 
 let stored: Record<string, string[]>;
@@ -62,12 +57,12 @@ async function listsNow(): Promise<string> {
 
 describe('bad input', () => {
   before(async () => {
-    stored = snapshot();
+    stored = await snapshot();
     lists = await listsNow();
   });
   afterEach(async () => {
     assert.equal(await listsNow(), lists, 'GetNlLists is unchanged');
-    assert.deepEqual(snapshot(), stored, 'the stored data is unchanged');
+    assert.deepEqual(await snapshot(), stored, 'the stored data is unchanged');
   });
 
   const soap11 = { 'content-type': 'text/xml; charset=utf-8', soapaction: '"http://ws.mailupnet.it/GetNlLists"' };
@@ -346,7 +341,7 @@ describe('bad input', () => {
     }
     // The server notices the abort asynchronously; wait until the partial feed is gone.
     const deadline = Date.now() + 10_000;
-    while (JSON.stringify(snapshot()) !== JSON.stringify(stored) && Date.now() < deadline) await new Promise((r) => setTimeout(r, 50));
+    while (JSON.stringify(await snapshot()) !== JSON.stringify(stored) && Date.now() < deadline) await new Promise((r) => setTimeout(r, 50));
   });
 });
 
@@ -354,7 +349,7 @@ test('a client that disconnects in the middle of a large feed leaves nothing sto
   const big = await startTestService();
   t.after(() => big.close());
   const owner = await big.addAccount();
-  const before = snapshot(big);
+  const before = await snapshot(big);
   const rows = Array.from({ length: 12_000 }, (_, i) => ({ email: `row${i}@example.com`, fields: [`Name ${i}`] }));
   const bytes = Buffer.from(soapEnvelope('NewImportProcess', {
     idList: owner.list.id, listGUID: owner.list.guid, xmlDoc: feedXml(rows), importType: 3, mobileInputType: 1,
@@ -367,16 +362,16 @@ test('a client that disconnects in the middle of a large feed leaves nothing sto
   socket.write(bytes.subarray(0, Math.floor(bytes.length * 0.75)));
   // Wait until the server has stored part of the feed (the first chunk of 5000 rows), then vanish.
   const deadline = Date.now() + 20_000;
-  while ((snapshot(big).feed_chunk ?? []).length === 0) {
+  while (((await snapshot(big)).feed_chunk ?? []).length === 0) {
     assert.ok(Date.now() < deadline, 'the server never stored the first chunk');
     await new Promise((r) => setTimeout(r, 25));
   }
   socket.destroy();
-  while (JSON.stringify(snapshot(big)) !== JSON.stringify(before)) {
+  while (JSON.stringify(await snapshot(big)) !== JSON.stringify(before)) {
     assert.ok(Date.now() < deadline + 10_000, 'the partial feed was not removed');
     await new Promise((r) => setTimeout(r, 25));
   }
-  assert.deepEqual(snapshot(big), before);
+  assert.deepEqual(await snapshot(big), before);
   assert.equal((await callSoap(big.endpoint, 'GetNlLists', {}, { User: owner.user, Password: owner.password })).returnCode, 0);
 });
 

@@ -1,3 +1,4 @@
+// test-stores: sqlite (SQLITE_MAX_SIZE makes SQLite fail as on a full disk; PostgreSQL has no such cap)
 /**
  * A full disk during an import: the process ends in status 4 with the reason, the batch that hit
  * the limit leaves nothing behind, and the server keeps answering. SQLITE_MAX_SIZE caps the

@@ -54,7 +54,7 @@ test('SIGTERM finishes in-flight requests and the current batch, releases the le
     assert.match(await answer, /ReturnCode&gt;\d+&lt;\/ReturnCode/, 'the in-flight upload was answered with a process id');
     assert.equal(await exit, 0, 'clean exit');
 
-    const stopped = processRow(dir, id);
+    const stopped = await processRow(dir, id);
     assert.equal(stopped.status, 2, 'the import is not finished yet');
     assert.equal(stopped.lease_owner, null, 'the lease was released');
     assert.equal(stopped.checkpoint % 5000 === 0 || stopped.checkpoint === ROWS, true, 'the checkpoint sits on a batch boundary');
@@ -65,8 +65,8 @@ test('SIGTERM finishes in-flight requests and the current batch, releases the le
     } finally {
       await stopChildServer(restarted, 'SIGTERM');
     }
-    const after = importSnapshot(dir) as { process: unknown[] };
-    const expected = importSnapshot(referenceDir) as { process: unknown[] };
+    const after = await importSnapshot(dir) as { process: unknown[] };
+    const expected = await importSnapshot(referenceDir) as { process: unknown[] };
     // The extra upload created a second process (never started); compare the import itself.
     assert.equal(after.process.length, 2);
     assert.deepEqual({ ...after, process: after.process.slice(0, 1) }, expected);

@@ -7,11 +7,20 @@ import Database from 'better-sqlite3';
 import { randomUUID } from 'node:crypto';
 import { mkdirSync } from 'node:fs';
 import { dirname } from 'node:path';
-import type { PriorState, UnsubscribeReason } from '../../import/subscription-rules.ts';
-import { emailKey, LeaseLostError, mobileKey, type NewAccount, type NewConfirmationMessage, type Store } from '../store.ts';
+import type { PriorState, SubscriptionStatus, UnsubscribeReason } from '../../import/subscription-rules.ts';
+import { setImmediate as yieldToEventLoop } from 'node:timers/promises';
+import {
+  emailKey, LeaseLostError, mobileKey, type ClaimedConfirmation, type ConfirmationFailure, type ConfirmationMessage,
+  type ConfirmationOutcome, type ConfirmationRequestRow, type ConfirmationSummary, type ConfirmOutcome, type NewAccount, type NewConfirmationMessage,
+  type NewOutboxMessage, type OutboxMessage, type Store,
+  type ChannelCounts, type ConsoleSession, type GroupRename, type KeysetPage, type ListExport, type ListExportRow,
+  type ListStats, type NewConsoleSession, type ProcessPageQuery, type RecipientDetail, type RecipientFilter,
+  type RecipientPageQuery, type RecipientSummary,
+} from '../store.ts';
 import type {
   Account, AccountChanges, BatchKeys, BatchPlan, ConsoleUser, Feed, FeedRow, FeedWriter, Group, ImportOptions,
   ImportProcess, Lease, ListWithGroups, MailingList, PriorRecipient, RejectReportRow, StartOutcome,
+  Channel, ProcessStatus,
 } from '../types.ts';
 import { applyMigrations } from './migrate.ts';
 
@@ -58,6 +67,21 @@ function toProcess(r: Row): ImportProcess {
   };
 }
 
+function toConfirmationMessage(r: Row): ConfirmationMessage {
+  return {
+    id: Number(r.id), accountId: Number(r.account_id), isDefault: bool(r.is_default), sender: String(r.sender),
+    subject: String(r.subject), html: String(r.html), text: String(r.text), createdAt: new Date(String(r.created_at)),
+  };
+}
+
+function toClaimedConfirmation(r: Row): ClaimedConfirmation {
+  return {
+    requestId: Number(r.id), processId: Number(r.process_id), recipientId: Number(r.recipient_id), listId: Number(r.list_id),
+    listName: String(r.list_name), email: r.email as string | null, name: r.name as string | null,
+    fields: JSON.parse(String(r.fields)) as Record<number, string>, messageId: Number(r.message_id), attempts: Number(r.attempts),
+  };
+}
+
 function priorState(status: unknown, reason: unknown): PriorState {
   if (status === null || status === undefined) return { status: 'none' };
   if (status === 'unsubscribed') return { status: 'unsubscribed', reason: (reason ?? 'user') as UnsubscribeReason };
@@ -67,7 +91,9 @@ function priorState(status: unknown, reason: unknown): PriorState {
 /** Feed rows are stored compactly as [email, prefix, number, name, fields]. */
 type StoredRow = [string, string, string, string, Record<number, string>];
 
-const PROCESS_COLUMNS = `p.*, (SELECT count(*) FROM confirmation_request c WHERE c.process_id = p.id AND c.status <> 'sent') AS confirmations_pending`;
+/** Requests not yet settled: a cancelled one (recipient no longer pending) needs no message. */
+const UNSENT = `('queued', 'sending', 'failed')`;
+const PROCESS_COLUMNS = `p.*, (SELECT count(*) FROM confirmation_request c WHERE c.process_id = p.id AND c.status IN ${UNSENT}) AS confirmations_pending`;
 
 export class SqliteStore implements Store {
   readonly kind = 'sqlite';
@@ -500,6 +526,657 @@ export class SqliteStore implements Store {
     return this.db.prepare('SELECT 1 FROM confirmation_message WHERE id = ? AND account_id = ?').get(messageId, accountId) !== undefined;
   }
 
+  // Double opt-in
+
+  async getConfirmationMessage(accountId: number, messageId: number): Promise<ConfirmationMessage | null> {
+    const r = (messageId === 0
+      ? this.db.prepare('SELECT * FROM confirmation_message WHERE account_id = ? AND is_default = 1 ORDER BY id DESC LIMIT 1').get(accountId)
+      : this.db.prepare('SELECT * FROM confirmation_message WHERE account_id = ? AND id = ?').get(accountId, messageId)) as Row | undefined;
+    return r ? toConfirmationMessage(r) : null;
+  }
+
+  async listConfirmationMessages(accountId: number): Promise<ConfirmationMessage[]> {
+    return (this.db.prepare('SELECT * FROM confirmation_message WHERE account_id = ? ORDER BY id').all(accountId) as Row[]).map(toConfirmationMessage);
+  }
+
+  async setDefaultConfirmationMessage(accountId: number, messageId: number): Promise<boolean> {
+    return this.db.transaction(() => {
+      if (!this.db.prepare('SELECT 1 FROM confirmation_message WHERE account_id = ? AND id = ?').get(accountId, messageId)) return false;
+      this.db.prepare('UPDATE confirmation_message SET is_default = (id = ?) WHERE account_id = ?').run(messageId, accountId);
+      return true;
+    }).immediate();
+  }
+
+  async requeueFailedConfirmations(accountId: number, processId: number | null): Promise<number> {
+    return this.db.prepare(`
+      UPDATE confirmation_request SET status = 'queued', next_attempt_at = NULL
+      WHERE account_id = ? AND (? IS NULL OR process_id = ?) AND status = 'failed' AND next_attempt_at IS NULL`)
+      .run(accountId, processId, processId).changes;
+  }
+
+  async claimConfirmations(
+    accountId: number, processId: number | null, options: { readonly limit: number; readonly leaseMs: number; readonly now: Date },
+  ): Promise<{ requests: ClaimedConfirmation[]; cancelled: number; settled: number[] }> {
+    const t = options.now.getTime();
+    // Due: queued, a transient failure whose time has come, or a claim whose Send Now died.
+    const due = `account_id = @account AND (@process IS NULL OR process_id = @process)
+      AND (status = 'queued' OR (status IN ('failed', 'sending') AND next_attempt_at IS NOT NULL AND next_attempt_at <= @now))`;
+    const tx = this.db.transaction(() => {
+      const cancelled = this.db.prepare(`
+        UPDATE confirmation_request SET status = 'cancelled', next_attempt_at = NULL, last_error = CASE
+            (SELECT s.status FROM subscription s WHERE s.recipient_id = confirmation_request.recipient_id
+              AND s.list_id = confirmation_request.list_id AND s.channel = 'email')
+            WHEN 'unsubscribed' THEN 'not sent: the recipient unsubscribed from the list'
+            WHEN 'subscribed' THEN 'not sent: the recipient is already subscribed'
+            ELSE 'not sent: the recipient is no longer in the list' END
+        WHERE ${due} AND NOT EXISTS (SELECT 1 FROM subscription s WHERE s.recipient_id = confirmation_request.recipient_id
+          AND s.list_id = confirmation_request.list_id AND s.channel = 'email' AND s.status = 'pending')
+        RETURNING process_id`).all({ account: accountId, process: processId, now: t }) as Row[];
+      const settled = this.settleProcesses(new Set(cancelled.map((r) => Number(r.process_id))), options.now);
+      const ids = (this.db.prepare(`
+        UPDATE confirmation_request SET status = 'sending', next_attempt_at = @until
+        WHERE id IN (SELECT id FROM confirmation_request WHERE ${due} ORDER BY recipient_id, list_id, id LIMIT @limit)
+        RETURNING id`).all({ account: accountId, process: processId, now: t, until: t + options.leaseMs, limit: options.limit }) as Row[])
+        .map((r) => Number(r.id));
+      const requests = (this.db.prepare(`
+        SELECT c.id, c.process_id, c.recipient_id, c.list_id, c.attempts, l.name AS list_name, r.email, r.name, r.fields,
+          coalesce(json_extract(p.options, '$.idConfirmNL'), 0) AS message_id
+        FROM json_each(?) k
+        JOIN confirmation_request c ON c.id = k.value
+        JOIN recipient r ON r.id = c.recipient_id
+        JOIN list l ON l.id = c.list_id
+        JOIN import_process p ON p.id = c.process_id
+        ORDER BY c.recipient_id, c.list_id, c.id`).all(JSON.stringify(ids)) as Row[]).map(toClaimedConfirmation);
+      return { requests, cancelled: cancelled.length, settled };
+    });
+    return tx.immediate();
+  }
+
+  async completeConfirmations(requestIds: readonly number[], outcome: ConfirmationOutcome): Promise<number[]> {
+    if (requestIds.length === 0) return [];
+    const ids = JSON.stringify(requestIds);
+    return this.db.transaction(() => {
+      const touched = (outcome.status === 'sent'
+        ? this.db.prepare(`
+            UPDATE confirmation_request SET status = 'sent', sent_at = ?, attempts = attempts + ?, next_attempt_at = NULL, last_error = NULL
+            WHERE id IN (SELECT value FROM json_each(?)) RETURNING process_id`).all(outcome.at.toISOString(), outcome.attempts, ids)
+        : this.db.prepare(`
+            UPDATE confirmation_request SET status = 'failed', last_error = ?, attempts = attempts + ?, next_attempt_at = ?
+            WHERE id IN (SELECT value FROM json_each(?)) RETURNING process_id`)
+          .all(outcome.error, outcome.attempts, outcome.retryAt === null ? null : outcome.retryAt.getTime(), ids)) as Row[];
+      return outcome.status === 'sent' ? this.settleProcesses(new Set(touched.map((r) => Number(r.process_id))), outcome.at) : [];
+    }).immediate();
+  }
+
+  async settleConfirmationProcesses(accountId: number, processId: number | null, at: Date): Promise<number[]> {
+    return this.db.transaction(() => {
+      const candidates = (this.db.prepare(`
+        SELECT id FROM import_process WHERE account_id = ? AND (? IS NULL OR id = ?) AND status IN (3, 4)
+          AND confirmation_sent_at IS NULL AND json_extract(options, '$.ConfirmEmail') = 1`)
+        .all(accountId, processId, processId) as Row[]).map((r) => Number(r.id));
+      return this.settleProcesses(new Set(candidates), at);
+    }).immediate();
+  }
+
+  /**
+   * ConfirmationSent becomes True for finished processes that asked for ConfirmEmail and have no
+   * unsent request left. Runs inside the transaction that changed the last request.
+   */
+  private settleProcesses(processIds: ReadonlySet<number>, at: Date): number[] {
+    if (processIds.size === 0) return [];
+    return (this.db.prepare(`
+      UPDATE import_process SET confirmation_sent_at = ?
+      WHERE id IN (SELECT value FROM json_each(?)) AND status IN (3, 4) AND confirmation_sent_at IS NULL
+        AND json_extract(options, '$.ConfirmEmail') = 1
+        AND NOT EXISTS (SELECT 1 FROM confirmation_request c WHERE c.process_id = import_process.id AND c.status IN ${UNSENT})
+      RETURNING id`).all(at.toISOString(), JSON.stringify([...processIds])) as Row[]).map((r) => Number(r.id));
+  }
+
+  async confirmationSummary(accountId: number, processId: number | null, options: { limit?: number } = {}): Promise<ConfirmationSummary[]> {
+    const rows = this.db.prepare(`
+      SELECT p.id, p.list_id, p.status AS process_status, p.confirmation_sent_at, count(c.id) AS requests,
+        sum(c.status = 'queued') AS queued, sum(c.status = 'sending') AS sending, sum(c.status = 'sent') AS sent,
+        sum(c.status = 'failed' AND c.next_attempt_at IS NOT NULL) AS retrying,
+        sum(c.status = 'failed' AND c.next_attempt_at IS NULL) AS failed,
+        sum(c.status = 'cancelled') AS cancelled, sum(c.confirmed_at IS NOT NULL) AS confirmed
+      FROM import_process p LEFT JOIN confirmation_request c ON c.process_id = p.id
+      WHERE p.account_id = ? AND (? IS NULL OR p.id = ?) AND json_extract(p.options, '$.ConfirmEmail') = 1
+      GROUP BY p.id ORDER BY p.id DESC LIMIT ?`).all(accountId, processId, processId, options.limit ?? -1) as Row[];
+    const n = (v: unknown): number => Number(v ?? 0);
+    return rows.map((r) => ({
+      processId: Number(r.id), listId: Number(r.list_id), processStatus: Number(r.process_status), requests: n(r.requests),
+      queued: n(r.queued), sending: n(r.sending), sent: n(r.sent), retrying: n(r.retrying), failed: n(r.failed),
+      cancelled: n(r.cancelled), confirmed: n(r.confirmed), confirmationSentAt: date(r.confirmation_sent_at),
+    }));
+  }
+
+  async confirmationFailures(accountId: number, processId: number | null, options: { limit?: number } = {}): Promise<ConfirmationFailure[]> {
+    const rows = this.db.prepare(`
+      SELECT c.id, c.process_id, c.list_id, c.attempts, c.last_error, c.next_attempt_at, r.email
+      FROM confirmation_request c JOIN recipient r ON r.id = c.recipient_id
+      WHERE c.account_id = ? AND (? IS NULL OR c.process_id = ?) AND c.status = 'failed'
+      ORDER BY c.id DESC LIMIT ?`).all(accountId, processId, processId, options.limit ?? -1) as Row[];
+    return rows.map((r) => ({
+      requestId: Number(r.id), processId: Number(r.process_id), listId: Number(r.list_id), email: r.email as string | null,
+      attempts: Number(r.attempts), error: String(r.last_error ?? ''), permanent: r.next_attempt_at === null,
+      nextAttemptAt: r.next_attempt_at === null ? null : new Date(Number(r.next_attempt_at)),
+    }));
+  }
+
+  async listConfirmationRequests(
+    accountId: number, processId: number | null, options: { limit?: number; offset?: number } = {},
+  ): Promise<ConfirmationRequestRow[]> {
+    const rows = this.db.prepare(`
+      SELECT c.*, r.email FROM confirmation_request c JOIN recipient r ON r.id = c.recipient_id
+      WHERE c.account_id = ? AND (? IS NULL OR c.process_id = ?) ORDER BY c.id LIMIT ? OFFSET ?`)
+      .all(accountId, processId, processId, options.limit ?? 100, options.offset ?? 0) as Row[];
+    return rows.map((r) => ({
+      requestId: Number(r.id), processId: Number(r.process_id), recipientId: Number(r.recipient_id), listId: Number(r.list_id),
+      email: r.email as string | null, status: String(r.status) as ConfirmationRequestRow['status'], attempts: Number(r.attempts),
+      lastError: r.last_error === null ? null : String(r.last_error),
+      nextAttemptAt: r.next_attempt_at === null ? null : new Date(Number(r.next_attempt_at)),
+      createdAt: new Date(String(r.created_at)), sentAt: date(r.sent_at), confirmedAt: date(r.confirmed_at),
+    }));
+  }
+
+  async confirmSubscription(requestId: number, recipientId: number, listId: number, at: Date): Promise<ConfirmOutcome> {
+    return this.db.transaction((): ConfirmOutcome => {
+      const request = this.db.prepare(`
+        SELECT c.confirmed_at, r.email, l.name AS list_name FROM confirmation_request c
+        JOIN recipient r ON r.id = c.recipient_id JOIN list l ON l.id = c.list_id
+        WHERE c.id = ? AND c.recipient_id = ? AND c.list_id = ?`).get(requestId, recipientId, listId) as Row | undefined;
+      if (!request) return { result: 'not-found', email: null, listName: null, confirmedAt: null };
+      const who = { email: request.email as string | null, listName: String(request.list_name) };
+      if (request.confirmed_at !== null) return { result: 'already-confirmed', ...who, confirmedAt: date(request.confirmed_at) };
+      const subscription = this.db.prepare(`
+        SELECT status FROM subscription WHERE recipient_id = ? AND list_id = ? AND channel = 'email'`).get(recipientId, listId) as Row | undefined;
+      if (!subscription) return { result: 'not-found', ...who, confirmedAt: null };
+      if (subscription.status === 'unsubscribed') return { result: 'unsubscribed', ...who, confirmedAt: null };
+      if (subscription.status === 'subscribed') return { result: 'already-subscribed', ...who, confirmedAt: null };
+      const t = at.toISOString();
+      this.db.prepare(`
+        UPDATE subscription SET status = 'subscribed', reason = NULL, confirmed_at = ?, updated_at = ?
+        WHERE recipient_id = ? AND list_id = ? AND channel = 'email' AND status = 'pending'`).run(t, t, recipientId, listId);
+      // Every request already delivered for this recipient and list asked the same question: all are answered.
+      this.db.prepare(`
+        UPDATE confirmation_request SET confirmed_at = ?
+        WHERE recipient_id = ? AND list_id = ? AND confirmed_at IS NULL AND (id = ? OR status = 'sent')`).run(t, recipientId, listId, requestId);
+      return { result: 'confirmed', ...who, confirmedAt: at };
+    }).immediate();
+  }
+
+  async writeOutbox(entry: NewOutboxMessage): Promise<number> {
+    return this.db.transaction(() => {
+      const written = this.db.prepare(`
+        INSERT INTO outbox (account_id, request_id, sender, recipient, subject, html, text, created_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?)
+        ON CONFLICT (request_id) WHERE request_id IS NOT NULL DO NOTHING RETURNING id`)
+        .get(entry.accountId, entry.requestId, entry.sender, entry.recipient, entry.subject, entry.html, entry.text, now()) as Row | undefined;
+      if (written) return Number(written.id);
+      return Number((this.db.prepare('SELECT id FROM outbox WHERE request_id = ?').get(entry.requestId) as Row).id);
+    }).immediate();
+  }
+
+  async listOutbox(accountId: number, options: { limit?: number; offset?: number } = {}): Promise<OutboxMessage[]> {
+    return (this.db.prepare('SELECT * FROM outbox WHERE account_id = ? ORDER BY id DESC LIMIT ? OFFSET ?')
+      .all(accountId, options.limit ?? 50, options.offset ?? 0) as Row[]).map((r) => ({
+      id: Number(r.id), accountId: Number(r.account_id), requestId: r.request_id === null ? null : Number(r.request_id),
+      sender: String(r.sender), recipient: String(r.recipient), subject: String(r.subject), html: String(r.html), text: String(r.text),
+      createdAt: new Date(String(r.created_at)),
+    }));
+  }
+
+  // Console
+
+  /** Read-only connections of exports and streamed reports still open; closed with the store. */
+  private readonly readers = new Set<Database.Database>();
+
+  async consoleProcesses(accountId: number, query: ProcessPageQuery): Promise<KeysetPage<ImportProcess>> {
+    const status = { all: null, waiting: 1, running: 2, completed: 3, failed: 4 }[query.status];
+    const backward = query.newerThan !== undefined;
+    const cursor = backward ? query.newerThan! : query.olderThan ?? null;
+    const rows = this.db.prepare(`
+      SELECT ${PROCESS_COLUMNS} FROM import_process p
+      WHERE p.account_id = @account AND (@status IS NULL OR p.status = @status)
+        AND (@lists IS NULL OR p.list_id IN (SELECT value FROM json_each(@lists)))
+        ${cursor === null ? '' : backward ? 'AND p.id > @cursor' : 'AND p.id < @cursor'}
+      ORDER BY p.id ${backward ? 'ASC' : 'DESC'} LIMIT @limit`).all({
+      account: accountId, status, lists: query.listIds === null ? null : JSON.stringify(query.listIds), cursor, limit: query.limit + 1,
+    }) as Row[];
+    const more = rows.length > query.limit;
+    const items = rows.slice(0, query.limit).map(toProcess);
+    if (!backward) return { items, hasNext: more, hasPrevious: cursor !== null };
+    // Paging back to the start gives the first page, full, rather than a short one.
+    if (!more) return this.consoleProcesses(accountId, { status: query.status, listIds: query.listIds, limit: query.limit });
+    return { items: items.reverse(), hasNext: true, hasPrevious: true };
+  }
+
+  async listStats(accountId: number, listIds: readonly number[], options: { readonly groups?: boolean } = {}): Promise<ListStats[]> {
+    const lists = (this.db.prepare('SELECT id FROM list WHERE account_id = ? AND id IN (SELECT value FROM json_each(?)) ORDER BY id')
+      .all(accountId, JSON.stringify(listIds)) as Row[]).map((r) => Number(r.id));
+    const zero = (): Record<Channel, Record<SubscriptionStatus, number>> => ({
+      email: { subscribed: 0, pending: 0, unsubscribed: 0 }, sms: { subscribed: 0, pending: 0, unsubscribed: 0 },
+    });
+    const bySubscription = this.db.prepare('SELECT channel, status, count(*) AS n FROM subscription WHERE list_id = ? GROUP BY channel, status');
+    // Grouping on the (list_id, recipient_id) index counts distinct recipients without a temporary table.
+    const recipients = this.db.prepare(`
+      SELECT count(*) AS n FROM (SELECT recipient_id FROM subscription INDEXED BY subscription_list_recipient WHERE list_id = ? GROUP BY recipient_id)`);
+    const groups = this.db.prepare('SELECT id FROM "group" WHERE list_id = ? ORDER BY id');
+    const members = this.db.prepare('SELECT count(*) AS n FROM membership WHERE group_id = ?');
+    const byGroup = this.db.prepare(`
+      SELECT s.channel, s.status, count(*) AS n FROM membership m
+      JOIN subscription s ON s.recipient_id = m.recipient_id AND s.list_id = ?
+      WHERE m.group_id = ? GROUP BY s.channel, s.status`);
+    const counts = (rows: Row[]): ChannelCounts => {
+      const c = zero();
+      for (const r of rows) c[r.channel as Channel][r.status as SubscriptionStatus] = Number(r.n);
+      return c;
+    };
+    // One read transaction, so the list's and its groups' counts agree with each other.
+    return this.db.transaction(() => lists.map((listId): ListStats => ({
+      listId,
+      counts: counts(bySubscription.all(listId) as Row[]),
+      recipients: Number((recipients.get(listId) as Row).n),
+      groups: options.groups === false ? [] : (groups.all(listId) as Row[]).map((g) => ({
+        groupId: Number(g.id),
+        members: Number((members.get(g.id) as Row).n),
+        counts: counts(byGroup.all(listId, g.id) as Row[]),
+      })),
+    })))();
+  }
+
+  async getGroup(accountId: number, groupId: number): Promise<Group | null> {
+    const r = this.db.prepare('SELECT g.* FROM "group" g JOIN list l ON l.id = g.list_id WHERE g.id = ? AND l.account_id = ?')
+      .get(groupId, accountId) as Row | undefined;
+    return r ? toGroup(r) : null;
+  }
+
+  async renameGroup(accountId: number, groupId: number, name: string): Promise<GroupRename> {
+    return this.db.transaction((): GroupRename => {
+      const group = this.db.prepare('SELECT g.* FROM "group" g JOIN list l ON l.id = g.list_id WHERE g.id = ? AND l.account_id = ?')
+        .get(groupId, accountId) as Row | undefined;
+      if (!group) return { ok: false, reason: 'not-found' };
+      // Group names are unique per list without regard to case (the column is NOCASE).
+      if (this.db.prepare('SELECT 1 FROM "group" WHERE list_id = ? AND name = ? AND id <> ?').get(group.list_id, name, groupId)) {
+        return { ok: false, reason: 'duplicate' };
+      }
+      return { ok: true, group: toGroup(this.db.prepare('UPDATE "group" SET name = ? WHERE id = ? RETURNING *').get(name, groupId) as Row) };
+    }).immediate();
+  }
+
+  async searchRecipients(accountId: number, filter: RecipientFilter, page: RecipientPageQuery): Promise<KeysetPage<RecipientSummary>> {
+    const plan = this.recipientSearchPlan(accountId, filter);
+    if (plan === null) return { items: [], hasNext: false, hasPrevious: false };
+    const decode = (cursor: string | undefined): unknown[] | null => {
+      if (cursor === undefined) return null;
+      const key = decodeCursor(cursor);
+      return key !== null && key[0] === plan.mode && plan.validKey(key) ? key : null;
+    };
+    const after = decode(page.after);
+    const before = after === null ? decode(page.before) : null;
+    const backward = before !== null;
+    const keys = plan.fetch(backward ? before : after, backward, page.limit + 1);
+    const more = keys.length > page.limit;
+    if (backward && !more) return this.searchRecipients(accountId, filter, { limit: page.limit });
+    const found = keys.slice(0, page.limit);
+    if (backward) found.reverse();
+    const ids = JSON.stringify(found.map((k) => k.id));
+    const people = new Map((this.db.prepare(`
+      SELECT r.id, r.email, r.mobile, r.name FROM json_each(?) k JOIN recipient r ON r.id = k.value`).all(ids) as Row[])
+      .map((r) => [Number(r.id), r]));
+    const subscriptions = new Map<number, RecipientSummary['subscriptions'][number][]>();
+    for (const s of this.db.prepare(`
+      SELECT recipient_id, list_id, channel, status FROM subscription WHERE recipient_id IN (SELECT value FROM json_each(?))
+      ORDER BY list_id, channel`).all(ids) as Row[]) {
+      const id = Number(s.recipient_id);
+      if (!subscriptions.has(id)) subscriptions.set(id, []);
+      subscriptions.get(id)!.push({ listId: Number(s.list_id), channel: s.channel as Channel, status: s.status as SubscriptionStatus });
+    }
+    const items = found.map((k): RecipientSummary => {
+      const r = people.get(k.id)!;
+      return {
+        id: k.id, email: r.email as string | null, mobile: r.mobile as string | null, name: r.name as string | null,
+        subscriptions: subscriptions.get(k.id) ?? [], cursor: encodeCursor(k.key),
+      };
+    });
+    return backward ? { items, hasNext: true, hasPrevious: true } : { items, hasNext: more, hasPrevious: after !== null };
+  }
+
+  /**
+   * How to page through a recipient search: which index drives it (the e-mail or mobile index
+   * for a prefix, a group's members, a list's subscriptions, or the account's recipients) and
+   * which conditions are checked per candidate. Null when the filter can match nothing.
+   */
+  private recipientSearchPlan(accountId: number, filter: RecipientFilter): RecipientSearchPlan | null {
+    let listId = filter.listId ?? null;
+    if (filter.groupId !== undefined) {
+      const group = this.db.prepare('SELECT g.list_id FROM "group" g JOIN list l ON l.id = g.list_id WHERE g.id = ? AND l.account_id = ?')
+        .get(filter.groupId, accountId) as Row | undefined;
+      if (!group || (listId !== null && Number(group.list_id) !== listId)) return null;
+      listId = Number(group.list_id);
+    } else if (listId !== null && !this.stmt.listById.get(listId, accountId)) {
+      return null;
+    }
+    const channel = filter.channel ?? null;
+    const status = filter.status ?? null;
+    const params = { account: accountId, list: listId, group: filter.groupId ?? null, channel, status };
+    // Per-candidate checks on recipient r (only those the driving index does not already ensure).
+    const checks = (drivenByList: boolean, drivenByGroup: boolean): string => {
+      const out: string[] = [];
+      if (!drivenByGroup && filter.groupId !== undefined) {
+        out.push('EXISTS (SELECT 1 FROM membership m WHERE m.recipient_id = r.id AND m.group_id = @group)');
+      }
+      if (!drivenByList && (listId !== null || channel !== null || status !== null)) {
+        out.push(`EXISTS (SELECT 1 FROM subscription s WHERE s.recipient_id = r.id
+          AND (@list IS NULL OR s.list_id = @list) AND (@channel IS NULL OR s.channel = @channel) AND (@status IS NULL OR s.status = @status))`);
+      }
+      return out.map((c) => ` AND ${c}`).join('');
+    };
+    const idKey = (rows: Row[]): SearchKey[] => rows.map((r) => ({ id: Number(r.id), key: ['i', Number(r.id)] }));
+    const isId = (key: readonly unknown[]): boolean => key.length === 2 && Number.isSafeInteger(key[1]);
+    // The cursor condition is left out of the first page's SQL: `(@cursor IS NULL OR …)` would
+    // keep SQLite from seeking the index to the cursor, and every page would scan from the start.
+    const page = (cursor: readonly unknown[] | null, backward: boolean, condition: (op: string) => string): { after: string; order: string } => ({
+      after: cursor === null ? '' : ` AND ${condition(backward ? '<' : '>')}`, order: backward ? 'DESC' : 'ASC',
+    });
+
+    if (filter.emailPrefix !== undefined) {
+      const range = { lo: filter.emailPrefix, hi: `${filter.emailPrefix}\u{10FFFF}` };
+      return {
+        mode: 'e',
+        validKey: (key) => key.length === 2 && typeof key[1] === 'string',
+        fetch: (cursor, backward, limit) => {
+          const { after, order } = page(cursor, backward, (op) => `r.email ${op} @cursor`);
+          const rows = this.db.prepare(`
+            SELECT r.id, r.email FROM recipient r INDEXED BY recipient_email
+            WHERE r.account_id = @account AND r.email IS NOT NULL AND r.email >= @lo AND r.email < @hi${after}${checks(false, false)}
+            ORDER BY r.email ${order} LIMIT @limit`).all({ ...params, ...range, cursor: cursor?.[1] ?? null, limit }) as Row[];
+          return rows.map((r) => ({ id: Number(r.id), key: ['e', String(r.email)] }));
+        },
+      };
+    }
+    if (filter.mobilePrefix !== undefined) {
+      const range = { lo: filter.mobilePrefix, hi: `${filter.mobilePrefix}\u{10FFFF}` };
+      return {
+        mode: 'm',
+        validKey: (key) => key.length === 3 && typeof key[1] === 'string' && Number.isSafeInteger(key[2]),
+        fetch: (cursor, backward, limit) => {
+          const { after, order } = page(cursor, backward, (op) => `(r.mobile, r.id) ${op} (@cursorMobile, @cursorId)`);
+          const rows = this.db.prepare(`
+            SELECT r.id, r.mobile FROM recipient r INDEXED BY recipient_mobile
+            WHERE r.account_id = @account AND r.mobile IS NOT NULL AND r.mobile >= @lo AND r.mobile < @hi${after}${checks(false, false)}
+            ORDER BY r.mobile ${order}, r.id ${order} LIMIT @limit`)
+            .all({ ...params, ...range, cursorMobile: cursor?.[1] ?? null, cursorId: cursor?.[2] ?? null, limit }) as Row[];
+          return rows.map((r) => ({ id: Number(r.id), key: ['m', String(r.mobile), Number(r.id)] }));
+        },
+      };
+    }
+    if (filter.groupId !== undefined) {
+      return {
+        mode: 'i', validKey: isId,
+        fetch: (cursor, backward, limit) => {
+          const { after, order } = page(cursor, backward, (op) => `m.recipient_id ${op} @cursor`);
+          return idKey(this.db.prepare(`
+            SELECT m.recipient_id AS id FROM membership m INDEXED BY membership_group JOIN recipient r ON r.id = m.recipient_id
+            WHERE m.group_id = @group${after}${checks(false, true)}
+            ORDER BY m.recipient_id ${order} LIMIT @limit`).all({ ...params, cursor: cursor?.[1] ?? null, limit }) as Row[]);
+        },
+      };
+    }
+    if (listId !== null && status === null) {
+      return {
+        mode: 'i', validKey: isId,
+        fetch: (cursor, backward, limit) => {
+          const { after, order } = page(cursor, backward, (op) => `recipient_id ${op} @cursor`);
+          return idKey(this.db.prepare(`
+            SELECT recipient_id AS id FROM subscription INDEXED BY subscription_list_recipient
+            WHERE list_id = @list AND (@channel IS NULL OR channel = @channel)${after}
+            GROUP BY recipient_id ORDER BY recipient_id ${order} LIMIT @limit`).all({ ...params, cursor: cursor?.[1] ?? null, limit }) as Row[]);
+        },
+      };
+    }
+    if (listId !== null) {
+      // A status: one range of the (list_id, channel, status, recipient_id) index per channel, merged.
+      const channels: Channel[] = channel !== null ? [channel] : ['email', 'sms'];
+      return {
+        mode: 'i', validKey: isId,
+        fetch: (cursor, backward, limit) => {
+          const { after, order } = page(cursor, backward, (op) => `recipient_id ${op} @cursor`);
+          const range = this.db.prepare(`
+            SELECT recipient_id AS id FROM subscription INDEXED BY subscription_list
+            WHERE list_id = @list AND channel = @c AND status = @status${after}
+            ORDER BY recipient_id ${order} LIMIT @limit`);
+          const ids = new Set<number>();
+          for (const c of channels) {
+            for (const r of range.all({ ...params, c, cursor: cursor?.[1] ?? null, limit }) as Row[]) ids.add(Number(r.id));
+          }
+          const sorted = [...ids].sort((a, b) => (backward ? b - a : a - b)).slice(0, limit);
+          return sorted.map((id) => ({ id, key: ['i', id] }));
+        },
+      };
+    }
+    return {
+      mode: 'i', validKey: isId,
+      fetch: (cursor, backward, limit) => {
+        const { after, order } = page(cursor, backward, (op) => `r.id ${op} @cursor`);
+        return idKey(this.db.prepare(`
+          SELECT r.id FROM recipient r INDEXED BY recipient_account
+          WHERE r.account_id = @account${after}${checks(false, false)}
+          ORDER BY r.id ${order} LIMIT @limit`).all({ ...params, cursor: cursor?.[1] ?? null, limit }) as Row[]);
+      },
+    };
+  }
+
+  async recipientDetail(accountId: number, recipientId: number): Promise<RecipientDetail | null> {
+    return this.db.transaction((): RecipientDetail | null => {
+      const r = this.db.prepare('SELECT * FROM recipient WHERE id = ? AND account_id = ?').get(recipientId, accountId) as Row | undefined;
+      if (!r) return null;
+      const subscriptions = (this.db.prepare('SELECT * FROM subscription WHERE recipient_id = ? ORDER BY list_id, channel').all(recipientId) as Row[])
+        .map((s) => ({
+          listId: Number(s.list_id), channel: s.channel as Channel, status: s.status as SubscriptionStatus,
+          reason: s.reason as UnsubscribeReason | null, processId: s.process_id === null ? null : Number(s.process_id),
+          updatedAt: new Date(String(s.updated_at)), confirmedAt: date(s.confirmed_at),
+        }));
+      const groups = (this.db.prepare(`
+        SELECT g.* FROM membership m JOIN "group" g ON g.id = m.group_id WHERE m.recipient_id = ? ORDER BY g.list_id, g.id`)
+        .all(recipientId) as Row[]).map(toGroup);
+      const imports = (this.db.prepare(`
+        SELECT p.id, p.list_id, p.status, p.created_at, p.end_date FROM import_process p
+        WHERE p.account_id = ? AND p.id IN (
+          SELECT process_id FROM subscription WHERE recipient_id = ? AND process_id IS NOT NULL
+          UNION SELECT process_id FROM confirmation_request WHERE recipient_id = ?)
+        ORDER BY p.id DESC`).all(accountId, recipientId, recipientId) as Row[]).map((p) => ({
+        processId: Number(p.id), listId: Number(p.list_id), status: Number(p.status) as ProcessStatus,
+        createdAt: new Date(String(p.created_at)), endDate: date(p.end_date),
+      }));
+      const confirmations = (this.db.prepare(`
+        SELECT * FROM confirmation_request WHERE recipient_id = ? AND account_id = ? ORDER BY id DESC LIMIT 200`)
+        .all(recipientId, accountId) as Row[]).map((c) => ({
+        requestId: Number(c.id), processId: Number(c.process_id), listId: Number(c.list_id), status: String(c.status),
+        attempts: Number(c.attempts), lastError: c.last_error === null ? null : String(c.last_error),
+        createdAt: new Date(String(c.created_at)), sentAt: date(c.sent_at), confirmedAt: date(c.confirmed_at),
+      }));
+      return {
+        id: Number(r.id), accountId: Number(r.account_id), email: r.email as string | null, mobile: r.mobile as string | null,
+        name: r.name as string | null, fields: JSON.parse(String(r.fields)) as Record<number, string>,
+        createdAt: new Date(String(r.created_at)), updatedAt: new Date(String(r.updated_at)),
+        subscriptions, groups, imports, confirmations,
+      };
+    })();
+  }
+
+  async exportList(accountId: number, listId: number): Promise<ListExport | null> {
+    if (!this.stmt.listById.get(listId, accountId)) return null;
+    const reader = this.openReader();
+    let released = false;
+    const close = (): void => {
+      if (released) return;
+      released = true;
+      this.closeReader(reader);
+    };
+    try {
+      // One row per recipient: its e-mail subscription, or its SMS one when it has no e-mail one.
+      const from = 'FROM subscription k INDEXED BY subscription_list_recipient JOIN recipient r ON r.id = k.recipient_id';
+      const where = `WHERE k.list_id = @list AND (k.channel = 'email' OR NOT EXISTS (
+        SELECT 1 FROM subscription e WHERE e.recipient_id = k.recipient_id AND e.list_id = k.list_id AND e.channel = 'email'))`;
+      // The campo numbers in use, read first: a whole pass over the list, so it goes by ranges of
+      // recipient ids, letting other requests run between them.
+      const fieldNumbers = new Set<number>();
+      const last = Number((reader.prepare('SELECT max(recipient_id) AS m FROM subscription WHERE list_id = ?').get(listId) as Row).m ?? 0);
+      const keys = reader.prepare(`SELECT DISTINCT j.key AS k ${from}, json_each(r.fields) j ${where} AND k.recipient_id > @from AND k.recipient_id <= @to`);
+      for (let from = 0; from < last; from += EXPORT_RANGE) {
+        for (const f of keys.all({ list: listId, from, to: from + EXPORT_RANGE }) as Row[]) fieldNumbers.add(Number(f.k));
+        await yieldToEventLoop();
+      }
+      const statement = reader.prepare(`
+        SELECT r.id, r.email, r.mobile, r.name, r.fields, r.created_at, r.updated_at,
+          (SELECT status FROM subscription e WHERE e.recipient_id = r.id AND e.list_id = @list AND e.channel = 'email') AS email_status,
+          (SELECT status FROM subscription e WHERE e.recipient_id = r.id AND e.list_id = @list AND e.channel = 'sms') AS sms_status
+        ${from} ${where} ORDER BY k.recipient_id`);
+      async function* rows(): AsyncGenerator<ListExportRow> {
+        if (released) return;
+        const iterator = statement.iterate({ list: listId }) as IterableIterator<Row>;
+        try {
+          for (const r of iterator) {
+            yield {
+              id: Number(r.id), email: r.email as string | null, mobile: r.mobile as string | null, name: r.name as string | null,
+              emailStatus: r.email_status as SubscriptionStatus | null, smsStatus: r.sms_status as SubscriptionStatus | null,
+              fields: JSON.parse(String(r.fields)) as Record<number, string>,
+              createdAt: new Date(String(r.created_at)), updatedAt: new Date(String(r.updated_at)),
+            };
+          }
+        } finally {
+          iterator.return?.();
+          close();
+        }
+      }
+      return { fieldNumbers: [...fieldNumbers].sort((a, b) => a - b), rows: rows(), close };
+    } catch (err) {
+      close();
+      throw err;
+    }
+  }
+
+  async rejectReportPage(accountId: number, processId: number, query: { afterRow?: number; limit: number }): Promise<KeysetPage<RejectReportRow>> {
+    const rows = this.db.prepare(`
+      SELECT r.* FROM import_reject r JOIN import_process p ON p.id = r.process_id
+      WHERE r.process_id = ? AND p.account_id = ? AND r.row_no > ? ORDER BY r.row_no LIMIT ?`)
+      .all(processId, accountId, query.afterRow ?? 0, query.limit + 1) as Row[];
+    return {
+      items: rows.slice(0, query.limit).map(toRejectRow), hasNext: rows.length > query.limit, hasPrevious: (query.afterRow ?? 0) > 0,
+    };
+  }
+
+  async streamRejectReport(accountId: number, processId: number): Promise<AsyncIterable<RejectReportRow> | null> {
+    if (!this.stmt.processById.get(processId, accountId)) return null;
+    const open = (): Database.Database => this.openReader();
+    const done = (reader: Database.Database): void => this.closeReader(reader);
+    // The snapshot is taken when the rows are first read, so an unread stream holds nothing.
+    return (async function* rows(): AsyncGenerator<RejectReportRow> {
+      const reader = open();
+      try {
+        for (const r of reader.prepare('SELECT * FROM import_reject WHERE process_id = ? ORDER BY row_no').iterate(processId) as IterableIterator<Row>) {
+          yield toRejectRow(r);
+        }
+      } finally {
+        done(reader);
+      }
+    })();
+  }
+
+  async outboxPage(accountId: number, query: { olderThan?: number; newerThan?: number; limit: number }): Promise<KeysetPage<OutboxMessage>> {
+    const backward = query.newerThan !== undefined;
+    const cursor = backward ? query.newerThan! : query.olderThan ?? null;
+    const rows = this.db.prepare(`
+      SELECT * FROM outbox WHERE account_id = @account ${cursor === null ? '' : backward ? 'AND id > @cursor' : 'AND id < @cursor'}
+      ORDER BY id ${backward ? 'ASC' : 'DESC'} LIMIT @limit`).all({ account: accountId, cursor, limit: query.limit + 1 }) as Row[];
+    const more = rows.length > query.limit;
+    const items = rows.slice(0, query.limit).map(toOutboxMessage);
+    if (!backward) return { items, hasNext: more, hasPrevious: cursor !== null };
+    if (!more) return this.outboxPage(accountId, { limit: query.limit });
+    return { items: items.reverse(), hasNext: true, hasPrevious: true };
+  }
+
+  async getOutboxMessage(accountId: number, id: number): Promise<OutboxMessage | null> {
+    const r = this.db.prepare('SELECT * FROM outbox WHERE id = ? AND account_id = ?').get(id, accountId) as Row | undefined;
+    return r ? toOutboxMessage(r) : null;
+  }
+
+  async createConsoleSession(s: NewConsoleSession): Promise<void> {
+    const t = now();
+    this.db.prepare(`
+      INSERT INTO console_session (id_hash, user_id, account_id, csrf_token, created_at, last_seen_at, expires_at, ip, user_agent)
+      VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)`)
+      .run(s.idHash, s.userId, s.accountId, s.csrfToken, t, t, s.expiresAt.getTime(), s.ip, s.userAgent.slice(0, 300));
+  }
+
+  async findConsoleSession(idHash: string, at: Date): Promise<{ session: ConsoleSession; user: ConsoleUser } | null> {
+    const r = this.db.prepare(`
+      SELECT s.*, u.id AS u_id, u.account_id AS u_account_id, u.username, u.password_hash, u.list_ids
+      FROM console_session s JOIN console_user u ON u.id = s.user_id AND u.account_id = s.account_id
+      WHERE s.id_hash = ? AND s.expires_at > ?`).get(idHash, at.getTime()) as Row | undefined;
+    if (!r) return null;
+    return {
+      session: {
+        idHash: String(r.id_hash), userId: Number(r.user_id), accountId: Number(r.account_id), csrfToken: String(r.csrf_token),
+        expiresAt: new Date(Number(r.expires_at)), ip: String(r.ip), userAgent: String(r.user_agent),
+        createdAt: new Date(String(r.created_at)), lastSeenAt: new Date(String(r.last_seen_at)),
+      },
+      user: toConsoleUser({ ...r, id: r.u_id, account_id: r.u_account_id }),
+    };
+  }
+
+  async touchConsoleSession(idHash: string, expiresAt: Date, at: Date): Promise<void> {
+    this.db.prepare('UPDATE console_session SET expires_at = ?, last_seen_at = ? WHERE id_hash = ?').run(expiresAt.getTime(), at.toISOString(), idHash);
+  }
+
+  async deleteConsoleSession(idHash: string): Promise<void> {
+    this.db.prepare('DELETE FROM console_session WHERE id_hash = ?').run(idHash);
+  }
+
+  async deleteExpiredConsoleSessions(at: Date): Promise<number> {
+    return this.db.prepare('DELETE FROM console_session WHERE expires_at <= ?').run(at.getTime()).changes;
+  }
+
+  /**
+   * A read-only connection for one long read (an export), so that its snapshot never blocks the
+   * main connection between the chunks it streams. WAL lets it read while imports write. An
+   * in-memory database cannot be opened twice, so streamed reads need a database file.
+   */
+  private openReader(): Database.Database {
+    if (this.db.memory) throw new Error('streamed reads need a database file, not :memory:');
+    const reader = new Database(this.db.name, { readonly: true, fileMustExist: true });
+    reader.pragma('busy_timeout = 5000');
+    this.readers.add(reader);
+    // The whole read sees one snapshot.
+    reader.exec('BEGIN');
+    return reader;
+  }
+
+  private closeReader(reader: Database.Database): void {
+    if (!this.readers.delete(reader)) return;
+    try {
+      if (reader.inTransaction) reader.exec('COMMIT');
+    } finally {
+      reader.close();
+    }
+  }
+
+  // Operations
+
+  async ping(): Promise<void> {
+    this.db.prepare('SELECT 1').get();
+  }
+
+  async processStatusCounts(): Promise<{ byStatus: Record<1 | 2 | 3 | 4, number>; queued: number }> {
+    const byStatus: Record<1 | 2 | 3 | 4, number> = { 1: 0, 2: 0, 3: 0, 4: 0 };
+    let queued = 0;
+    for (const r of this.db.prepare('SELECT status, queued_seq IS NOT NULL AS queued, count(*) AS n FROM import_process GROUP BY 1, 2').all() as Row[]) {
+      byStatus[Number(r.status) as 1] += Number(r.n);
+      if (bool(r.queued)) queued += Number(r.n);
+    }
+    return { byStatus, queued };
+  }
+
   async getSetting(key: string): Promise<string | null> {
     const r = this.db.prepare('SELECT value FROM setting WHERE key = ?').get(key) as Row | undefined;
     return r ? String(r.value) : null;
@@ -511,6 +1188,7 @@ export class SqliteStore implements Store {
   }
 
   async close(): Promise<void> {
+    for (const reader of [...this.readers]) this.closeReader(reader);
     this.db.close();
   }
 }
@@ -520,4 +1198,49 @@ function dropEmpty(fields: Readonly<Record<number, string>>): Record<number, str
   const out: Record<number, string> = {};
   for (const [k, v] of Object.entries(fields)) if (v !== '') out[Number(k)] = v;
   return out;
+}
+
+// Console helpers
+
+function toRejectRow(r: Row): RejectReportRow {
+  return { processId: Number(r.process_id), row: Number(r.row_no), raw: String(r.raw), reason: String(r.reason) };
+}
+
+function toOutboxMessage(r: Row): OutboxMessage {
+  return {
+    id: Number(r.id), accountId: Number(r.account_id), requestId: r.request_id === null ? null : Number(r.request_id),
+    sender: String(r.sender), recipient: String(r.recipient), subject: String(r.subject), html: String(r.html), text: String(r.text),
+    createdAt: new Date(String(r.created_at)),
+  };
+}
+
+/** Recipient ids per step of an export's first pass: a few tens of milliseconds of work each. */
+const EXPORT_RANGE = 25_000;
+
+/** A row of a recipient search: its id and its sort key (mode first), as a cursor carries it. */
+interface SearchKey {
+  readonly id: number;
+  readonly key: readonly unknown[];
+}
+
+interface RecipientSearchPlan {
+  /** i: by id; e: by e-mail; m: by mobile, then id. */
+  readonly mode: 'i' | 'e' | 'm';
+  readonly validKey: (key: readonly unknown[]) => boolean;
+  /** Up to `limit` rows after (or, backward, before) the cursor, in the direction's order. */
+  readonly fetch: (cursor: readonly unknown[] | null, backward: boolean, limit: number) => SearchKey[];
+}
+
+/** Cursors are opaque to the console: base64url of the sort key. */
+function encodeCursor(key: readonly unknown[]): string {
+  return Buffer.from(JSON.stringify(key)).toString('base64url');
+}
+
+function decodeCursor(cursor: string): unknown[] | null {
+  try {
+    const key: unknown = JSON.parse(Buffer.from(cursor, 'base64url').toString('utf8'));
+    return Array.isArray(key) ? key : null;
+  } catch {
+    return null;
+  }
 }
