@@ -3,12 +3,12 @@
  * runs (npm run bench:load-details). The topology is the scale-out one: `serve` processes in
  * front of one database and a `worker` process importing ROWS subscribers.
  *
- * Three windows while the import runs, the same client load each (CLIENTS keep-alive clients):
- * all clients on API process 1; the clients split over processes 1 and 2; process 1 alone again.
- * The ratio is the two-process window over the mean of the two one-process windows, which
- * cancels some of the drift of a shared machine.
+ * While the import runs, ROUNDS pairs of windows with the same client load (CLIENTS keep-alive
+ * clients): all on API process 1, then split over processes 1 and 2. Alternating the two cancels
+ * much of the drift of a shared machine and of the import's own phases. Then, once the import has
+ * finished, one more pair on the idle installation.
  *
- *   npm run bench:load-details -- [--rows 1000000] [--clients 64] [--seconds 10] [--warmup-seconds 2]
+ *   npm run bench:load-details -- [--rows 1000000] [--clients 64] [--rounds 3] [--seconds 5] [--warmup-seconds 1]
  */
 import { createReadStream, mkdtempSync, rmSync } from 'node:fs';
 import { Agent, request } from 'node:http';
@@ -20,8 +20,9 @@ import { createBenchDatabase, seedAccounts, startRole, stopRole, type RoleProces
 
 const ROWS = arg('rows', 1_000_000);
 const CLIENTS = arg('clients', 64);
-const SECONDS = arg('seconds', 10);
-const WARMUP_SECONDS = arg('warmup-seconds', 2);
+const ROUNDS = arg('rounds', 3);
+const SECONDS = arg('seconds', 5);
+const WARMUP_SECONDS = arg('warmup-seconds', 1);
 
 const out = (line = ''): void => {
   process.stdout.write(`${line}\n`);
@@ -80,6 +81,16 @@ async function measure(ports: readonly number[], body: Buffer): Promise<Stats> {
 }
 
 const rate = (s: Stats): number => s.requests / s.seconds;
+
+/** Several windows as one: requests and time added up, latency percentiles of the middle window. */
+function combine(windows: readonly Stats[]): Stats {
+  const sorted = [...windows].sort((a, b) => rate(a) - rate(b));
+  const middle = sorted[Math.floor(sorted.length / 2)]!;
+  return {
+    requests: windows.reduce((n, w) => n + w.requests, 0), errors: windows.reduce((n, w) => n + w.errors, 0),
+    seconds: windows.reduce((n, w) => n + w.seconds, 0), p50: middle.p50, p95: middle.p95, p99: middle.p99,
+  };
+}
 const row = (label: string, s: Stats): string =>
   `${label.padEnd(30)}${fmt(rate(s)).padStart(9)}${s.p50.toFixed(1).padStart(9)}${s.p95.toFixed(1).padStart(9)}${s.p99.toFixed(1).padStart(9)}${String(s.errors).padStart(8)}`;
 
@@ -104,19 +115,30 @@ async function main(): Promise<void> {
     const params = `<idList>${server.list.id}</idList><listGUID>${server.list.guid}</listGUID><idProcess>${id}</idProcess>`;
     const body = Buffer.from(soapRequest(server, 'GetProcessDetails', params));
     const status = async (): Promise<string> => /<StatusCode>(\d)<\/StatusCode>/.exec(await soap(server, 'GetProcessDetails', params))?.[1] ?? '?';
-    out(`import of ${fmt(ROWS)} subscribers started (process ${id}); ${CLIENTS} keep-alive clients, ${SECONDS} s per window after ${WARMUP_SECONDS} s of warm-up`);
+    out(`import of ${fmt(ROWS)} subscribers started (process ${id}); ${CLIENTS} keep-alive clients, ${ROUNDS} rounds of ` +
+      `${SECONDS} s windows after ${WARMUP_SECONDS} s of warm-up`);
 
-    const one = await measure([apis[0]!.port], body);
-    const two = await measure(apis.map((a) => a.port), body);
-    const oneAgain = await measure([apis[0]!.port], body);
+    const ones: Stats[] = [];
+    const twos: Stats[] = [];
+    for (let round = 0; round < ROUNDS; round++) {
+      ones.push(await measure([apis[0]!.port], body));
+      twos.push(await measure(apis.map((a) => a.port), body));
+    }
     const running = await status();
+    out(running === '2' ? 'the import ran during every window' : `warning: the import was in status ${running} by the end of the windows; use more --rows`);
+    while (!['3', '4'].includes(await status())) await new Promise((r) => setTimeout(r, 500));
+    const idleOne = await measure([apis[0]!.port], body);
+    const idleTwo = await measure(apis.map((a) => a.port), body);
 
+    const one = combine(ones);
+    const two = combine(twos);
     out(`\n${'GetProcessDetails'.padEnd(30)}${'req/s'.padStart(9)}${'p50 ms'.padStart(9)}${'p95 ms'.padStart(9)}${'p99 ms'.padStart(9)}${'errors'.padStart(8)}`);
-    out(row('1 API process', one));
-    out(row('2 API processes', two));
-    out(row('1 API process, again', oneAgain));
-    out(`\nratio 2 / 1 API processes: ${(rate(two) / ((rate(one) + rate(oneAgain)) / 2)).toFixed(2)}`);
-    out(running === '2' ? 'the import ran during all three windows' : `warning: the import was in status ${running} by the end of the windows; use more --rows`);
+    out(row('import running, 1 API process', one));
+    out(row('import running, 2 API processes', two));
+    out(row('idle, 1 API process', idleOne));
+    out(row('idle, 2 API processes', idleTwo));
+    out(`\nratio 2 / 1 API processes: ${(rate(two) / rate(one)).toFixed(2)} while the import runs, ${(rate(idleTwo) / rate(idleOne)).toFixed(2)} idle`);
+    out(`per window while the import runs (1, 2, 1, 2, …): ${ones.map((o, i) => `${fmt(rate(o))}, ${fmt(rate(twos[i]!))}`).join(', ')}`);
   } finally {
     for (const r of roles) await stopRole(r);
     await db.drop();

@@ -6,8 +6,9 @@
  *
  * - Per-account advisory locks serialize what SQLite's write lock serialized and PostgreSQL's
  *   row locks alone would not: starting and promoting an account's imports (the busy check and
- *   the queue), and changing its subscribers (a batch merge against a confirm click or a Send Now
- *   claim). Every transaction takes such a lock before any row lock, so they cannot deadlock.
+ *   the queue), and changing its subscribers (a batch merge against a confirm click, a Send Now
+ *   claim, or the completion that settles a process). Every transaction takes such a lock before
+ *   any row lock, so they cannot deadlock.
  * - The unique partial index on running processes still has the last word: a start that loses a
  *   race it could not see is mapped to the busy outcome (-601/-602), never to an error.
  * - Worker claims use `FOR UPDATE SKIP LOCKED` (claim.ts); a batch holds its process row locked
@@ -177,14 +178,17 @@ export class PostgresStore implements Store {
     return toAccount(r);
   }
 
+  // Every web-service call authenticates and checks its list: these reads are named statements,
+  // parsed and planned once per connection.
+
   async getAccount(id: number): Promise<Account | null> {
-    const r = await this.row('SELECT * FROM account WHERE id = $1', [id]);
-    return r ? toAccount(r) : null;
+    const { rows } = await this.pool.query<Row>({ name: 'account-by-id', text: 'SELECT * FROM account WHERE id = $1', values: [id] });
+    return rows[0] ? toAccount(rows[0]) : null;
   }
 
   async findAccountByWsUser(wsUser: string): Promise<Account | null> {
-    const r = await this.row('SELECT * FROM account WHERE ws_user = $1', [wsUser]);
-    return r ? toAccount(r) : null;
+    const { rows } = await this.pool.query<Row>({ name: 'account-by-user', text: 'SELECT * FROM account WHERE ws_user = $1', values: [wsUser] });
+    return rows[0] ? toAccount(rows[0]) : null;
   }
 
   async updateAccount(id: number, changes: AccountChanges): Promise<Account | null> {
@@ -238,8 +242,8 @@ export class PostgresStore implements Store {
   }
 
   async getList(accountId: number, listId: number): Promise<MailingList | null> {
-    const r = await this.row('SELECT * FROM list WHERE id = $1 AND account_id = $2', [listId, accountId]);
-    return r ? toList(r) : null;
+    const { rows } = await this.pool.query<Row>({ name: 'list-by-id', text: 'SELECT * FROM list WHERE id = $1 AND account_id = $2', values: [listId, accountId] });
+    return rows[0] ? toList(rows[0]) : null;
   }
 
   async listLists(accountId: number, onlyListIds: readonly number[] | null = null): Promise<ListWithGroups[]> {
