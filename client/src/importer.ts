@@ -9,6 +9,7 @@ import type { CallOptions, MailUpImportClient } from './client.ts';
 import { MailUpReturnCodeError } from './errors.ts';
 import { FEED_CLOSE, FEED_OPEN, FeedBuilder, type Subscriber } from './feed-builder.ts';
 import { isFinished, type MailUpList, type ProcessDetails } from './result-parser.ts';
+import { retryWithBackoff, sleep } from './retry.ts';
 import type { RawSubscriber } from './xml-feed.ts';
 
 /** What the importer takes: subscriber objects, or `<subscriber>` elements of an existing feed. */
@@ -181,21 +182,6 @@ export async function findList(client: MailUpImportClient, idList: number, optio
   return list;
 }
 
-function delay(ms: number, signal?: AbortSignal): Promise<void> {
-  return new Promise((resolve, reject) => {
-    if (signal?.aborted) return reject(signal.reason);
-    const timer = setTimeout(() => {
-      signal?.removeEventListener('abort', onAbort);
-      resolve();
-    }, ms);
-    const onAbort = (): void => {
-      clearTimeout(timer);
-      reject(signal!.reason);
-    };
-    signal?.addEventListener('abort', onAbort, { once: true });
-  });
-}
-
 /**
  * Imports subscribers into a list in batches and follows the import to its end.
  *
@@ -323,27 +309,35 @@ export async function importSubscribers<T extends ImportItem>(
     phase = 'starting';
     const retry = options.startRetry ?? {};
     const attempts = retry.attempts ?? 40;
-    let wait = retry.initialDelayMs ?? 1000;
-    for (let attempt = 1; ; attempt++) {
-      try {
-        const processes = await client.startImportProcesses({
-          listsIDs: String(options.idList), listsGUIDs: listGUID, groupsIDs: groups, ...flags,
-        }, call);
+    try {
+      const processes = await retryWithBackoff(async () => {
+        try {
+          return await client.startImportProcesses({
+            listsIDs: String(options.idList), listsGUIDs: listGUID, groupsIDs: groups, ...flags,
+          }, call);
+        } catch (err) {
+          if (!signal?.aborted && isBusy(err) && (await alreadyStarted())) return null;
+          throw err;
+        }
+      }, {
+        initialDelayMs: retry.initialDelayMs ?? 1000,
+        maxDelayMs: retry.maxDelayMs ?? 30_000,
+        signal,
+        retryIf: (err, attempt, delayMs) => {
+          if (signal?.aborted || !isBusy(err) || attempt >= attempts) return false;
+          progress({ type: 'start-retry', returnCode: err.returnCode, attempt, delayMs });
+          return true;
+        },
+      });
+      // null: someone else's start took ours along while we waited.
+      if (processes !== null) {
         started = processes.map((p) => p.idProcess);
         progress({ type: 'started', processes: started });
-        break;
-      } catch (err) {
-        if (signal?.aborted) throw err;
-        if (isBusy(err) && (await alreadyStarted())) break;
-        if (!isBusy(err) || attempt >= attempts) {
-          error = err instanceof Error ? err : new Error(String(err));
-          startFailed = true;
-          break;
-        }
-        progress({ type: 'start-retry', returnCode: err.returnCode, attempt, delayMs: wait });
-        await delay(wait, signal);
-        wait = Math.min(wait * 2, retry.maxDelayMs ?? 30_000);
       }
+    } catch (err) {
+      if (signal?.aborted) throw err;
+      error = err instanceof Error ? err : new Error(String(err));
+      startFailed = true;
     }
   }
 
@@ -361,7 +355,7 @@ export async function importSubscribers<T extends ImportItem>(
           }
           progress({ type: 'process-update', details: entry.details });
           if (Date.now() >= deadline) throw new Error(`process ${entry.idProcess} had not finished after ${options.waitTimeoutMs} ms; it keeps running on the server`);
-          await delay(options.pollIntervalMs ?? 1000, signal);
+          await sleep(options.pollIntervalMs ?? 1000, signal);
         }
       }
     } catch (err) {

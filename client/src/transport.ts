@@ -8,6 +8,7 @@
  */
 import { SoapFaultError, TransportError, type TransportFailure } from './errors.ts';
 import { SERVICE_NAMESPACE, soapActionOf, type OperationName } from './generated/operations.ts';
+import { retryWithBackoff } from './retry.ts';
 import { XmlReadError, childElement, findElement, readXml, textOf, type XmlElement } from './xml-reader.ts';
 
 /** The SOAP version of the requests: the service answers each in its own version. */
@@ -88,20 +89,23 @@ export class SoapTransport {
     const { retries, retryDelayMs } = this.#options;
     const replayable = params.every(([, value]) => typeof value === 'string');
     const maxAttempts = options.idempotent && replayable ? 1 + retries : 1;
-    for (let attempt = 1; ; attempt++) {
-      try {
+    let attempts = 0;
+    try {
+      return await retryWithBackoff(async (attempt) => {
+        attempts = attempt;
         return { ...(await this.#attempt(operation, params, options)), attempts: attempt };
-      } catch (err) {
-        if (!(err instanceof AttemptFailure)) throw err;
-        const retry = attempt < maxAttempts && (err.failure === 'network' || err.failure === 'timeout') && !options.signal?.aborted;
-        if (!retry) {
-          throw new TransportError(
-            { operation, failure: err.failure, reason: err.reason, httpStatus: err.httpStatus, attempts: attempt },
-            { cause: err.cause },
-          );
-        }
-        await sleep(retryDelayMs * 2 ** (attempt - 1), options.signal);
-      }
+      }, {
+        initialDelayMs: retryDelayMs,
+        signal: options.signal,
+        retryIf: (err, attempt) => err instanceof AttemptFailure && attempt < maxAttempts
+          && (err.failure === 'network' || err.failure === 'timeout') && !options.signal?.aborted,
+      });
+    } catch (err) {
+      if (!(err instanceof AttemptFailure)) throw err;
+      throw new TransportError(
+        { operation, failure: err.failure, reason: err.reason, httpStatus: err.httpStatus, attempts },
+        { cause: err.cause },
+      );
     }
   }
 
@@ -227,19 +231,4 @@ function describeNetworkError(err: unknown): string {
     return typeof code === 'string' && !cause.message.includes(code) ? `${code} ${cause.message}` : cause.message;
   }
   return String(cause);
-}
-
-function sleep(ms: number, signal?: AbortSignal): Promise<void> {
-  return new Promise((resolve, reject) => {
-    if (signal?.aborted) return reject(signal.reason);
-    const timer = setTimeout(() => {
-      signal?.removeEventListener('abort', onAbort);
-      resolve();
-    }, ms);
-    const onAbort = (): void => {
-      clearTimeout(timer);
-      reject(signal!.reason);
-    };
-    signal?.addEventListener('abort', onAbort, { once: true });
-  });
 }

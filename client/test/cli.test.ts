@@ -4,33 +4,22 @@
  * commas, multi-byte characters and a byte-order mark, and a 100,000-row CSV whose counters
  * are checked afterwards through GetProcessDetails and the store.
  */
-import { after, before, describe, test } from 'node:test';
+import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
 import { PassThrough } from 'node:stream';
-import { chmodSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { chmodSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { startTestService, type TestAccount, type TestService } from '../../test/helpers/service.ts';
+import type { TestAccount } from '../../test/helpers/service.ts';
 import { runCli } from '../src/cli/program.ts';
 import { MailUpImportClient, buildFeed, type ImportReport } from '../src/index.ts';
+import { serviceAndFolder } from './service-and-folder.ts';
 
 const ROOT = fileURLToPath(new URL('../..', import.meta.url));
 const CLI = fileURLToPath(new URL('../src/cli.ts', import.meta.url));
 
-let svc: TestService;
-let acc: TestAccount;
-let dir: string;
-before(async () => {
-  svc = await startTestService();
-  acc = await svc.addAccount();
-  dir = mkdtempSync(join(tmpdir(), 'mailup-cli-test-'));
-});
-after(async () => {
-  await svc.close();
-  rmSync(dir, { recursive: true, force: true });
-});
+const fixture = serviceAndFolder('mailup-cli-test-');
 
 interface Run {
   readonly code: number | null;
@@ -41,7 +30,7 @@ interface Run {
 /** The settings a run sees: only these, no MAILUP_* from outside and no user config file. */
 function environment(env: Record<string, string>): NodeJS.ProcessEnv {
   const base = Object.fromEntries(Object.entries(process.env).filter(([k]) => !k.startsWith('MAILUP_')));
-  return { ...base, XDG_CONFIG_HOME: join(dir, 'no-config'), ...env };
+  return { ...base, XDG_CONFIG_HOME: join(fixture.dir, 'no-config'), ...env };
 }
 
 /** The command as a child process, as a user runs it (exit code from the process). */
@@ -71,10 +60,10 @@ async function cli(args: readonly string[], env: Record<string, string> = {}): P
   return { code, stdout: stdout.text(), stderr: stderr.text() };
 }
 
-const envFor = (a: TestAccount): Record<string, string> => ({ MAILUP_ENDPOINT: svc.url, MAILUP_USER: a.user, MAILUP_PASSWORD: a.password });
+const envFor = (a: TestAccount): Record<string, string> => ({ MAILUP_ENDPOINT: fixture.svc.url, MAILUP_USER: a.user, MAILUP_PASSWORD: a.password });
 
 /** No output of the run shows the password. */
-function noPassword(run: Run, a: TestAccount = acc): void {
+function noPassword(run: Run, a: TestAccount = fixture.acc): void {
   assert.ok(!run.stdout.includes(a.password) && !run.stderr.includes(a.password), 'the password was printed');
 }
 
@@ -95,39 +84,39 @@ describe('settings, help and exit codes', () => {
     const none = await cliProcess(['whoami']);
     assert.equal(none.code, 2);
     assert.match(none.stderr, /missing the endpoint .*the user .*the password/);
-    const noList = await cli(['import', 'x.csv'], envFor(acc));
+    const noList = await cli(['import', 'x.csv'], envFor(fixture.acc));
     assert.equal(noList.code, 2);
     assert.match(noList.stderr, /--list/);
-    assert.equal((await cli(['frobnicate'], envFor(acc))).code, 2);
-    assert.equal((await cli(['import', join(dir, 'x.unknown'), '--list', '1'], envFor(acc))).code, 2);
+    assert.equal((await cli(['frobnicate'], envFor(fixture.acc))).code, 2);
+    assert.equal((await cli(['import', join(fixture.dir, 'x.unknown'), '--list', '1'], envFor(fixture.acc))).code, 2);
   });
 
   test('whoami with settings from the environment, over SOAP 1.1 and 1.2; JSON for scripts', async () => {
-    const run = await cli(['whoami'], envFor(acc));
+    const run = await cli(['whoami'], envFor(fixture.acc));
     assert.equal(run.code, 0, run.stderr);
-    assert.match(run.stdout, new RegExp(`^${acc.user} \\(id ${acc.account.id}\\) at .* over SOAP 1.1`));
-    const json = await cli(['--json', '--soap-version', '1.2', 'whoami'], envFor(acc));
+    assert.match(run.stdout, new RegExp(`^${fixture.acc.user} \\(id ${fixture.acc.account.id}\\) at .* over SOAP 1.1`));
+    const json = await cli(['--json', '--soap-version', '1.2', 'whoami'], envFor(fixture.acc));
     assert.equal(json.code, 0, json.stderr);
-    assert.deepEqual(JSON.parse(json.stdout), { user: acc.user, idUser: acc.account.id, endpoint: `${svc.url}/Services/WSMailupImport.asmx`, soapVersion: '1.2' });
+    assert.deepEqual(JSON.parse(json.stdout), { user: fixture.acc.user, idUser: fixture.acc.account.id, endpoint: `${fixture.svc.url}/Services/WSMailupImport.asmx`, soapVersion: '1.2' });
     noPassword(run);
     noPassword(json);
   });
 
   test('settings from a config file; flags win over the environment; a readable file holding a password is warned about', async () => {
-    const path = join(dir, 'config.json');
-    writeFileSync(path, JSON.stringify({ endpoint: svc.endpoint, user: acc.user, password: acc.password, timeoutSeconds: 30 }));
+    const path = join(fixture.dir, 'config.json');
+    writeFileSync(path, JSON.stringify({ endpoint: fixture.svc.endpoint, user: fixture.acc.user, password: fixture.acc.password, timeoutSeconds: 30 }));
     chmodSync(path, 0o644);
     const run = await cli(['lists', '--json', '--config', path]);
     assert.equal(run.code, 0, run.stderr);
-    assert.deepEqual(JSON.parse(run.stdout).map((l: { idList: number }) => l.idList), [acc.list.id]);
+    assert.deepEqual(JSON.parse(run.stdout).map((l: { idList: number }) => l.idList), [fixture.acc.list.id]);
     assert.match(run.stderr, /other users can read it: chmod 600/);
     chmodSync(path, 0o600);
     const quiet = await cli(['whoami'], { MAILUP_CONFIG: path, MAILUP_USER: 'a999999' });
     assert.equal(quiet.code, 1, 'the environment wins over the file');
     assert.equal(quiet.stderr.includes('warning'), false);
-    const flag = await cli(['whoami', '--user', acc.user], { MAILUP_CONFIG: path, MAILUP_USER: 'a999999' });
+    const flag = await cli(['whoami', '--user', fixture.acc.user], { MAILUP_CONFIG: path, MAILUP_USER: 'a999999' });
     assert.equal(flag.code, 0, 'the flag wins over the environment');
-    writeFileSync(path, `{ "password": "${acc.password}", `);
+    writeFileSync(path, `{ "password": "${fixture.acc.password}", `);
     const broken = await cli(['whoami'], { MAILUP_CONFIG: path });
     assert.equal(broken.code, 2);
     assert.match(broken.stderr, /not valid JSON/);
@@ -135,14 +124,14 @@ describe('settings, help and exit codes', () => {
   });
 
   test('a refused call exits 1 and says why, with --json as an object', async () => {
-    const run = await cliProcess(['--json', 'lists'], { ...envFor(acc), MAILUP_PASSWORD: 'wrong' });
+    const run = await cliProcess(['--json', 'lists'], { ...envFor(fixture.acc), MAILUP_PASSWORD: 'wrong' });
     assert.equal(run.code, 1);
     assert.match(run.stderr, /ReturnCode -1002: password not valid/);
     assert.deepEqual(JSON.parse(run.stdout).error, {
       name: 'MailUpReturnCodeError', message: 'GetNlLists answered ReturnCode -1002: password not valid',
       code: 'MAILUP_RETURN_CODE', operation: 'GetNlLists', returnCode: -1002, meaning: 'password not valid', idProcess: null,
     });
-    const down = await cli(['whoami'], { ...envFor(acc), MAILUP_ENDPOINT: 'http://127.0.0.1:9', MAILUP_TIMEOUT: '5' });
+    const down = await cli(['whoami'], { ...envFor(fixture.acc), MAILUP_ENDPOINT: 'http://127.0.0.1:9', MAILUP_TIMEOUT: '5' });
     assert.equal(down.code, 1);
     assert.match(down.stderr, /cannot reach http:\/\/127.0.0.1:9/);
   });
@@ -150,25 +139,25 @@ describe('settings, help and exit codes', () => {
 
 describe('commands', () => {
   test('lists, groups create, groups list', async () => {
-    const env = envFor(acc);
-    const created = await cli(['groups', 'create', 'Clienti più fedeli', '--list', String(acc.list.id)], env);
+    const env = envFor(fixture.acc);
+    const created = await cli(['groups', 'create', 'Clienti più fedeli', '--list', String(fixture.acc.list.id)], env);
     assert.equal(created.code, 0, created.stderr);
     const idGroup = Number(created.stdout.trim());
     assert.ok(idGroup > 0);
-    const again = await cli(['--json', 'groups', 'create', 'Clienti più fedeli', '--list', String(acc.list.id)], env);
-    assert.deepEqual(JSON.parse(again.stdout), { idGroup, groupName: 'Clienti più fedeli', idList: acc.list.id });
-    const groups = await cli(['groups', 'list', '--list', String(acc.list.id)], env);
+    const again = await cli(['--json', 'groups', 'create', 'Clienti più fedeli', '--list', String(fixture.acc.list.id)], env);
+    assert.deepEqual(JSON.parse(again.stdout), { idGroup, groupName: 'Clienti più fedeli', idList: fixture.acc.list.id });
+    const groups = await cli(['groups', 'list', '--list', String(fixture.acc.list.id)], env);
     assert.match(groups.stdout, new RegExp(`^${idGroup}\\s+Clienti più fedeli$`, 'm'));
     const lists = await cli(['lists'], env);
     assert.equal(lists.code, 0);
     assert.match(lists.stdout, /^ID\s+GUID\s+NAME\s+GROUPS/);
-    assert.ok(lists.stdout.includes(acc.list.guid) && lists.stdout.includes(`${idGroup} Clienti più fedeli`));
+    assert.ok(lists.stdout.includes(fixture.acc.list.guid) && lists.stdout.includes(`${idGroup} Clienti più fedeli`));
     assert.equal((await cli(['groups', 'create', 'x', '--list', '999999'], env)).code, 1);
   });
 
   test('a CSV with quotes, commas, line breaks, multi-byte characters and a byte-order mark', async () => {
-    const a = await svc.addAccount();
-    const path = join(dir, 'quirks.csv');
+    const a = await fixture.svc.addAccount();
+    const path = join(fixture.dir, 'quirks.csv');
     writeFileSync(path, Buffer.concat([Buffer.from([0xef, 0xbb, 0xbf]), Buffer.from(
       'E-mail;First name;campo2;Mobile;Ignored\r\n' +
       '"anna@example.com";"Anna ""Nan""";"Via Roma, 1; scala B";"+39 333 1234567";x\r\n' +
@@ -182,7 +171,7 @@ describe('commands', () => {
     assert.equal(report.rowsRead, 3);
     assert.equal(report.counters.newEmail, 3);
     assert.equal(report.counters.totalContacts, 3);
-    const rows = await svc.db.query<{ email: string; mobile: string | null; fields: string }>(
+    const rows = await fixture.svc.db.query<{ email: string; mobile: string | null; fields: string }>(
       'SELECT email, mobile, fields FROM recipient WHERE account_id = ? ORDER BY email', [a.account.id]);
     assert.deepEqual(rows.map((r) => [r.email, r.mobile, JSON.parse(r.fields)]), [
       ['anna@example.com', '+393331234567', { 1: 'Anna "Nan"', 2: 'Via Roma, 1; scala B' }],
@@ -194,21 +183,21 @@ describe('commands', () => {
   });
 
   test('a CSV record that cannot be read: the others are imported, the line is reported, exit 3', async () => {
-    const a = await svc.addAccount();
-    const path = join(dir, 'broken.csv');
+    const a = await fixture.svc.addAccount();
+    const path = join(fixture.dir, 'broken.csv');
     writeFileSync(path, 'email,campo1\nok1@example.com,a\nok2@example.com,b\nbad@example.com,"quoted"junk\n');
     const run = await cli(['import', path, '--list', String(a.list.id), '--poll', '0.1'], envFor(a));
     assert.equal(run.code, 3, run.stderr);
     assert.match(run.stdout, /^import partial: 2 rows read/m);
     assert.match(run.stdout, /unreadable CSV record at line 4: got "j" instead of delimiter/);
-    const [count] = await svc.db.query<{ n: number }>('SELECT COUNT(*) AS n FROM recipient WHERE account_id = ?', [a.account.id]);
+    const [count] = await fixture.svc.db.query<{ n: number }>('SELECT COUNT(*) AS n FROM recipient WHERE account_id = ?', [a.account.id]);
     assert.equal(Number(count!.n), 2);
   });
 
   test('status finds the process in any list; --watch follows it to the end', async () => {
-    const a = await svc.addAccount();
-    await svc.service.store.createList(a.account.id, 'Another list');
-    const path = join(dir, 'status.csv');
+    const a = await fixture.svc.addAccount();
+    await fixture.svc.service.store.createList(a.account.id, 'Another list');
+    const path = join(fixture.dir, 'status.csv');
     writeFileSync(path, `email\n${Array.from({ length: 300 }, (_, i) => `status-${i}@example.com`).join('\n')}\n`);
     const started = await cli(['import', path, '--list', String(a.list.id), '--no-wait', '--json'], envFor(a));
     assert.equal(started.code, 0, started.stderr);
@@ -227,9 +216,9 @@ describe('commands', () => {
   });
 
   test('an XML feed with a refused batch: exit 3, the batch and its rows in the JSON report', async () => {
-    const a = await svc.addAccount();
+    const a = await fixture.svc.addAccount();
     const good = buildFeed([{ email: 'x1@example.com' }, { email: 'x2@example.com' }]).slice('<subscribers>'.length, -'</subscribers>'.length);
-    const path = join(dir, 'feed.xml');
+    const path = join(fixture.dir, 'feed.xml');
     writeFileSync(path, `<?xml version="1.0" encoding="utf-8"?>\n<subscribers>${good}<subscriber email="bad@example.com"><campo1>a</campo2></subscriber><subscriber email="x3@example.com"/></subscribers>`);
     const run = await cli(['import', path, '--list', String(a.list.id), '--batch-size', '2', '--poll', '0.1', '--json'], envFor(a));
     assert.equal(run.code, 3, run.stderr);
@@ -244,8 +233,8 @@ describe('commands', () => {
 });
 
 test('100,000 CSV rows through the CLI, counters checked afterwards', { timeout: 300_000 }, async () => {
-  const a = await svc.addAccount();
-  const path = join(dir, 'big.csv');
+  const a = await fixture.svc.addAccount();
+  const path = join(fixture.dir, 'big.csv');
   const lines = ['email,campo1,campo2'];
   for (let i = 0; i < 100_000; i++) lines.push(`big-${i}@example.com,Name ${i},"Street ${i}, ${i % 100}"`);
   writeFileSync(path, `${lines.join('\n')}\n`);
@@ -259,7 +248,7 @@ test('100,000 CSV rows through the CLI, counters checked afterwards', { timeout:
   assert.match(run.stderr, /^started 20 import processes$/m);
   noPassword(run, a);
 
-  const client = new MailUpImportClient({ endpoint: svc.endpoint, user: a.user, password: a.password });
+  const client = new MailUpImportClient({ endpoint: fixture.svc.endpoint, user: a.user, password: a.password });
   let total = 0;
   let created = 0;
   for (const idProcess of report.started) {
@@ -270,11 +259,11 @@ test('100,000 CSV rows through the CLI, counters checked afterwards', { timeout:
   }
   assert.deepEqual([total, created], [100_000, 100_000]);
   assert.equal(report.counters.newEmail, 100_000);
-  const [subscribed] = await svc.db.query<{ n: number }>(
+  const [subscribed] = await fixture.svc.db.query<{ n: number }>(
     "SELECT COUNT(*) AS n FROM subscription WHERE list_id = ? AND channel = 'email' AND status = 'subscribed'", [a.list.id]);
   assert.equal(Number(subscribed!.n), 100_000);
-  const [members] = await svc.db.query<{ n: number }>('SELECT COUNT(*) AS n FROM membership WHERE group_id = ?', [a.groups[0]!.id]);
+  const [members] = await fixture.svc.db.query<{ n: number }>('SELECT COUNT(*) AS n FROM membership WHERE group_id = ?', [a.groups[0]!.id]);
   assert.equal(Number(members!.n), 100_000);
-  const [sample] = await svc.db.query<{ fields: string }>('SELECT fields FROM recipient WHERE account_id = ? AND email = ?', [a.account.id, 'big-99999@example.com']);
+  const [sample] = await fixture.svc.db.query<{ fields: string }>('SELECT fields FROM recipient WHERE account_id = ? AND email = ?', [a.account.id, 'big-99999@example.com']);
   assert.deepEqual(JSON.parse(sample!.fields), { 1: 'Name 99999', 2: 'Street 99999, 99' });
 });

@@ -3,31 +3,19 @@
  * an empty folder, imported and used against the real service, its command run from the
  * installed bin, its types checked from a consumer. None of the server's dependencies come with it.
  */
-import { after, before, test } from 'node:test';
+import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { execFile } from 'node:child_process';
-import { existsSync, mkdirSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { existsSync, mkdirSync, readdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { startTestService, type TestAccount, type TestService } from '../../test/helpers/service.ts';
+import { serviceAndFolder } from './service-and-folder.ts';
 
 const CLIENT_DIR = fileURLToPath(new URL('..', import.meta.url));
 const TSC = fileURLToPath(new URL('../../node_modules/typescript/bin/tsc', import.meta.url));
 const TYPES = fileURLToPath(new URL('../../node_modules/@types', import.meta.url));
 
-let svc: TestService;
-let acc: TestAccount;
-let dir: string;
-before(async () => {
-  svc = await startTestService();
-  acc = await svc.addAccount();
-  dir = mkdtempSync(join(tmpdir(), 'mailup-pack-test-'));
-});
-after(async () => {
-  await svc.close();
-  rmSync(dir, { recursive: true, force: true });
-});
+const fixture = serviceAndFolder('mailup-pack-test-');
 
 /** Runs a command; npm settings of an enclosing `npm test` are not passed on. */
 function run(file: string, args: readonly string[], cwd: string, env: Record<string, string> = {}): Promise<{ code: number; stdout: string; stderr: string }> {
@@ -40,18 +28,18 @@ function run(file: string, args: readonly string[], cwd: string, env: Record<str
 }
 
 test('npm pack, install from the tarball in an empty folder, import, call, run the bin, check the types', { timeout: 600_000 }, async () => {
-  const packed = await run('npm', ['pack', '--pack-destination', dir, '--json'], CLIENT_DIR);
+  const packed = await run('npm', ['pack', '--pack-destination', fixture.dir, '--json'], CLIENT_DIR);
   assert.equal(packed.code, 0, packed.stderr);
   const [{ filename, files }] = JSON.parse(packed.stdout) as [{ filename: string; files: Array<{ path: string }> }];
   const paths = files.map((f) => f.path);
   assert.ok(paths.includes('dist/index.js') && paths.includes('dist/index.d.ts') && paths.includes('dist/cli.js') && paths.includes('README.md'));
   assert.ok(paths.every((p) => !p.startsWith('src/') && !p.includes('.test.')), 'only the build and the README are packed');
 
-  const app = join(dir, 'app');
+  const app = join(fixture.dir, 'app');
   mkdirSync(app);
   const init = await run('npm', ['init', '-y'], app);
   assert.equal(init.code, 0, init.stderr);
-  const installed = await run('npm', ['install', '--no-audit', '--no-fund', '--prefer-offline', join(dir, filename)], app);
+  const installed = await run('npm', ['install', '--no-audit', '--no-fund', '--prefer-offline', join(fixture.dir, filename)], app);
   assert.equal(installed.code, 0, installed.stderr);
 
   const modules = readdirSync(join(app, 'node_modules'));
@@ -68,15 +56,15 @@ test('npm pack, install from the tarball in an empty folder, import, call, run t
     const report = await m.importSubscribers(client, [{ email: 'packed@example.com', fields: ['Packed'] }], { idList: lists[0].idList, pollIntervalMs: 50 });
     console.log(JSON.stringify({ id: await client.getIdWsUser(), lists: lists.length, feed: feed.length > 0, outcome: report.outcome, isError: new m.TransportError({ operation: 'GetNlLists', failure: 'timeout', reason: 'r', httpStatus: null, attempts: 1 }) instanceof m.MailUpError }));
   });`;
-  const used = await run(process.execPath, ['-e', script], app, { E: svc.url, U: acc.user, P: acc.password });
+  const used = await run(process.execPath, ['-e', script], app, { E: fixture.svc.url, U: fixture.acc.user, P: fixture.acc.password });
   assert.equal(used.code, 0, used.stderr);
-  assert.deepEqual(JSON.parse(used.stdout), { id: acc.account.id, lists: 1, feed: true, outcome: 'completed', isError: true });
+  assert.deepEqual(JSON.parse(used.stdout), { id: fixture.acc.account.id, lists: 1, feed: true, outcome: 'completed', isError: true });
 
   const bin = join(app, 'node_modules', '.bin', 'mailup-import');
   assert.ok(existsSync(bin));
-  const whoami = await run(bin, ['--json', 'whoami'], app, { MAILUP_ENDPOINT: svc.url, MAILUP_USER: acc.user, MAILUP_PASSWORD: acc.password });
+  const whoami = await run(bin, ['--json', 'whoami'], app, { MAILUP_ENDPOINT: fixture.svc.url, MAILUP_USER: fixture.acc.user, MAILUP_PASSWORD: fixture.acc.password });
   assert.equal(whoami.code, 0, whoami.stderr);
-  assert.equal(JSON.parse(whoami.stdout).idUser, acc.account.id);
+  assert.equal(JSON.parse(whoami.stdout).idUser, fixture.acc.account.id);
 
   // A TypeScript consumer compiles against the shipped declarations; the @ts-expect-error line
   // fails the compilation if the types were lost (any) or wrong.
