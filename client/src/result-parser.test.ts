@@ -56,7 +56,7 @@ function processRow(start: Date, end: Date, status: 1 | 2 | 3 | 4, confirm: bool
   return {
     id: 42, accountId: 1, listId: 1, feedId: 1, status, queued: false, createdAt: start, startDate: start, endDate: end,
     totalContacts: 9, counters: { newEmail: 1, newMobile: 2, existingEmail: 3, existingMobile: 4, optOutEmail: 5, optOutMobile: 6 },
-    checkpoint: 9, rejected: 0, failureReason: null, confirmationsPending: 0, confirmationSentAt: sentAt,
+    checkpoint: 9, rejected: 0, failureReason: null, confirmationSentAt: sentAt,
     options: { groupIds: [], importType: 3, mobileInputType: 1, asPending: false, ConfirmEmail: confirm, asOptOut: false, forceOptIn: false, replaceGroups: false, idConfirmNL: 0 },
   };
 }

@@ -8,7 +8,7 @@
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import { RESULT_BUILDERS } from '../protocol/results.ts';
 import type { ProcessStatusFilter } from '../store/store.ts';
-import type { ImportProcess, ListWithGroups } from '../store/types.ts';
+import type { ImportProcess, ListWithGroups, ProcessWithQueue } from '../store/types.ts';
 import { authOf, canSeeList, field, idParam, noticeOf, notFound, visibleListIds, type ConsoleDeps } from './context.ts';
 import { csvLine, sendCsv } from './csv.ts';
 import { formatCount, formatDuration, IMPORT_TYPES, PROCESS_STATUS, progressOf } from './format.ts';
@@ -42,13 +42,13 @@ function statusBadge(p: ImportProcess): Html {
 }
 
 /** The confirmation column: nothing asked, still queued, or sent (ConfirmationSent). */
-function confirmationCell(p: ImportProcess): Html {
+function confirmationCell(p: ProcessWithQueue): Html {
   if (!p.options.ConfirmEmail) return html`<span class="muted">—</span>`;
   if (p.confirmationSentAt !== null) return badge('Sent', 'ok');
   return p.confirmationsPending > 0 ? badge(`${formatCount(p.confirmationsPending)} queued`, 'warn') : badge('Not sent', 'neutral');
 }
 
-function processRow(deps: ConsoleDeps, lists: ListNames, p: ImportProcess): Html {
+function processRow(deps: ConsoleDeps, lists: ListNames, p: ProcessWithQueue): Html {
   const progress = progressOf(p, deps.now());
   const c = p.counters;
   return html`<tr>
@@ -68,7 +68,7 @@ function processRow(deps: ConsoleDeps, lists: ListNames, p: ImportProcess): Html
 </tr>`;
 }
 
-function processTable(deps: ConsoleDeps, lists: ListNames, processes: readonly ImportProcess[], empty: string): Html {
+function processTable(deps: ConsoleDeps, lists: ListNames, processes: readonly ProcessWithQueue[], empty: string): Html {
   return html`<div class="table-wrap"><table>
   <thead><tr>
     <th scope="col">Process</th><th scope="col">List</th><th scope="col">Status</th><th class="num" scope="col">Rows</th>
@@ -152,11 +152,12 @@ function pageLinks(filter: ProcessStatusFilter, items: readonly ImportProcess[],
   );
 }
 
-async function findProcess(deps: ConsoleDeps, request: FastifyRequest): Promise<ImportProcess | null> {
+async function findProcess(deps: ConsoleDeps, request: FastifyRequest): Promise<ProcessWithQueue | null> {
   const auth = authOf(request);
   const id = idParam(request.params, 'id');
   const p = id === null ? null : await deps.ctx.store.getProcess(auth.account.id, id);
-  return p !== null && canSeeList(auth, p.listId) ? p : null;
+  if (p === null || !canSeeList(auth, p.listId)) return null;
+  return { ...p, confirmationsPending: await deps.ctx.store.pendingConfirmations(auth.account.id, p.id) };
 }
 
 

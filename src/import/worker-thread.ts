@@ -8,7 +8,7 @@
 import { parentPort, workerData } from 'node:worker_threads';
 import pino from 'pino';
 import type { Config } from '../config.ts';
-import { SqliteStore } from '../store/sqlite/sqlite-store.ts';
+import { openStore } from '../store/open-store.ts';
 import type { ThreadMessage, ThreadCommand } from './threaded-worker.ts';
 import { ImportWorker } from './worker.ts';
 
@@ -16,7 +16,9 @@ const { config, owner } = workerData as { config: Config; owner: string };
 const port = parentPort!;
 const post = (message: ThreadMessage): void => port.postMessage(message);
 
-const store = new SqliteStore(config.databasePath, { maxSize: config.sqliteMaxSize });
+// The composition root runs this thread only for the embedded store (service.ts); the store is
+// opened from the same configuration as the main thread's, by the one place that chooses it.
+const store = await openStore(config);
 const worker = new ImportWorker({
   store,
   owner,

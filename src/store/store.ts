@@ -7,7 +7,7 @@
 import type { SubscriptionStatus, UnsubscribeReason } from '../import/subscription-rules.ts';
 import type {
   Account, AccountChanges, BatchKeys, BatchPlan, Channel, ConsoleUser, Feed, FeedRow, FeedWriter, Group, ImportOptions,
-  ImportProcess, Lease, ListWithGroups, MailingList, PriorRecipient, ProcessStatus, RejectReportRow, StartOutcome,
+  ImportProcess, Lease, ListWithGroups, MailingList, PriorRecipient, ProcessStatus, ProcessWithQueue, RejectReportRow, StartOutcome,
 } from './types.ts';
 
 export interface NewAccount {
@@ -310,7 +310,7 @@ export interface Store {
     accountId: number, feed: Feed, lists: readonly { listId: number; options: ImportOptions }[], options: { start: boolean },
   ): Promise<{ ok: true; processes: ImportProcess[] } | Extract<StartOutcome, { ok: false }>>;
   getProcess(accountId: number, processId: number): Promise<ImportProcess | null>;
-  listProcesses(accountId: number, options?: { limit?: number; offset?: number }): Promise<ImportProcess[]>;
+  listProcesses(accountId: number, options?: { limit?: number; offset?: number }): Promise<ProcessWithQueue[]>;
   /**
    * Starts processes of the account in the given order: the first becomes running (status 2),
    * the rest wait their turn (queued). Atomic: either all start or none does, and the database
@@ -374,6 +374,8 @@ export interface Store {
    * process) that have no unsent request, including those that queued none; returns their ids.
    */
   settleConfirmationProcesses(accountId: number, processId: number | null, at: Date): Promise<number[]>;
+  /** How many confirmation requests of the process are not yet sent (0 for another account's process). */
+  pendingConfirmations(accountId: number, processId: number): Promise<number>;
   /** Requests per process of the account (or one process), for processes that asked for ConfirmEmail. */
   confirmationSummary(accountId: number, processId: number | null, options?: { limit?: number }): Promise<ConfirmationSummary[]>;
   /** Failed requests, permanent and waiting for a retry, newest first. */
@@ -392,7 +394,7 @@ export interface Store {
 
   // Console
   /** The account's processes, newest first, a page at a time (keyset on the id). */
-  consoleProcesses(accountId: number, query: ProcessPageQuery): Promise<KeysetPage<ImportProcess>>;
+  consoleProcesses(accountId: number, query: ProcessPageQuery): Promise<KeysetPage<ProcessWithQueue>>;
   /**
    * Recipients by channel and status of each list, and of each of its groups (unless `groups` is
    * false: the group counts read every member's subscriptions, the dearest part).

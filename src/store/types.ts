@@ -100,10 +100,17 @@ export interface ImportProcess {
   readonly checkpoint: number;
   readonly rejected: number;
   readonly failureReason: string | null;
-  /** Confirmation requests queued by this process that are not yet sent. */
-  readonly confirmationsPending: number;
   /** When Send Now delivered every request of the process; null until then. */
   readonly confirmationSentAt: Date | null;
+}
+
+/**
+ * A process with the number of its confirmation requests not yet sent, for listings. Counting
+ * them costs a read per pending request, so the reads every poll makes (GetProcessDetails) leave
+ * it out.
+ */
+export interface ProcessWithQueue extends ImportProcess {
+  readonly confirmationsPending: number;
 }
 
 /** One subscriber of a feed as stored: raw values, normalised later by the worker. */

@@ -6,21 +6,14 @@
  */
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { spawn } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { runAdmin } from '../../src/cli/admin.ts';
+import { runAdminProcess, type ProcessRun as Run } from '../helpers/admin-process.ts';
 import { startTestService, type TestService } from '../helpers/service.ts';
 import { startSmtpSink, type SmtpSink } from '../helpers/smtp-sink.ts';
 import { confirmLinkOf, openLink, processDetails, runImport, subscriptionOf } from './flow-helpers.ts';
-
-interface Run {
-  readonly code: number | null;
-  readonly stdout: string;
-  readonly stderr: string;
-}
 
 let svc: TestService;
 let sink: SmtpSink;
@@ -161,18 +154,7 @@ test('send-now and confirmations refuse unknown processes and accounts clearly',
 test('send-now as a process, the way operators run it', async () => {
   const acc = await svc.addAccount();
   const id = await runImport(svc, acc, [{ email: 'proc@example.com' }], { ConfirmEmail: true });
-  const root = fileURLToPath(new URL('../../', import.meta.url));
-  const run = await new Promise<Run>((resolve, reject) => {
-    const child = spawn(process.execPath, ['--import', 'tsx', 'src/cli/admin.ts', 'send-now', acc.user, '--process', String(id)], {
-      cwd: root, env: { ...process.env, ...svc.storeEnv, SMTP_URL: sink.url, PUBLIC_URL: svc.url }, stdio: ['ignore', 'pipe', 'pipe'],
-    });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.setEncoding('utf8').on('data', (s: string) => (stdout += s));
-    child.stderr.setEncoding('utf8').on('data', (s: string) => (stderr += s));
-    child.on('error', reject);
-    child.on('close', (code) => resolve({ code, stdout, stderr }));
-  });
+  const run = await runAdminProcess(['send-now', acc.user, '--process', String(id)], { ...svc.storeEnv, SMTP_URL: sink.url, PUBLIC_URL: svc.url });
   assert.equal(run.code, 0, run.stderr);
   assert.match(run.stdout, /over SMTP/);
   assert.match(run.stdout, /sent:\s+1/);

@@ -11,17 +11,10 @@
  * refuses, so those rows are folded here first, keeping the same outcome: the last one wins.
  */
 import type pg from 'pg';
-import type { PriorState, UnsubscribeReason } from '../../import/subscription-rules.ts';
+import { dropEmpty, insertedRecipientKey, newRecipientKey } from '../batch-merge.ts';
+import { toPriorRecipient, type Row } from '../row-mappers.ts';
 import { emailKey, LeaseLostError, mobileKey } from '../store.ts';
 import type { BatchKeys, BatchPlan, Lease, PriorRecipient, RecipientWrite } from '../types.ts';
-
-type Row = Record<string, unknown>;
-
-function priorState(status: unknown, reason: unknown): PriorState {
-  if (status === null || status === undefined) return { status: 'none' };
-  if (status === 'unsubscribed') return { status: 'unsubscribed', reason: (reason ?? 'user') as UnsubscribeReason };
-  return { status: status as 'subscribed' | 'pending' };
-}
 
 const PRIOR_COLUMNS = `r.id, r.email, r.mobile, se.status AS e_status, se.reason AS e_reason, ss.status AS s_status, ss.reason AS s_reason`;
 // LATERAL with LIMIT 1 is evaluated per recipient, as a primary-key lookup: never a join over
@@ -155,13 +148,6 @@ function foldUpdates(recipients: readonly RecipientWrite[]): Map<number, { email
   return byId;
 }
 
-/** A new recipient has nothing to clear: empty field values are simply not stored. */
-function dropEmpty(fields: Readonly<Record<number, string>>): Record<number, string> {
-  const out: Record<number, string> = {};
-  for (const [k, v] of Object.entries(fields)) if (v !== '') out[Number(k)] = v;
-  return out;
-}
-
 /**
  * Merges one batch inside the caller's open transaction; returns the process row as
  * `processColumns` selects it. Throws LeaseLostError when the lease is no longer held.
@@ -181,19 +167,13 @@ export async function mergeBatchInTransaction(
   if (held.rowCount !== 1) throw new LeaseLostError(p.id);
 
   const prior = new Map<string, PriorRecipient>();
-  const add = (r: Row, key: string): void => {
-    prior.set(key, {
-      id: Number(r.id), email: r.email as string | null, mobile: r.mobile as string | null,
-      emailState: priorState(r.e_status, r.e_reason), smsState: priorState(r.s_status, r.s_reason),
-    });
-  };
   if (keys.emails.length > 0) {
     const { rows } = await client.query<Row>({ ...SQL.priorByEmail, values: [keys.emails, p.accountId, p.listId] });
-    for (const r of rows) add(r, emailKey(String(r.email)));
+    for (const r of rows) prior.set(emailKey(String(r.email)), toPriorRecipient(r));
   }
   if (keys.mobiles.length > 0) {
     const { rows } = await client.query<Row>({ ...SQL.priorByMobile, values: [keys.mobiles, p.accountId, p.listId] });
-    for (const r of rows) add(r, mobileKey(String(r.mobile)));
+    for (const r of rows) prior.set(mobileKey(String(r.mobile)), toPriorRecipient(r));
   }
   const batch = plan(prior);
 
@@ -207,7 +187,7 @@ export async function mergeBatchInTransaction(
       fresh.mobile.push(r.mobile);
       fresh.name.push(r.name);
       fresh.fields.push(JSON.stringify(dropEmpty(r.fields)));
-      freshIndex.set(r.email !== null ? emailKey(r.email) : mobileKey(r.mobile ?? ''), i);
+      freshIndex.set(newRecipientKey(r), i);
     } else {
       ids[i] = r.id;
     }
@@ -216,10 +196,7 @@ export async function mergeBatchInTransaction(
     const { rows } = await client.query<Row>({
       ...SQL.insertRecipients, values: [p.accountId, fresh.email, fresh.mobile, fresh.name, fresh.fields],
     });
-    for (const row of rows) {
-      const key = row.email !== null ? emailKey(String(row.email)) : mobileKey(String(row.mobile));
-      ids[freshIndex.get(key)!] = Number(row.id);
-    }
+    for (const row of rows) ids[freshIndex.get(insertedRecipientKey(row))!] = Number(row.id);
   }
   const updates = foldUpdates(batch.recipients);
   if (updates.size > 0) {

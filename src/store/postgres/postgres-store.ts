@@ -18,93 +18,35 @@
  */
 import { randomUUID } from 'node:crypto';
 import type pg from 'pg';
-import type { SubscriptionStatus, UnsubscribeReason } from '../../import/subscription-rules.ts';
+import { decodeFeedChunk, encodeFeedChunk } from '../feed-chunk.ts';
 import {
-  type ChannelCounts, type ClaimedConfirmation, type ConfirmationFailure, type ConfirmationMessage, type ConfirmationOutcome,
+  flag, optionalTimestamp, toAccount, toChannelCounts, toClaimedConfirmation, toConfirmationFailure, toConfirmationMessage,
+  toConfirmationRequestRow, toConfirmationSummary, toConsoleSessionAndUser, toConsoleUser, toGroup, toList, toListExportRow,
+  toOutboxMessage, toProcess, toProcessWithQueue, toRecipientConfirmation, toRecipientDetail, toRecipientImport, toRecipientSubscription,
+  toRecipientSummaries, toRejectRow, type Row,
+} from '../row-mappers.ts';
+import { cursorKeyFor, type SearchKey } from '../search-cursor.ts';
+import {
+  type ClaimedConfirmation, type ConfirmationFailure, type ConfirmationMessage, type ConfirmationOutcome,
   type ConfirmationRequestRow, type ConfirmationSummary, type ConfirmOutcome, type ConsoleSession, type GroupRename,
-  type KeysetPage, LeaseLostError, type ListExport, type ListExportRow, type ListStats, type NewAccount,
+  type KeysetPage, LeaseLostError, type ListExport, type ListStats, type NewAccount,
   type NewConfirmationMessage, type NewConsoleSession, type NewOutboxMessage, type OutboxMessage, type ProcessPageQuery,
   type RecipientDetail, type RecipientFilter, type RecipientPageQuery, type RecipientSummary, type Store,
 } from '../store.ts';
 import type {
   Account, AccountChanges, BatchKeys, BatchPlan, Channel, ConsoleUser, Feed, FeedRow, FeedWriter, Group, ImportOptions,
-  ImportProcess, Lease, ListWithGroups, MailingList, PriorRecipient, ProcessStatus, RejectReportRow, StartOutcome,
+  ImportProcess, Lease, ListWithGroups, MailingList, PriorRecipient, ProcessWithQueue, RejectReportRow, StartOutcome,
 } from '../types.ts';
 import { claimSql, notifyWork, RELEASE_SQL, RENEW_SQL } from './claim.ts';
 import { mergeBatchInTransaction } from './merge-batch.ts';
 import { applyMigrations, pendingMigrations, SchemaBehindError } from './migrate.ts';
 import { createPool, inTransaction, pgError } from './pool.ts';
 
-type Row = Record<string, unknown>;
-
-const date = (v: unknown): Date | null => (v === null || v === undefined ? null : v instanceof Date ? v : new Date(String(v)));
-const json = <T>(v: unknown): T => (typeof v === 'string' ? JSON.parse(v) : v) as T;
-
-function toAccount(r: Row): Account {
-  return {
-    id: Number(r.id), wsUser: String(r.ws_user), passwordHash: String(r.password_hash), wsEnabled: r.ws_enabled === true,
-    ipCheck: r.ip_check === true, allowedIps: json<string[]>(r.allowed_ips), name: String(r.name), createdAt: date(r.created_at)!,
-  };
-}
-
-function toConsoleUser(r: Row): ConsoleUser {
-  return {
-    id: Number(r.id), accountId: Number(r.account_id), username: String(r.username), passwordHash: String(r.password_hash),
-    listIds: r.list_ids === null ? null : json<number[]>(r.list_ids),
-  };
-}
-
-const toList = (r: Row): MailingList => ({ id: Number(r.id), accountId: Number(r.account_id), guid: String(r.guid), name: String(r.name) });
-const toGroup = (r: Row): Group => ({ id: Number(r.id), listId: Number(r.list_id), name: String(r.name) });
-
-export function toProcess(r: Row): ImportProcess {
-  return {
-    id: Number(r.id), accountId: Number(r.account_id), listId: Number(r.list_id), feedId: Number(r.feed_id),
-    options: json<ImportOptions>(r.options),
-    status: Number(r.status) as ImportProcess['status'],
-    queued: r.queued_seq !== null,
-    createdAt: date(r.created_at)!, startDate: date(r.start_date), endDate: date(r.end_date),
-    totalContacts: Number(r.total_contacts),
-    counters: {
-      newEmail: Number(r.new_email), newMobile: Number(r.new_mobile), existingEmail: Number(r.existing_email),
-      existingMobile: Number(r.existing_mobile), optOutEmail: Number(r.optout_email), optOutMobile: Number(r.optout_mobile),
-    },
-    checkpoint: Number(r.checkpoint), rejected: Number(r.rejected),
-    failureReason: r.failure_reason === null ? null : String(r.failure_reason),
-    confirmationsPending: Number(r.confirmations_pending ?? 0),
-    confirmationSentAt: date(r.confirmation_sent_at),
-  };
-}
-
-function toConfirmationMessage(r: Row): ConfirmationMessage {
-  return {
-    id: Number(r.id), accountId: Number(r.account_id), isDefault: r.is_default === true, sender: String(r.sender),
-    subject: String(r.subject), html: String(r.html), text: String(r.text), createdAt: date(r.created_at)!,
-  };
-}
-
-function toClaimedConfirmation(r: Row): ClaimedConfirmation {
-  return {
-    requestId: Number(r.id), processId: Number(r.process_id), recipientId: Number(r.recipient_id), listId: Number(r.list_id),
-    listName: String(r.list_name), email: r.email as string | null, name: r.name as string | null,
-    fields: json<Record<number, string>>(r.fields), messageId: Number(r.message_id), attempts: Number(r.attempts),
-  };
-}
-
-export function toOutboxMessage(r: Row): OutboxMessage {
-  return {
-    id: Number(r.id), accountId: Number(r.account_id), requestId: r.request_id === null ? null : Number(r.request_id),
-    sender: String(r.sender), recipient: String(r.recipient), subject: String(r.subject), html: String(r.html), text: String(r.text),
-    createdAt: date(r.created_at)!,
-  };
-}
-
-/** Feed rows are stored compactly as [email, prefix, number, name, fields], as in SQLite. */
-type StoredRow = [string, string, string, string, Record<number, string>];
-
 /** Requests not yet settled: a cancelled one (recipient no longer pending) needs no message. */
 const UNSENT = `('queued', 'sending', 'failed')`;
-export const PROCESS_COLUMNS = `p.*, (SELECT count(*) FROM confirmation_request c WHERE c.process_id = p.id AND c.status IN ${UNSENT}) AS confirmations_pending`;
+export const PROCESS_COLUMNS = 'p.*';
+const PENDING_CONFIRMATIONS = `SELECT count(*) FROM confirmation_request c WHERE c.process_id = p.id AND c.status IN ${UNSENT}`;
+const PROCESS_WITH_QUEUE_COLUMNS = `p.*, (${PENDING_CONFIRMATIONS}) AS confirmations_pending`;
 /** ImportOptions.ConfirmEmail, as SQLite's json_extract(options, '$.ConfirmEmail') = 1. */
 const ASKS_CONFIRMATION = `(p.options ->> 'ConfirmEmail') = 'true'`;
 
@@ -290,13 +232,13 @@ export class PostgresStore implements Store {
     return {
       append: async (rows: readonly FeedRow[]) => {
         if (rows.length === 0) return;
-        const stored: StoredRow[] = rows.map((r) => [r.email, r.prefix, r.number, r.name, r.fields]);
+        const chunk = encodeFeedChunk(rows);
         const no = chunkNo++;
         totalRows += rows.length;
         const write = ensureFeed().then((id) => this.pool.query({
           name: 'feed-insert-chunk',
           text: 'INSERT INTO feed_chunk (feed_id, chunk_no, first_row, row_count, rows) VALUES ($1, $2, $3, $4, $5)',
-          values: [id, no, rows[0]!.row, rows.length, JSON.stringify(stored)],
+          values: [id, no, rows[0]!.row, rows.length, chunk],
         }));
         write.catch(() => {}); // observed by settle()
         pending.push(write);
@@ -351,10 +293,7 @@ export class PostgresStore implements Store {
     });
     const r = rows[0];
     if (!r) return [];
-    const first = Number(r.first_row);
-    return (JSON.parse(String(r.rows)) as StoredRow[]).slice(fromRow - first).map(([email, prefix, number, name, fields], i) => ({
-      row: fromRow + i, email, prefix, number, name, fields,
-    }));
+    return decodeFeedChunk(String(r.rows), Number(r.first_row), fromRow);
   }
 
   async createProcesses(
@@ -430,9 +369,9 @@ export class PostgresStore implements Store {
     return rows[0] ? toProcess(rows[0]) : null;
   }
 
-  async listProcesses(accountId: number, options: { limit?: number; offset?: number } = {}): Promise<ImportProcess[]> {
-    return (await this.rows(`SELECT ${PROCESS_COLUMNS} FROM import_process p WHERE p.account_id = $1 ORDER BY p.id DESC LIMIT $2 OFFSET $3`,
-      [accountId, options.limit ?? 50, options.offset ?? 0])).map(toProcess);
+  async listProcesses(accountId: number, options: { limit?: number; offset?: number } = {}): Promise<ProcessWithQueue[]> {
+    return (await this.rows(`SELECT ${PROCESS_WITH_QUEUE_COLUMNS} FROM import_process p WHERE p.account_id = $1 ORDER BY p.id DESC LIMIT $2 OFFSET $3`,
+      [accountId, options.limit ?? 50, options.offset ?? 0])).map(toProcessWithQueue);
   }
 
   async startProcesses(accountId: number, processIds: readonly number[]): Promise<StartOutcome> {
@@ -519,7 +458,7 @@ export class PostgresStore implements Store {
       SELECT r.* FROM import_reject r JOIN import_process p ON p.id = r.process_id
       WHERE r.process_id = $1 AND p.account_id = $2 ORDER BY r.row_no LIMIT $3 OFFSET $4`,
     [processId, accountId, options.limit ?? null, options.offset ?? 0]);
-    return rows.map((r) => ({ processId: Number(r.process_id), row: Number(r.row_no), raw: String(r.raw), reason: String(r.reason) }));
+    return rows.map(toRejectRow);
   }
 
   // Double opt-in
@@ -644,6 +583,11 @@ export class PostgresStore implements Store {
       RETURNING p.id`, [at, [...processIds]])).rows.map((r) => Number(r.id));
   }
 
+  async pendingConfirmations(accountId: number, processId: number): Promise<number> {
+    const rows = await this.rows(`SELECT (${PENDING_CONFIRMATIONS}) AS n FROM import_process p WHERE p.id = $1 AND p.account_id = $2`, [processId, accountId]);
+    return rows[0] ? Number(rows[0].n) : 0;
+  }
+
   async confirmationSummary(accountId: number, processId: number | null, options: { limit?: number } = {}): Promise<ConfirmationSummary[]> {
     const rows = await this.rows(`
       SELECT p.id, p.list_id, p.status AS process_status, p.confirmation_sent_at, count(c.id) AS requests,
@@ -655,12 +599,7 @@ export class PostgresStore implements Store {
       FROM import_process p LEFT JOIN confirmation_request c ON c.process_id = p.id
       WHERE p.account_id = $1 AND ($2::bigint IS NULL OR p.id = $2) AND ${ASKS_CONFIRMATION}
       GROUP BY p.id ORDER BY p.id DESC LIMIT $3`, [accountId, processId, options.limit ?? null]);
-    const n = (v: unknown): number => Number(v ?? 0);
-    return rows.map((r) => ({
-      processId: Number(r.id), listId: Number(r.list_id), processStatus: Number(r.process_status), requests: n(r.requests),
-      queued: n(r.queued), sending: n(r.sending), sent: n(r.sent), retrying: n(r.retrying), failed: n(r.failed),
-      cancelled: n(r.cancelled), confirmed: n(r.confirmed), confirmationSentAt: date(r.confirmation_sent_at),
-    }));
+    return rows.map(toConfirmationSummary);
   }
 
   async confirmationFailures(accountId: number, processId: number | null, options: { limit?: number } = {}): Promise<ConfirmationFailure[]> {
@@ -669,11 +608,7 @@ export class PostgresStore implements Store {
       FROM confirmation_request c JOIN recipient r ON r.id = c.recipient_id
       WHERE c.account_id = $1 AND ($2::bigint IS NULL OR c.process_id = $2) AND c.status = 'failed'
       ORDER BY c.id DESC LIMIT $3`, [accountId, processId, options.limit ?? null]);
-    return rows.map((r) => ({
-      requestId: Number(r.id), processId: Number(r.process_id), listId: Number(r.list_id), email: r.email as string | null,
-      attempts: Number(r.attempts), error: String(r.last_error ?? ''), permanent: r.next_attempt_at === null,
-      nextAttemptAt: r.next_attempt_at === null ? null : new Date(Number(r.next_attempt_at)),
-    }));
+    return rows.map(toConfirmationFailure);
   }
 
   async listConfirmationRequests(
@@ -683,13 +618,7 @@ export class PostgresStore implements Store {
       SELECT c.*, r.email FROM confirmation_request c JOIN recipient r ON r.id = c.recipient_id
       WHERE c.account_id = $1 AND ($2::bigint IS NULL OR c.process_id = $2) ORDER BY c.id LIMIT $3 OFFSET $4`,
     [accountId, processId, options.limit ?? 100, options.offset ?? 0]);
-    return rows.map((r) => ({
-      requestId: Number(r.id), processId: Number(r.process_id), recipientId: Number(r.recipient_id), listId: Number(r.list_id),
-      email: r.email as string | null, status: String(r.status) as ConfirmationRequestRow['status'], attempts: Number(r.attempts),
-      lastError: r.last_error === null ? null : String(r.last_error),
-      nextAttemptAt: r.next_attempt_at === null ? null : new Date(Number(r.next_attempt_at)),
-      createdAt: date(r.created_at)!, sentAt: date(r.sent_at), confirmedAt: date(r.confirmed_at),
-    }));
+    return rows.map(toConfirmationRequestRow);
   }
 
   async confirmSubscription(requestId: number, recipientId: number, listId: number, at: Date): Promise<ConfirmOutcome> {
@@ -702,7 +631,7 @@ export class PostgresStore implements Store {
         WHERE c.id = $1 AND c.recipient_id = $2 AND c.list_id = $3`, [requestId, recipientId, listId])).rows[0];
       if (!request) return { result: 'not-found', email: null, listName: null, confirmedAt: null };
       const who = { email: request.email as string | null, listName: String(request.list_name) };
-      if (request.confirmed_at !== null) return { result: 'already-confirmed', ...who, confirmedAt: date(request.confirmed_at) };
+      if (request.confirmed_at !== null) return { result: 'already-confirmed', ...who, confirmedAt: optionalTimestamp(request.confirmed_at) };
       const subscription = (await c.query<Row>(`
         SELECT status FROM subscription WHERE recipient_id = $1 AND list_id = $2 AND channel = 'email'`, [recipientId, listId])).rows[0];
       if (!subscription) return { result: 'not-found', ...who, confirmedAt: null };
@@ -735,19 +664,19 @@ export class PostgresStore implements Store {
 
   // Console
 
-  async consoleProcesses(accountId: number, query: ProcessPageQuery): Promise<KeysetPage<ImportProcess>> {
+  async consoleProcesses(accountId: number, query: ProcessPageQuery): Promise<KeysetPage<ProcessWithQueue>> {
     const status = { all: null, waiting: 1, running: 2, completed: 3, failed: 4 }[query.status];
     const backward = query.newerThan !== undefined;
     const cursor = backward ? query.newerThan! : query.olderThan ?? null;
     const rows = await this.rows(`
-      SELECT ${PROCESS_COLUMNS} FROM import_process p
+      SELECT ${PROCESS_WITH_QUEUE_COLUMNS} FROM import_process p
       WHERE p.account_id = $1 AND ($2::smallint IS NULL OR p.status = $2)
         AND ($3::bigint[] IS NULL OR p.list_id = ANY($3::bigint[]))
         ${cursor === null ? '' : backward ? 'AND p.id > $5' : 'AND p.id < $5'}
       ORDER BY p.id ${backward ? 'ASC' : 'DESC'} LIMIT $4`,
     [accountId, status, query.listIds === null ? null : [...query.listIds], query.limit + 1, ...(cursor === null ? [] : [cursor])]);
     const more = rows.length > query.limit;
-    const items = rows.slice(0, query.limit).map(toProcess);
+    const items = rows.slice(0, query.limit).map(toProcessWithQueue);
     if (!backward) return { items, hasNext: more, hasPrevious: cursor !== null };
     // Paging back to the start gives the first page, full, rather than a short one.
     if (!more) return this.consoleProcesses(accountId, { status: query.status, listIds: query.listIds, limit: query.limit });
@@ -755,14 +684,6 @@ export class PostgresStore implements Store {
   }
 
   async listStats(accountId: number, listIds: readonly number[]): Promise<ListStats[]> {
-    const zero = (): Record<Channel, Record<SubscriptionStatus, number>> => ({
-      email: { subscribed: 0, pending: 0, unsubscribed: 0 }, sms: { subscribed: 0, pending: 0, unsubscribed: 0 },
-    });
-    const counts = (rows: Row[]): ChannelCounts => {
-      const c = zero();
-      for (const r of rows) c[r.channel as Channel][r.status as SubscriptionStatus] = Number(r.n);
-      return c;
-    };
     // One snapshot, so the list's and its groups' counts agree with each other.
     return this.snapshot(async (c) => {
       const lists = (await c.query<Row>('SELECT id FROM list WHERE account_id = $1 AND id = ANY($2::bigint[]) ORDER BY id', [accountId, [...listIds]]))
@@ -778,9 +699,9 @@ export class PostgresStore implements Store {
             SELECT s.channel, s.status, count(*) AS n FROM membership m
             JOIN subscription s ON s.recipient_id = m.recipient_id AND s.list_id = $1
             WHERE m.group_id = $2 GROUP BY s.channel, s.status`, [listId, g.id])).rows;
-          groups.push({ groupId: Number(g.id), members, counts: counts(byGroup) });
+          groups.push({ groupId: Number(g.id), members, counts: toChannelCounts(byGroup) });
         }
-        out.push({ listId, counts: counts(bySubscription), recipients, groups });
+        out.push({ listId, counts: toChannelCounts(bySubscription), recipients, groups });
       }
       return out;
     });
@@ -813,13 +734,8 @@ export class PostgresStore implements Store {
   async searchRecipients(accountId: number, filter: RecipientFilter, page: RecipientPageQuery): Promise<KeysetPage<RecipientSummary>> {
     const plan = await this.recipientSearchPlan(accountId, filter);
     if (plan === null) return { items: [], hasNext: false, hasPrevious: false };
-    const decode = (cursor: string | undefined): unknown[] | null => {
-      if (cursor === undefined) return null;
-      const key = decodeCursor(cursor);
-      return key !== null && key[0] === plan.mode && plan.validKey(key) ? key : null;
-    };
-    const after = decode(page.after);
-    const before = after === null ? decode(page.before) : null;
+    const after = cursorKeyFor(page.after, plan);
+    const before = after === null ? cursorKeyFor(page.before, plan) : null;
     const backward = before !== null;
     const keys = await plan.fetch(backward ? before : after, backward, page.limit + 1);
     const more = keys.length > page.limit;
@@ -827,22 +743,10 @@ export class PostgresStore implements Store {
     const found = keys.slice(0, page.limit);
     if (backward) found.reverse();
     const ids = found.map((k) => k.id);
-    const people = new Map((await this.rows('SELECT id, email, mobile, name FROM recipient WHERE id = ANY($1::bigint[])', [ids]))
-      .map((r) => [Number(r.id), r]));
-    const subscriptions = new Map<number, RecipientSummary['subscriptions'][number][]>();
-    for (const s of await this.rows(`
-      SELECT recipient_id, list_id, channel, status FROM subscription WHERE recipient_id = ANY($1::bigint[]) ORDER BY list_id, channel`, [ids])) {
-      const id = Number(s.recipient_id);
-      if (!subscriptions.has(id)) subscriptions.set(id, []);
-      subscriptions.get(id)!.push({ listId: Number(s.list_id), channel: s.channel as Channel, status: s.status as SubscriptionStatus });
-    }
-    const items = found.map((k): RecipientSummary => {
-      const r = people.get(k.id)!;
-      return {
-        id: k.id, email: r.email as string | null, mobile: r.mobile as string | null, name: r.name as string | null,
-        subscriptions: subscriptions.get(k.id) ?? [], cursor: encodeCursor(k.key),
-      };
-    });
+    const people = await this.rows('SELECT id, email, mobile, name FROM recipient WHERE id = ANY($1::bigint[])', [ids]);
+    const subscriptions = await this.rows(`
+      SELECT recipient_id, list_id, channel, status FROM subscription WHERE recipient_id = ANY($1::bigint[]) ORDER BY list_id, channel`, [ids]);
+    const items = toRecipientSummaries(found, people, subscriptions);
     return backward ? { items, hasNext: true, hasPrevious: true } : { items, hasNext: more, hasPrevious: after !== null };
   }
 
@@ -989,11 +893,7 @@ export class PostgresStore implements Store {
       const r = (await c.query<Row>('SELECT * FROM recipient WHERE id = $1 AND account_id = $2', [recipientId, accountId])).rows[0];
       if (!r) return null;
       const subscriptions = (await c.query<Row>('SELECT * FROM subscription WHERE recipient_id = $1 ORDER BY list_id, channel', [recipientId])).rows
-        .map((s) => ({
-          listId: Number(s.list_id), channel: s.channel as Channel, status: s.status as SubscriptionStatus,
-          reason: s.reason as UnsubscribeReason | null, processId: s.process_id === null ? null : Number(s.process_id),
-          updatedAt: date(s.updated_at)!, confirmedAt: date(s.confirmed_at),
-        }));
+        .map(toRecipientSubscription);
       const groups = (await c.query<Row>(`
         SELECT g.* FROM membership m JOIN "group" g ON g.id = m.group_id WHERE m.recipient_id = $1 ORDER BY g.list_id, g.id`, [recipientId]))
         .rows.map(toGroup);
@@ -1002,23 +902,11 @@ export class PostgresStore implements Store {
         WHERE p.account_id = $1 AND p.id IN (
           SELECT process_id FROM subscription WHERE recipient_id = $2 AND process_id IS NOT NULL
           UNION SELECT process_id FROM confirmation_request WHERE recipient_id = $2)
-        ORDER BY p.id DESC`, [accountId, recipientId])).rows.map((p) => ({
-        processId: Number(p.id), listId: Number(p.list_id), status: Number(p.status) as ProcessStatus,
-        createdAt: date(p.created_at)!, endDate: date(p.end_date),
-      }));
+        ORDER BY p.id DESC`, [accountId, recipientId])).rows.map(toRecipientImport);
       const confirmations = (await c.query<Row>(`
         SELECT * FROM confirmation_request WHERE recipient_id = $1 AND account_id = $2 ORDER BY id DESC LIMIT 200`, [recipientId, accountId]))
-        .rows.map((q) => ({
-          requestId: Number(q.id), processId: Number(q.process_id), listId: Number(q.list_id), status: String(q.status),
-          attempts: Number(q.attempts), lastError: q.last_error === null ? null : String(q.last_error),
-          createdAt: date(q.created_at)!, sentAt: date(q.sent_at), confirmedAt: date(q.confirmed_at),
-        }));
-      return {
-        id: Number(r.id), accountId: Number(r.account_id), email: r.email as string | null, mobile: r.mobile as string | null,
-        name: r.name as string | null, fields: json<Record<number, string>>(r.fields),
-        createdAt: date(r.created_at)!, updatedAt: date(r.updated_at)!,
-        subscriptions, groups, imports, confirmations,
-      };
+        .rows.map(toRecipientConfirmation);
+      return toRecipientDetail(r, { subscriptions, groups, imports, confirmations });
     });
   }
 
@@ -1036,11 +924,7 @@ export class PostgresStore implements Store {
         SELECT r.id, r.email, r.mobile, r.name, r.fields, r.created_at, r.updated_at,
           (SELECT status FROM subscription e WHERE e.recipient_id = r.id AND e.list_id = $1 AND e.channel = 'email') AS email_status,
           (SELECT status FROM subscription e WHERE e.recipient_id = r.id AND e.list_id = $1 AND e.channel = 'sms') AS sms_status
-        ${from} ${where} ORDER BY k.recipient_id`, [listId], (r): ListExportRow => ({
-        id: Number(r.id), email: r.email as string | null, mobile: r.mobile as string | null, name: r.name as string | null,
-        emailStatus: r.email_status as SubscriptionStatus | null, smsStatus: r.sms_status as SubscriptionStatus | null,
-        fields: json<Record<number, string>>(r.fields), createdAt: date(r.created_at)!, updatedAt: date(r.updated_at)!,
-      }));
+        ${from} ${where} ORDER BY k.recipient_id`, [listId], toListExportRow);
       return { fieldNumbers, rows, close: () => reader.close() };
     } catch (err) {
       reader.close();
@@ -1098,15 +982,7 @@ export class PostgresStore implements Store {
       SELECT s.*, u.id AS u_id, u.account_id AS u_account_id, u.username, u.password_hash, u.list_ids
       FROM console_session s JOIN console_user u ON u.id = s.user_id AND u.account_id = s.account_id
       WHERE s.id_hash = $1 AND s.expires_at > $2`, [idHash, at.getTime()]);
-    if (!r) return null;
-    return {
-      session: {
-        idHash: String(r.id_hash), userId: Number(r.user_id), accountId: Number(r.account_id), csrfToken: String(r.csrf_token),
-        expiresAt: new Date(Number(r.expires_at)), ip: String(r.ip), userAgent: String(r.user_agent),
-        createdAt: date(r.created_at)!, lastSeenAt: date(r.last_seen_at)!,
-      },
-      user: toConsoleUser({ ...r, id: r.u_id, account_id: r.u_account_id }),
-    };
+    return r ? toConsoleSessionAndUser(r) : null;
   }
 
   async touchConsoleSession(idHash: string, expiresAt: Date, at: Date): Promise<void> {
@@ -1147,7 +1023,7 @@ export class PostgresStore implements Store {
     let queued = 0;
     for (const r of await this.rows('SELECT status, queued_seq IS NOT NULL AS queued, count(*) AS n FROM import_process GROUP BY 1, 2', [])) {
       byStatus[Number(r.status) as 1] += Number(r.n);
-      if (r.queued === true) queued += Number(r.n);
+      if (flag(r.queued)) queued += Number(r.n);
     }
     return { byStatus, queued };
   }
@@ -1171,36 +1047,12 @@ export class PostgresStore implements Store {
 
 // Console helpers
 
-function toRejectRow(r: Row): RejectReportRow {
-  return { processId: Number(r.process_id), row: Number(r.row_no), raw: String(r.raw), reason: String(r.reason) };
-}
-
-/** A row of a recipient search: its id and its sort key (mode first), as a cursor carries it. */
-interface SearchKey {
-  readonly id: number;
-  readonly key: readonly unknown[];
-}
-
 interface RecipientSearchPlan {
   /** i: by id; e: by e-mail; m: by mobile, then id. */
   readonly mode: 'i' | 'e' | 'm';
   readonly validKey: (key: readonly unknown[]) => boolean;
   /** Up to `limit` rows after (or, backward, before) the cursor, in the direction's order. */
   readonly fetch: (cursor: readonly unknown[] | null, backward: boolean, limit: number) => Promise<SearchKey[]>;
-}
-
-/** Cursors are opaque to the console: base64url of the sort key (the SQLite adapter's format). */
-function encodeCursor(key: readonly unknown[]): string {
-  return Buffer.from(JSON.stringify(key)).toString('base64url');
-}
-
-function decodeCursor(cursor: string): unknown[] | null {
-  try {
-    const key: unknown = JSON.parse(Buffer.from(cursor, 'base64url').toString('utf8'));
-    return Array.isArray(key) ? key : null;
-  } catch {
-    return null;
-  }
 }
 
 /**

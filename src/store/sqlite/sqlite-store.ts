@@ -7,93 +7,38 @@ import Database from 'better-sqlite3';
 import { randomUUID } from 'node:crypto';
 import { mkdirSync } from 'node:fs';
 import { dirname } from 'node:path';
-import type { PriorState, SubscriptionStatus, UnsubscribeReason } from '../../import/subscription-rules.ts';
 import { setImmediate as yieldToEventLoop } from 'node:timers/promises';
+import { dropEmpty, insertedRecipientKey, newRecipientKey } from '../batch-merge.ts';
+import { decodeFeedChunk, encodeFeedChunk } from '../feed-chunk.ts';
+import {
+  flag, optionalTimestamp, toAccount, toChannelCounts, toClaimedConfirmation, toConfirmationFailure, toConfirmationMessage,
+  toConfirmationRequestRow, toConfirmationSummary, toConsoleSessionAndUser, toConsoleUser, toGroup, toList, toListExportRow,
+  toOutboxMessage, toPriorRecipient, toProcess, toProcessWithQueue, toRecipientConfirmation, toRecipientDetail, toRecipientImport, toRecipientSubscription,
+  toRecipientSummaries, toRejectRow, type Row,
+} from '../row-mappers.ts';
+import { cursorKeyFor, type SearchKey } from '../search-cursor.ts';
 import {
   emailKey, LeaseLostError, mobileKey, type ClaimedConfirmation, type ConfirmationFailure, type ConfirmationMessage,
   type ConfirmationOutcome, type ConfirmationRequestRow, type ConfirmationSummary, type ConfirmOutcome, type NewAccount, type NewConfirmationMessage,
   type NewOutboxMessage, type OutboxMessage, type Store,
-  type ChannelCounts, type ConsoleSession, type GroupRename, type KeysetPage, type ListExport, type ListExportRow,
+  type ConsoleSession, type GroupRename, type KeysetPage, type ListExport, type ListExportRow,
   type ListStats, type NewConsoleSession, type ProcessPageQuery, type RecipientDetail, type RecipientFilter,
   type RecipientPageQuery, type RecipientSummary,
 } from '../store.ts';
 import type {
   Account, AccountChanges, BatchKeys, BatchPlan, ConsoleUser, Feed, FeedRow, FeedWriter, Group, ImportOptions,
-  ImportProcess, Lease, ListWithGroups, MailingList, PriorRecipient, RejectReportRow, StartOutcome,
-  Channel, ProcessStatus,
+  ImportProcess, Lease, ListWithGroups, MailingList, PriorRecipient, ProcessWithQueue, RejectReportRow, StartOutcome,
+  Channel,
 } from '../types.ts';
 import { applyMigrations } from './migrate.ts';
 
-type Row = Record<string, unknown>;
-
 const now = (): string => new Date().toISOString();
-const date = (v: unknown): Date | null => (v === null || v === undefined ? null : new Date(String(v)));
-const bool = (v: unknown): boolean => v === 1 || v === true;
-
-function toAccount(r: Row): Account {
-  return {
-    id: Number(r.id), wsUser: String(r.ws_user), passwordHash: String(r.password_hash), wsEnabled: bool(r.ws_enabled),
-    ipCheck: bool(r.ip_check), allowedIps: JSON.parse(String(r.allowed_ips)) as string[], name: String(r.name),
-    createdAt: new Date(String(r.created_at)),
-  };
-}
-
-function toConsoleUser(r: Row): ConsoleUser {
-  return {
-    id: Number(r.id), accountId: Number(r.account_id), username: String(r.username), passwordHash: String(r.password_hash),
-    listIds: r.list_ids === null ? null : (JSON.parse(String(r.list_ids)) as number[]),
-  };
-}
-
-const toList = (r: Row): MailingList => ({ id: Number(r.id), accountId: Number(r.account_id), guid: String(r.guid), name: String(r.name) });
-const toGroup = (r: Row): Group => ({ id: Number(r.id), listId: Number(r.list_id), name: String(r.name) });
-
-function toProcess(r: Row): ImportProcess {
-  return {
-    id: Number(r.id), accountId: Number(r.account_id), listId: Number(r.list_id), feedId: Number(r.feed_id),
-    options: JSON.parse(String(r.options)) as ImportOptions,
-    status: Number(r.status) as ImportProcess['status'],
-    queued: r.queued_seq !== null,
-    createdAt: new Date(String(r.created_at)), startDate: date(r.start_date), endDate: date(r.end_date),
-    totalContacts: Number(r.total_contacts),
-    counters: {
-      newEmail: Number(r.new_email), newMobile: Number(r.new_mobile), existingEmail: Number(r.existing_email),
-      existingMobile: Number(r.existing_mobile), optOutEmail: Number(r.optout_email), optOutMobile: Number(r.optout_mobile),
-    },
-    checkpoint: Number(r.checkpoint), rejected: Number(r.rejected),
-    failureReason: r.failure_reason === null ? null : String(r.failure_reason),
-    confirmationsPending: Number(r.confirmations_pending ?? 0),
-    confirmationSentAt: date(r.confirmation_sent_at),
-  };
-}
-
-function toConfirmationMessage(r: Row): ConfirmationMessage {
-  return {
-    id: Number(r.id), accountId: Number(r.account_id), isDefault: bool(r.is_default), sender: String(r.sender),
-    subject: String(r.subject), html: String(r.html), text: String(r.text), createdAt: new Date(String(r.created_at)),
-  };
-}
-
-function toClaimedConfirmation(r: Row): ClaimedConfirmation {
-  return {
-    requestId: Number(r.id), processId: Number(r.process_id), recipientId: Number(r.recipient_id), listId: Number(r.list_id),
-    listName: String(r.list_name), email: r.email as string | null, name: r.name as string | null,
-    fields: JSON.parse(String(r.fields)) as Record<number, string>, messageId: Number(r.message_id), attempts: Number(r.attempts),
-  };
-}
-
-function priorState(status: unknown, reason: unknown): PriorState {
-  if (status === null || status === undefined) return { status: 'none' };
-  if (status === 'unsubscribed') return { status: 'unsubscribed', reason: (reason ?? 'user') as UnsubscribeReason };
-  return { status: status as 'subscribed' | 'pending' };
-}
-
-/** Feed rows are stored compactly as [email, prefix, number, name, fields]. */
-type StoredRow = [string, string, string, string, Record<number, string>];
 
 /** Requests not yet settled: a cancelled one (recipient no longer pending) needs no message. */
 const UNSENT = `('queued', 'sending', 'failed')`;
-const PROCESS_COLUMNS = `p.*, (SELECT count(*) FROM confirmation_request c WHERE c.process_id = p.id AND c.status IN ${UNSENT}) AS confirmations_pending`;
+const PROCESS_COLUMNS = 'p.*';
+const PENDING_CONFIRMATIONS = `SELECT count(*) FROM confirmation_request c WHERE c.process_id = p.id AND c.status IN ${UNSENT}`;
+const PROCESS_WITH_QUEUE_COLUMNS = `p.*, (${PENDING_CONFIRMATIONS}) AS confirmations_pending`;
 
 export class SqliteStore implements Store {
   readonly kind = 'sqlite';
@@ -305,8 +250,7 @@ export class SqliteStore implements Store {
     return {
       append: async (rows: readonly FeedRow[]) => {
         if (rows.length === 0) return;
-        const stored: StoredRow[] = rows.map((r) => [r.email, r.prefix, r.number, r.name, r.fields]);
-        this.stmt.insertChunk.run(ensureFeed(), chunkNo++, rows[0]!.row, rows.length, JSON.stringify(stored));
+        this.stmt.insertChunk.run(ensureFeed(), chunkNo++, rows[0]!.row, rows.length, encodeFeedChunk(rows));
         totalRows += rows.length;
       },
       complete: async () => {
@@ -327,11 +271,7 @@ export class SqliteStore implements Store {
   async readFeedRows(feedId: number, fromRow: number): Promise<FeedRow[]> {
     const r = this.stmt.feedChunk.get(feedId, fromRow) as Row | undefined;
     if (!r) return [];
-    const first = Number(r.first_row);
-    const rows = (JSON.parse(String(r.rows)) as StoredRow[]).map(([email, prefix, number, name, fields], i) => ({
-      row: first + i, email, prefix, number, name, fields,
-    }));
-    return rows.slice(fromRow - first);
+    return decodeFeedChunk(String(r.rows), Number(r.first_row), fromRow);
   }
 
   async createProcesses(
@@ -374,9 +314,9 @@ export class SqliteStore implements Store {
     return r ? toProcess(r) : null;
   }
 
-  async listProcesses(accountId: number, options: { limit?: number; offset?: number } = {}): Promise<ImportProcess[]> {
-    return (this.db.prepare(`SELECT ${PROCESS_COLUMNS} FROM import_process p WHERE p.account_id = ? ORDER BY p.id DESC LIMIT ? OFFSET ?`)
-      .all(accountId, options.limit ?? 50, options.offset ?? 0) as Row[]).map(toProcess);
+  async listProcesses(accountId: number, options: { limit?: number; offset?: number } = {}): Promise<ProcessWithQueue[]> {
+    return (this.db.prepare(`SELECT ${PROCESS_WITH_QUEUE_COLUMNS} FROM import_process p WHERE p.account_id = ? ORDER BY p.id DESC LIMIT ? OFFSET ?`)
+      .all(accountId, options.limit ?? 50, options.offset ?? 0) as Row[]).map(toProcessWithQueue);
   }
 
   async startProcesses(accountId: number, processIds: readonly number[]): Promise<StartOutcome> {
@@ -424,17 +364,15 @@ export class SqliteStore implements Store {
     const tx = this.db.transaction(() => {
       if (!this.stmt.leaseHeld.get(p.id, lease.owner)) throw new LeaseLostError(p.id);
       const prior = new Map<string, PriorRecipient>();
-      const add = (r: Row, key: string): void => {
-        prior.set(key, {
-          id: Number(r.id), email: r.email as string | null, mobile: r.mobile as string | null,
-          emailState: priorState(r.e_status, r.e_reason), smsState: priorState(r.s_status, r.s_reason),
-        });
-      };
       if (keys.emails.length > 0) {
-        for (const r of this.stmt.priorByEmail.all(JSON.stringify(keys.emails), p.accountId, p.listId, p.listId) as Row[]) add(r, emailKey(String(r.email)));
+        for (const r of this.stmt.priorByEmail.all(JSON.stringify(keys.emails), p.accountId, p.listId, p.listId) as Row[]) {
+          prior.set(emailKey(String(r.email)), toPriorRecipient(r));
+        }
       }
       if (keys.mobiles.length > 0) {
-        for (const r of this.stmt.priorByMobile.all(JSON.stringify(keys.mobiles), p.accountId, p.listId, p.listId) as Row[]) add(r, mobileKey(String(r.mobile)));
+        for (const r of this.stmt.priorByMobile.all(JSON.stringify(keys.mobiles), p.accountId, p.listId, p.listId) as Row[]) {
+          prior.set(mobileKey(String(r.mobile)), toPriorRecipient(r));
+        }
       }
       const batch = plan(prior);
       const t = now();
@@ -446,7 +384,7 @@ export class SqliteStore implements Store {
       batch.recipients.forEach((r, i) => {
         if (r.id === null) {
           fresh.push([r.email, r.mobile, r.name, JSON.stringify(dropEmpty(r.fields))]);
-          freshIndex.set(r.email !== null ? emailKey(r.email) : mobileKey(r.mobile ?? ''), i);
+          freshIndex.set(newRecipientKey(r), i);
         } else {
           ids[i] = r.id;
           updates.push([r.id, r.email, r.mobile, r.name, JSON.stringify(r.fields)]);
@@ -454,8 +392,7 @@ export class SqliteStore implements Store {
       });
       if (fresh.length > 0) {
         for (const row of this.stmt.insertRecipients.all(p.accountId, t, t, JSON.stringify(fresh)) as Row[]) {
-          const key = row.email !== null ? emailKey(String(row.email)) : mobileKey(String(row.mobile));
-          ids[freshIndex.get(key)!] = Number(row.id);
+          ids[freshIndex.get(insertedRecipientKey(row))!] = Number(row.id);
         }
       }
       if (updates.length > 0) this.stmt.updateRecipients.run(t, JSON.stringify(updates));
@@ -512,7 +449,7 @@ export class SqliteStore implements Store {
       SELECT r.* FROM import_reject r JOIN import_process p ON p.id = r.process_id
       WHERE r.process_id = ? AND p.account_id = ? ORDER BY r.row_no LIMIT ? OFFSET ?`)
       .all(processId, accountId, options.limit ?? -1, options.offset ?? 0) as Row[];
-    return rows.map((r) => ({ processId: Number(r.process_id), row: Number(r.row_no), raw: String(r.raw), reason: String(r.reason) }));
+    return rows.map(toRejectRow);
   }
 
   async createConfirmationMessage(accountId: number, m: NewConfirmationMessage): Promise<number> {
@@ -632,6 +569,11 @@ export class SqliteStore implements Store {
       RETURNING id`).all(at.toISOString(), JSON.stringify([...processIds])) as Row[]).map((r) => Number(r.id));
   }
 
+  async pendingConfirmations(accountId: number, processId: number): Promise<number> {
+    const r = this.db.prepare(`SELECT (${PENDING_CONFIRMATIONS}) AS n FROM import_process p WHERE p.id = ? AND p.account_id = ?`).get(processId, accountId) as Row | undefined;
+    return r ? Number(r.n) : 0;
+  }
+
   async confirmationSummary(accountId: number, processId: number | null, options: { limit?: number } = {}): Promise<ConfirmationSummary[]> {
     const rows = this.db.prepare(`
       SELECT p.id, p.list_id, p.status AS process_status, p.confirmation_sent_at, count(c.id) AS requests,
@@ -642,12 +584,7 @@ export class SqliteStore implements Store {
       FROM import_process p LEFT JOIN confirmation_request c ON c.process_id = p.id
       WHERE p.account_id = ? AND (? IS NULL OR p.id = ?) AND json_extract(p.options, '$.ConfirmEmail') = 1
       GROUP BY p.id ORDER BY p.id DESC LIMIT ?`).all(accountId, processId, processId, options.limit ?? -1) as Row[];
-    const n = (v: unknown): number => Number(v ?? 0);
-    return rows.map((r) => ({
-      processId: Number(r.id), listId: Number(r.list_id), processStatus: Number(r.process_status), requests: n(r.requests),
-      queued: n(r.queued), sending: n(r.sending), sent: n(r.sent), retrying: n(r.retrying), failed: n(r.failed),
-      cancelled: n(r.cancelled), confirmed: n(r.confirmed), confirmationSentAt: date(r.confirmation_sent_at),
-    }));
+    return rows.map(toConfirmationSummary);
   }
 
   async confirmationFailures(accountId: number, processId: number | null, options: { limit?: number } = {}): Promise<ConfirmationFailure[]> {
@@ -656,11 +593,7 @@ export class SqliteStore implements Store {
       FROM confirmation_request c JOIN recipient r ON r.id = c.recipient_id
       WHERE c.account_id = ? AND (? IS NULL OR c.process_id = ?) AND c.status = 'failed'
       ORDER BY c.id DESC LIMIT ?`).all(accountId, processId, processId, options.limit ?? -1) as Row[];
-    return rows.map((r) => ({
-      requestId: Number(r.id), processId: Number(r.process_id), listId: Number(r.list_id), email: r.email as string | null,
-      attempts: Number(r.attempts), error: String(r.last_error ?? ''), permanent: r.next_attempt_at === null,
-      nextAttemptAt: r.next_attempt_at === null ? null : new Date(Number(r.next_attempt_at)),
-    }));
+    return rows.map(toConfirmationFailure);
   }
 
   async listConfirmationRequests(
@@ -670,13 +603,7 @@ export class SqliteStore implements Store {
       SELECT c.*, r.email FROM confirmation_request c JOIN recipient r ON r.id = c.recipient_id
       WHERE c.account_id = ? AND (? IS NULL OR c.process_id = ?) ORDER BY c.id LIMIT ? OFFSET ?`)
       .all(accountId, processId, processId, options.limit ?? 100, options.offset ?? 0) as Row[];
-    return rows.map((r) => ({
-      requestId: Number(r.id), processId: Number(r.process_id), recipientId: Number(r.recipient_id), listId: Number(r.list_id),
-      email: r.email as string | null, status: String(r.status) as ConfirmationRequestRow['status'], attempts: Number(r.attempts),
-      lastError: r.last_error === null ? null : String(r.last_error),
-      nextAttemptAt: r.next_attempt_at === null ? null : new Date(Number(r.next_attempt_at)),
-      createdAt: new Date(String(r.created_at)), sentAt: date(r.sent_at), confirmedAt: date(r.confirmed_at),
-    }));
+    return rows.map(toConfirmationRequestRow);
   }
 
   async confirmSubscription(requestId: number, recipientId: number, listId: number, at: Date): Promise<ConfirmOutcome> {
@@ -687,7 +614,7 @@ export class SqliteStore implements Store {
         WHERE c.id = ? AND c.recipient_id = ? AND c.list_id = ?`).get(requestId, recipientId, listId) as Row | undefined;
       if (!request) return { result: 'not-found', email: null, listName: null, confirmedAt: null };
       const who = { email: request.email as string | null, listName: String(request.list_name) };
-      if (request.confirmed_at !== null) return { result: 'already-confirmed', ...who, confirmedAt: date(request.confirmed_at) };
+      if (request.confirmed_at !== null) return { result: 'already-confirmed', ...who, confirmedAt: optionalTimestamp(request.confirmed_at) };
       const subscription = this.db.prepare(`
         SELECT status FROM subscription WHERE recipient_id = ? AND list_id = ? AND channel = 'email'`).get(recipientId, listId) as Row | undefined;
       if (!subscription) return { result: 'not-found', ...who, confirmedAt: null };
@@ -718,11 +645,7 @@ export class SqliteStore implements Store {
 
   async listOutbox(accountId: number, options: { limit?: number; offset?: number } = {}): Promise<OutboxMessage[]> {
     return (this.db.prepare('SELECT * FROM outbox WHERE account_id = ? ORDER BY id DESC LIMIT ? OFFSET ?')
-      .all(accountId, options.limit ?? 50, options.offset ?? 0) as Row[]).map((r) => ({
-      id: Number(r.id), accountId: Number(r.account_id), requestId: r.request_id === null ? null : Number(r.request_id),
-      sender: String(r.sender), recipient: String(r.recipient), subject: String(r.subject), html: String(r.html), text: String(r.text),
-      createdAt: new Date(String(r.created_at)),
-    }));
+      .all(accountId, options.limit ?? 50, options.offset ?? 0) as Row[]).map(toOutboxMessage);
   }
 
   // Console
@@ -730,12 +653,12 @@ export class SqliteStore implements Store {
   /** Read-only connections of exports and streamed reports still open; closed with the store. */
   private readonly readers = new Set<Database.Database>();
 
-  async consoleProcesses(accountId: number, query: ProcessPageQuery): Promise<KeysetPage<ImportProcess>> {
+  async consoleProcesses(accountId: number, query: ProcessPageQuery): Promise<KeysetPage<ProcessWithQueue>> {
     const status = { all: null, waiting: 1, running: 2, completed: 3, failed: 4 }[query.status];
     const backward = query.newerThan !== undefined;
     const cursor = backward ? query.newerThan! : query.olderThan ?? null;
     const rows = this.db.prepare(`
-      SELECT ${PROCESS_COLUMNS} FROM import_process p
+      SELECT ${PROCESS_WITH_QUEUE_COLUMNS} FROM import_process p
       WHERE p.account_id = @account AND (@status IS NULL OR p.status = @status)
         AND (@lists IS NULL OR p.list_id IN (SELECT value FROM json_each(@lists)))
         ${cursor === null ? '' : backward ? 'AND p.id > @cursor' : 'AND p.id < @cursor'}
@@ -743,7 +666,7 @@ export class SqliteStore implements Store {
       account: accountId, status, lists: query.listIds === null ? null : JSON.stringify(query.listIds), cursor, limit: query.limit + 1,
     }) as Row[];
     const more = rows.length > query.limit;
-    const items = rows.slice(0, query.limit).map(toProcess);
+    const items = rows.slice(0, query.limit).map(toProcessWithQueue);
     if (!backward) return { items, hasNext: more, hasPrevious: cursor !== null };
     // Paging back to the start gives the first page, full, rather than a short one.
     if (!more) return this.consoleProcesses(accountId, { status: query.status, listIds: query.listIds, limit: query.limit });
@@ -753,9 +676,6 @@ export class SqliteStore implements Store {
   async listStats(accountId: number, listIds: readonly number[], options: { readonly groups?: boolean } = {}): Promise<ListStats[]> {
     const lists = (this.db.prepare('SELECT id FROM list WHERE account_id = ? AND id IN (SELECT value FROM json_each(?)) ORDER BY id')
       .all(accountId, JSON.stringify(listIds)) as Row[]).map((r) => Number(r.id));
-    const zero = (): Record<Channel, Record<SubscriptionStatus, number>> => ({
-      email: { subscribed: 0, pending: 0, unsubscribed: 0 }, sms: { subscribed: 0, pending: 0, unsubscribed: 0 },
-    });
     const bySubscription = this.db.prepare('SELECT channel, status, count(*) AS n FROM subscription WHERE list_id = ? GROUP BY channel, status');
     // Grouping on the (list_id, recipient_id) index counts distinct recipients without a temporary table.
     const recipients = this.db.prepare(`
@@ -766,20 +686,15 @@ export class SqliteStore implements Store {
       SELECT s.channel, s.status, count(*) AS n FROM membership m
       JOIN subscription s ON s.recipient_id = m.recipient_id AND s.list_id = ?
       WHERE m.group_id = ? GROUP BY s.channel, s.status`);
-    const counts = (rows: Row[]): ChannelCounts => {
-      const c = zero();
-      for (const r of rows) c[r.channel as Channel][r.status as SubscriptionStatus] = Number(r.n);
-      return c;
-    };
     // One read transaction, so the list's and its groups' counts agree with each other.
     return this.db.transaction(() => lists.map((listId): ListStats => ({
       listId,
-      counts: counts(bySubscription.all(listId) as Row[]),
+      counts: toChannelCounts(bySubscription.all(listId) as Row[]),
       recipients: Number((recipients.get(listId) as Row).n),
       groups: options.groups === false ? [] : (groups.all(listId) as Row[]).map((g) => ({
         groupId: Number(g.id),
         members: Number((members.get(g.id) as Row).n),
-        counts: counts(byGroup.all(listId, g.id) as Row[]),
+        counts: toChannelCounts(byGroup.all(listId, g.id) as Row[]),
       })),
     })))();
   }
@@ -806,13 +721,8 @@ export class SqliteStore implements Store {
   async searchRecipients(accountId: number, filter: RecipientFilter, page: RecipientPageQuery): Promise<KeysetPage<RecipientSummary>> {
     const plan = this.recipientSearchPlan(accountId, filter);
     if (plan === null) return { items: [], hasNext: false, hasPrevious: false };
-    const decode = (cursor: string | undefined): unknown[] | null => {
-      if (cursor === undefined) return null;
-      const key = decodeCursor(cursor);
-      return key !== null && key[0] === plan.mode && plan.validKey(key) ? key : null;
-    };
-    const after = decode(page.after);
-    const before = after === null ? decode(page.before) : null;
+    const after = cursorKeyFor(page.after, plan);
+    const before = after === null ? cursorKeyFor(page.before, plan) : null;
     const backward = before !== null;
     const keys = plan.fetch(backward ? before : after, backward, page.limit + 1);
     const more = keys.length > page.limit;
@@ -820,24 +730,12 @@ export class SqliteStore implements Store {
     const found = keys.slice(0, page.limit);
     if (backward) found.reverse();
     const ids = JSON.stringify(found.map((k) => k.id));
-    const people = new Map((this.db.prepare(`
-      SELECT r.id, r.email, r.mobile, r.name FROM json_each(?) k JOIN recipient r ON r.id = k.value`).all(ids) as Row[])
-      .map((r) => [Number(r.id), r]));
-    const subscriptions = new Map<number, RecipientSummary['subscriptions'][number][]>();
-    for (const s of this.db.prepare(`
+    const people = this.db.prepare(`
+      SELECT r.id, r.email, r.mobile, r.name FROM json_each(?) k JOIN recipient r ON r.id = k.value`).all(ids) as Row[];
+    const subscriptions = this.db.prepare(`
       SELECT recipient_id, list_id, channel, status FROM subscription WHERE recipient_id IN (SELECT value FROM json_each(?))
-      ORDER BY list_id, channel`).all(ids) as Row[]) {
-      const id = Number(s.recipient_id);
-      if (!subscriptions.has(id)) subscriptions.set(id, []);
-      subscriptions.get(id)!.push({ listId: Number(s.list_id), channel: s.channel as Channel, status: s.status as SubscriptionStatus });
-    }
-    const items = found.map((k): RecipientSummary => {
-      const r = people.get(k.id)!;
-      return {
-        id: k.id, email: r.email as string | null, mobile: r.mobile as string | null, name: r.name as string | null,
-        subscriptions: subscriptions.get(k.id) ?? [], cursor: encodeCursor(k.key),
-      };
-    });
+      ORDER BY list_id, channel`).all(ids) as Row[];
+    const items = toRecipientSummaries(found, people, subscriptions);
     return backward ? { items, hasNext: true, hasPrevious: true } : { items, hasNext: more, hasPrevious: after !== null };
   }
 
@@ -971,11 +869,7 @@ export class SqliteStore implements Store {
       const r = this.db.prepare('SELECT * FROM recipient WHERE id = ? AND account_id = ?').get(recipientId, accountId) as Row | undefined;
       if (!r) return null;
       const subscriptions = (this.db.prepare('SELECT * FROM subscription WHERE recipient_id = ? ORDER BY list_id, channel').all(recipientId) as Row[])
-        .map((s) => ({
-          listId: Number(s.list_id), channel: s.channel as Channel, status: s.status as SubscriptionStatus,
-          reason: s.reason as UnsubscribeReason | null, processId: s.process_id === null ? null : Number(s.process_id),
-          updatedAt: new Date(String(s.updated_at)), confirmedAt: date(s.confirmed_at),
-        }));
+        .map(toRecipientSubscription);
       const groups = (this.db.prepare(`
         SELECT g.* FROM membership m JOIN "group" g ON g.id = m.group_id WHERE m.recipient_id = ? ORDER BY g.list_id, g.id`)
         .all(recipientId) as Row[]).map(toGroup);
@@ -984,23 +878,11 @@ export class SqliteStore implements Store {
         WHERE p.account_id = ? AND p.id IN (
           SELECT process_id FROM subscription WHERE recipient_id = ? AND process_id IS NOT NULL
           UNION SELECT process_id FROM confirmation_request WHERE recipient_id = ?)
-        ORDER BY p.id DESC`).all(accountId, recipientId, recipientId) as Row[]).map((p) => ({
-        processId: Number(p.id), listId: Number(p.list_id), status: Number(p.status) as ProcessStatus,
-        createdAt: new Date(String(p.created_at)), endDate: date(p.end_date),
-      }));
+        ORDER BY p.id DESC`).all(accountId, recipientId, recipientId) as Row[]).map(toRecipientImport);
       const confirmations = (this.db.prepare(`
         SELECT * FROM confirmation_request WHERE recipient_id = ? AND account_id = ? ORDER BY id DESC LIMIT 200`)
-        .all(recipientId, accountId) as Row[]).map((c) => ({
-        requestId: Number(c.id), processId: Number(c.process_id), listId: Number(c.list_id), status: String(c.status),
-        attempts: Number(c.attempts), lastError: c.last_error === null ? null : String(c.last_error),
-        createdAt: new Date(String(c.created_at)), sentAt: date(c.sent_at), confirmedAt: date(c.confirmed_at),
-      }));
-      return {
-        id: Number(r.id), accountId: Number(r.account_id), email: r.email as string | null, mobile: r.mobile as string | null,
-        name: r.name as string | null, fields: JSON.parse(String(r.fields)) as Record<number, string>,
-        createdAt: new Date(String(r.created_at)), updatedAt: new Date(String(r.updated_at)),
-        subscriptions, groups, imports, confirmations,
-      };
+        .all(recipientId, accountId) as Row[]).map(toRecipientConfirmation);
+      return toRecipientDetail(r, { subscriptions, groups, imports, confirmations });
     })();
   }
 
@@ -1036,14 +918,7 @@ export class SqliteStore implements Store {
         if (released) return;
         const iterator = statement.iterate({ list: listId }) as IterableIterator<Row>;
         try {
-          for (const r of iterator) {
-            yield {
-              id: Number(r.id), email: r.email as string | null, mobile: r.mobile as string | null, name: r.name as string | null,
-              emailStatus: r.email_status as SubscriptionStatus | null, smsStatus: r.sms_status as SubscriptionStatus | null,
-              fields: JSON.parse(String(r.fields)) as Record<number, string>,
-              createdAt: new Date(String(r.created_at)), updatedAt: new Date(String(r.updated_at)),
-            };
-          }
+          for (const r of iterator) yield toListExportRow(r);
         } finally {
           iterator.return?.();
           close();
@@ -1114,15 +989,7 @@ export class SqliteStore implements Store {
       SELECT s.*, u.id AS u_id, u.account_id AS u_account_id, u.username, u.password_hash, u.list_ids
       FROM console_session s JOIN console_user u ON u.id = s.user_id AND u.account_id = s.account_id
       WHERE s.id_hash = ? AND s.expires_at > ?`).get(idHash, at.getTime()) as Row | undefined;
-    if (!r) return null;
-    return {
-      session: {
-        idHash: String(r.id_hash), userId: Number(r.user_id), accountId: Number(r.account_id), csrfToken: String(r.csrf_token),
-        expiresAt: new Date(Number(r.expires_at)), ip: String(r.ip), userAgent: String(r.user_agent),
-        createdAt: new Date(String(r.created_at)), lastSeenAt: new Date(String(r.last_seen_at)),
-      },
-      user: toConsoleUser({ ...r, id: r.u_id, account_id: r.u_account_id }),
-    };
+    return r ? toConsoleSessionAndUser(r) : null;
   }
 
   async touchConsoleSession(idHash: string, expiresAt: Date, at: Date): Promise<void> {
@@ -1172,7 +1039,7 @@ export class SqliteStore implements Store {
     let queued = 0;
     for (const r of this.db.prepare('SELECT status, queued_seq IS NOT NULL AS queued, count(*) AS n FROM import_process GROUP BY 1, 2').all() as Row[]) {
       byStatus[Number(r.status) as 1] += Number(r.n);
-      if (bool(r.queued)) queued += Number(r.n);
+      if (flag(r.queued)) queued += Number(r.n);
     }
     return { byStatus, queued };
   }
@@ -1193,35 +1060,10 @@ export class SqliteStore implements Store {
   }
 }
 
-/** A new recipient has nothing to clear: empty field values are simply not stored. */
-function dropEmpty(fields: Readonly<Record<number, string>>): Record<number, string> {
-  const out: Record<number, string> = {};
-  for (const [k, v] of Object.entries(fields)) if (v !== '') out[Number(k)] = v;
-  return out;
-}
-
 // Console helpers
-
-function toRejectRow(r: Row): RejectReportRow {
-  return { processId: Number(r.process_id), row: Number(r.row_no), raw: String(r.raw), reason: String(r.reason) };
-}
-
-function toOutboxMessage(r: Row): OutboxMessage {
-  return {
-    id: Number(r.id), accountId: Number(r.account_id), requestId: r.request_id === null ? null : Number(r.request_id),
-    sender: String(r.sender), recipient: String(r.recipient), subject: String(r.subject), html: String(r.html), text: String(r.text),
-    createdAt: new Date(String(r.created_at)),
-  };
-}
 
 /** Recipient ids per step of an export's first pass: a few tens of milliseconds of work each. */
 const EXPORT_RANGE = 25_000;
-
-/** A row of a recipient search: its id and its sort key (mode first), as a cursor carries it. */
-interface SearchKey {
-  readonly id: number;
-  readonly key: readonly unknown[];
-}
 
 interface RecipientSearchPlan {
   /** i: by id; e: by e-mail; m: by mobile, then id. */
@@ -1229,18 +1071,4 @@ interface RecipientSearchPlan {
   readonly validKey: (key: readonly unknown[]) => boolean;
   /** Up to `limit` rows after (or, backward, before) the cursor, in the direction's order. */
   readonly fetch: (cursor: readonly unknown[] | null, backward: boolean, limit: number) => SearchKey[];
-}
-
-/** Cursors are opaque to the console: base64url of the sort key. */
-function encodeCursor(key: readonly unknown[]): string {
-  return Buffer.from(JSON.stringify(key)).toString('base64url');
-}
-
-function decodeCursor(cursor: string): unknown[] | null {
-  try {
-    const key: unknown = JSON.parse(Buffer.from(cursor, 'base64url').toString('utf8'));
-    return Array.isArray(key) ? key : null;
-  } catch {
-    return null;
-  }
 }
