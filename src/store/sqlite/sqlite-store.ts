@@ -31,6 +31,7 @@ import type {
   Channel,
 } from '../types.ts';
 import { applyMigrations } from './migrate.ts';
+import { prepare, type Statement } from './prepare.ts';
 
 const now = (): string => new Date().toISOString();
 
@@ -44,6 +45,7 @@ export class SqliteStore implements Store {
   readonly kind = 'sqlite';
   private readonly db: Database.Database;
   private readonly stmt;
+  private readonly prepare = (sql: string): Statement => prepare(this.db, sql);
 
   /**
    * @param options.maxSize caps the file (bytes): past it writes fail with SQLITE_FULL, as on a
@@ -64,33 +66,33 @@ export class SqliteStore implements Store {
     // Named statements are prepared once, at start-up, so a typo fails on boot.
     const db = this.db;
     this.stmt = {
-      accountById: db.prepare('SELECT * FROM account WHERE id = ?'),
-      accountByUser: db.prepare('SELECT * FROM account WHERE ws_user = ?'),
-      listById: db.prepare('SELECT * FROM list WHERE id = ? AND account_id = ?'),
-      groupsOfList: db.prepare('SELECT * FROM "group" WHERE list_id = ? ORDER BY id'),
-      processById: db.prepare(`SELECT ${PROCESS_COLUMNS} FROM import_process p WHERE p.id = ? AND p.account_id = ?`),
-      processByIdAny: db.prepare(`SELECT ${PROCESS_COLUMNS} FROM import_process p WHERE p.id = ?`),
-      feedChunk: db.prepare('SELECT rows, first_row FROM feed_chunk WHERE feed_id = ? AND first_row <= ? ORDER BY chunk_no DESC LIMIT 1'),
-      insertChunk: db.prepare('INSERT INTO feed_chunk (feed_id, chunk_no, first_row, row_count, rows) VALUES (?, ?, ?, ?, ?)'),
-      leaseHeld: db.prepare('SELECT list_id FROM import_process WHERE id = ? AND lease_owner = ? AND status = 2'),
+      accountById: prepare(db, 'SELECT * FROM account WHERE id = ?'),
+      accountByUser: prepare(db, 'SELECT * FROM account WHERE ws_user = ?'),
+      listById: prepare(db, 'SELECT * FROM list WHERE id = ? AND account_id = ?'),
+      groupsOfList: prepare(db, 'SELECT * FROM "group" WHERE list_id = ? ORDER BY id'),
+      processById: prepare(db, `SELECT ${PROCESS_COLUMNS} FROM import_process p WHERE p.id = ? AND p.account_id = ?`),
+      processByIdAny: prepare(db, `SELECT ${PROCESS_COLUMNS} FROM import_process p WHERE p.id = ?`),
+      feedChunk: prepare(db, 'SELECT rows, first_row FROM feed_chunk WHERE feed_id = ? AND first_row <= ? ORDER BY chunk_no DESC LIMIT 1'),
+      insertChunk: prepare(db, 'INSERT INTO feed_chunk (feed_id, chunk_no, first_row, row_count, rows) VALUES (?, ?, ?, ?, ?)'),
+      leaseHeld: prepare(db, 'SELECT list_id FROM import_process WHERE id = ? AND lease_owner = ? AND status = 2'),
       // CROSS JOIN keeps the batch's keys as the outer loop: one index lookup per key, never a scan.
-      priorByEmail: db.prepare(`
+      priorByEmail: prepare(db, `
         SELECT r.id, r.email, r.mobile, se.status AS e_status, se.reason AS e_reason, ss.status AS s_status, ss.reason AS s_reason
         FROM json_each(?) k
         CROSS JOIN recipient r ON r.account_id = ? AND r.email = k.value
         LEFT JOIN subscription se ON se.recipient_id = r.id AND se.list_id = ? AND se.channel = 'email'
         LEFT JOIN subscription ss ON ss.recipient_id = r.id AND ss.list_id = ? AND ss.channel = 'sms'`),
-      priorByMobile: db.prepare(`
+      priorByMobile: prepare(db, `
         SELECT r.id, r.email, r.mobile, se.status AS e_status, se.reason AS e_reason, ss.status AS s_status, ss.reason AS s_reason
         FROM json_each(?) k
         CROSS JOIN recipient r ON r.id = (SELECT min(id) FROM recipient WHERE account_id = ? AND mobile = k.value)
         LEFT JOIN subscription se ON se.recipient_id = r.id AND se.list_id = ? AND se.channel = 'email'
         LEFT JOIN subscription ss ON ss.recipient_id = r.id AND ss.list_id = ? AND ss.channel = 'sms'`),
-      insertRecipients: db.prepare(`
+      insertRecipients: prepare(db, `
         INSERT INTO recipient (account_id, email, mobile, name, fields, created_at, updated_at)
         SELECT ?, j.value ->> 0, j.value ->> 1, j.value ->> 2, j.value ->> 3, ?, ? FROM json_each(?) j
         RETURNING id, email, mobile`),
-      updateRecipients: db.prepare(`
+      updateRecipients: prepare(db, `
         UPDATE recipient SET
           email = coalesce(j.value ->> 1, recipient.email),
           mobile = coalesce(j.value ->> 2, recipient.mobile),
@@ -98,41 +100,41 @@ export class SqliteStore implements Store {
           fields = json_patch(recipient.fields, j.value ->> 4),
           updated_at = ?
         FROM json_each(?) j WHERE recipient.id = j.value ->> 0`),
-      upsertSubscriptions: db.prepare(`
+      upsertSubscriptions: prepare(db, `
         INSERT INTO subscription (recipient_id, list_id, channel, status, reason, process_id, updated_at)
         SELECT j.value ->> 0, ?, j.value ->> 1, j.value ->> 2, j.value ->> 3, ?, ? FROM json_each(?) j WHERE true
         ON CONFLICT (recipient_id, list_id, channel) DO UPDATE SET
           status = excluded.status, reason = excluded.reason, process_id = excluded.process_id, updated_at = excluded.updated_at`),
-      joinGroups: db.prepare(`
+      joinGroups: prepare(db, `
         INSERT OR IGNORE INTO membership (recipient_id, group_id)
         SELECT r.value, g.value FROM json_each(?) r, json_each(?) g`),
-      leaveOtherGroups: db.prepare(`
+      leaveOtherGroups: prepare(db, `
         DELETE FROM membership
         WHERE recipient_id IN (SELECT value FROM json_each(?))
           AND group_id IN (SELECT id FROM "group" WHERE list_id = ?)
           AND group_id NOT IN (SELECT value FROM json_each(?))`),
-      queueConfirmations: db.prepare(`
+      queueConfirmations: prepare(db, `
         INSERT INTO confirmation_request (account_id, process_id, recipient_id, list_id, created_at)
         SELECT ?, ?, value, ?, ? FROM json_each(?)`),
-      insertRejects: db.prepare(`
+      insertRejects: prepare(db, `
         INSERT OR REPLACE INTO import_reject (process_id, row_no, raw, reason)
         SELECT ?, j.value ->> 0, j.value ->> 1, j.value ->> 2 FROM json_each(?) j`),
-      commitBatch: db.prepare(`
+      commitBatch: prepare(db, `
         UPDATE import_process SET checkpoint = ?,
           new_email = new_email + ?, new_mobile = new_mobile + ?, existing_email = existing_email + ?,
           existing_mobile = existing_mobile + ?, optout_email = optout_email + ?, optout_mobile = optout_mobile + ?,
           rejected = rejected + ?, lease_expires_at = ?
         WHERE id = ? AND lease_owner = ? AND status = 2`),
-      claim: db.prepare(`
+      claim: prepare(db, `
         UPDATE import_process SET lease_owner = ?, lease_expires_at = ?
         WHERE id = (SELECT id FROM import_process WHERE status = 2 AND (lease_owner IS NULL OR lease_expires_at < ?) ORDER BY id LIMIT 1)
         RETURNING id`),
-      renew: db.prepare('UPDATE import_process SET lease_expires_at = ? WHERE id = ? AND lease_owner = ? AND status = 2'),
-      release: db.prepare('UPDATE import_process SET lease_owner = NULL, lease_expires_at = NULL WHERE id = ? AND lease_owner = ?'),
-      end: db.prepare(`
+      renew: prepare(db, 'UPDATE import_process SET lease_expires_at = ? WHERE id = ? AND lease_owner = ? AND status = 2'),
+      release: prepare(db, 'UPDATE import_process SET lease_owner = NULL, lease_expires_at = NULL WHERE id = ? AND lease_owner = ?'),
+      end: prepare(db, `
         UPDATE import_process SET status = ?, end_date = ?, failure_reason = ?, lease_owner = NULL, lease_expires_at = NULL
         WHERE id = ? AND lease_owner = ? AND status = 2`),
-      promoteNext: db.prepare(`
+      promoteNext: prepare(db, `
         UPDATE import_process SET status = 2, start_date = ?, queued_seq = NULL
         WHERE id = (SELECT id FROM import_process WHERE account_id = ? AND status = 1 AND queued_seq IS NOT NULL ORDER BY queued_seq, id LIMIT 1)`),
     };
@@ -142,8 +144,8 @@ export class SqliteStore implements Store {
 
   async createAccount(account: NewAccount): Promise<Account> {
     const tx = this.db.transaction(() => {
-      const id = account.id ?? Number((this.db.prepare('SELECT coalesce(max(id), 1000) + 1 AS id FROM account').get() as Row).id);
-      this.db.prepare('INSERT INTO account (id, ws_user, password_hash, ws_enabled, name, created_at) VALUES (?, ?, ?, ?, ?, ?)')
+      const id = account.id ?? Number((this.prepare('SELECT coalesce(max(id), 1000) + 1 AS id FROM account').get() as Row).id);
+      this.prepare('INSERT INTO account (id, ws_user, password_hash, ws_enabled, name, created_at) VALUES (?, ?, ?, ?, ?, ?)')
         .run(id, `a${id}`, account.passwordHash, account.wsEnabled === false ? 0 : 1, account.name, now());
       return id;
     });
@@ -172,41 +174,41 @@ export class SqliteStore implements Store {
     if (changes.ipCheck !== undefined) set('ip_check', changes.ipCheck ? 1 : 0);
     if (changes.allowedIps !== undefined) set('allowed_ips', JSON.stringify(changes.allowedIps));
     if (changes.name !== undefined) set('name', changes.name);
-    if (sets.length > 0) this.db.prepare(`UPDATE account SET ${sets.join(', ')} WHERE id = ?`).run(...values, id);
+    if (sets.length > 0) this.prepare(`UPDATE account SET ${sets.join(', ')} WHERE id = ?`).run(...values, id);
     return this.getAccount(id);
   }
 
   async listAccounts(): Promise<Account[]> {
-    return (this.db.prepare('SELECT * FROM account ORDER BY id').all() as Row[]).map(toAccount);
+    return (this.prepare('SELECT * FROM account ORDER BY id').all() as Row[]).map(toAccount);
   }
 
   async createConsoleUser(accountId: number, username: string, passwordHash: string, listIds: readonly number[] | null = null): Promise<ConsoleUser> {
-    const r = this.db.prepare(`
+    const r = this.prepare(`
       INSERT INTO console_user (account_id, username, password_hash, list_ids, created_at) VALUES (?, ?, ?, ?, ?) RETURNING *`)
       .get(accountId, username, passwordHash, listIds === null ? null : JSON.stringify(listIds), now()) as Row;
     return toConsoleUser(r);
   }
 
   async findConsoleUser(accountId: number, username: string): Promise<ConsoleUser | null> {
-    const r = this.db.prepare('SELECT * FROM console_user WHERE account_id = ? AND username = ?').get(accountId, username) as Row | undefined;
+    const r = this.prepare('SELECT * FROM console_user WHERE account_id = ? AND username = ?').get(accountId, username) as Row | undefined;
     return r ? toConsoleUser(r) : null;
   }
 
   async getConsoleUser(accountId: number, id: number): Promise<ConsoleUser | null> {
-    const r = this.db.prepare('SELECT * FROM console_user WHERE account_id = ? AND id = ?').get(accountId, id) as Row | undefined;
+    const r = this.prepare('SELECT * FROM console_user WHERE account_id = ? AND id = ?').get(accountId, id) as Row | undefined;
     return r ? toConsoleUser(r) : null;
   }
 
   // Lists and groups
 
   async createList(accountId: number, name: string, guid: string = randomUUID()): Promise<MailingList> {
-    const r = this.db.prepare('INSERT INTO list (account_id, guid, name, created_at) VALUES (?, ?, ?, ?) RETURNING *')
+    const r = this.prepare('INSERT INTO list (account_id, guid, name, created_at) VALUES (?, ?, ?, ?) RETURNING *')
       .get(accountId, guid.toLowerCase(), name, now()) as Row;
     return toList(r);
   }
 
   async renameList(accountId: number, listId: number, name: string): Promise<MailingList | null> {
-    const r = this.db.prepare('UPDATE list SET name = ? WHERE id = ? AND account_id = ? RETURNING *').get(name, listId, accountId) as Row | undefined;
+    const r = this.prepare('UPDATE list SET name = ? WHERE id = ? AND account_id = ? RETURNING *').get(name, listId, accountId) as Row | undefined;
     return r ? toList(r) : null;
   }
 
@@ -216,18 +218,18 @@ export class SqliteStore implements Store {
   }
 
   async listLists(accountId: number, onlyListIds: readonly number[] | null = null): Promise<ListWithGroups[]> {
-    const lists = (this.db.prepare('SELECT * FROM list WHERE account_id = ? ORDER BY id').all(accountId) as Row[]).map(toList)
+    const lists = (this.prepare('SELECT * FROM list WHERE account_id = ? ORDER BY id').all(accountId) as Row[]).map(toList)
       .filter((l) => onlyListIds === null || onlyListIds.includes(l.id));
-    const groups = (this.db.prepare(`
+    const groups = (this.prepare(`
       SELECT g.* FROM "group" g JOIN list l ON l.id = g.list_id WHERE l.account_id = ? ORDER BY g.id`).all(accountId) as Row[]).map(toGroup);
     return lists.map((l) => ({ ...l, groups: groups.filter((g) => g.listId === l.id) }));
   }
 
   async createGroup(listId: number, name: string): Promise<{ group: Group; created: boolean }> {
     const tx = this.db.transaction(() => {
-      const existing = this.db.prepare('SELECT * FROM "group" WHERE list_id = ? AND name = ?').get(listId, name) as Row | undefined;
+      const existing = this.prepare('SELECT * FROM "group" WHERE list_id = ? AND name = ?').get(listId, name) as Row | undefined;
       if (existing) return { group: toGroup(existing), created: false };
-      const r = this.db.prepare('INSERT INTO "group" (list_id, name, created_at) VALUES (?, ?, ?) RETURNING *').get(listId, name, now()) as Row;
+      const r = this.prepare('INSERT INTO "group" (list_id, name, created_at) VALUES (?, ?, ?) RETURNING *').get(listId, name, now()) as Row;
       return { group: toGroup(r), created: true };
     });
     return tx.immediate();
@@ -244,7 +246,7 @@ export class SqliteStore implements Store {
     let chunkNo = 0;
     let totalRows = 0;
     const ensureFeed = (): number => {
-      feedId ??= Number((this.db.prepare('INSERT INTO feed (account_id, created_at) VALUES (?, ?) RETURNING id').get(accountId, now()) as Row).id);
+      feedId ??= Number((this.prepare('INSERT INTO feed (account_id, created_at) VALUES (?, ?) RETURNING id').get(accountId, now()) as Row).id);
       return feedId;
     };
     return {
@@ -255,14 +257,14 @@ export class SqliteStore implements Store {
       },
       complete: async () => {
         const id = ensureFeed();
-        this.db.prepare('UPDATE feed SET total_rows = ?, chunk_count = ?, complete = 1 WHERE id = ?').run(totalRows, chunkNo, id);
+        this.prepare('UPDATE feed SET total_rows = ?, chunk_count = ?, complete = 1 WHERE id = ?').run(totalRows, chunkNo, id);
         return { id, accountId, totalRows, chunkCount: chunkNo };
       },
       abort: async () => {
         if (feedId === null) return;
         this.db.transaction(() => {
-          this.db.prepare('DELETE FROM feed_chunk WHERE feed_id = ?').run(feedId);
-          this.db.prepare('DELETE FROM feed WHERE id = ?').run(feedId);
+          this.prepare('DELETE FROM feed_chunk WHERE feed_id = ?').run(feedId);
+          this.prepare('DELETE FROM feed WHERE id = ?').run(feedId);
         })();
       },
     };
@@ -277,7 +279,7 @@ export class SqliteStore implements Store {
   async createProcesses(
     accountId: number, feed: Feed, lists: readonly { listId: number; options: ImportOptions }[], options: { start: boolean },
   ): Promise<{ ok: true; processes: ImportProcess[] } | Extract<StartOutcome, { ok: false }>> {
-    const insert = this.db.prepare(`
+    const insert = this.prepare(`
       INSERT INTO import_process (account_id, list_id, feed_id, options, created_at, total_contacts) VALUES (?, ?, ?, ?, ?, ?) RETURNING id`);
     const tx = this.db.transaction(() => {
       if (options.start && lists.length > 0) {
@@ -293,7 +295,7 @@ export class SqliteStore implements Store {
 
   /** Why the account cannot start an import on `listId` now, or null when it can. */
   private busyReason(accountId: number, listId: number): 'busy-same-list' | 'busy-other-list' | null {
-    const busy = this.db.prepare(`
+    const busy = this.prepare(`
       SELECT list_id FROM import_process WHERE account_id = ? AND (status = 2 OR queued_seq IS NOT NULL)
       ORDER BY status DESC, id LIMIT 1`).get(accountId) as Row | undefined;
     if (!busy) return null;
@@ -304,8 +306,8 @@ export class SqliteStore implements Store {
   private markStarted(ids: readonly number[]): void {
     const seq = Date.now();
     ids.forEach((id, i) => {
-      if (i === 0) this.db.prepare('UPDATE import_process SET status = 2, start_date = ? WHERE id = ?').run(now(), id);
-      else this.db.prepare('UPDATE import_process SET queued_seq = ? WHERE id = ?').run(seq + i, id);
+      if (i === 0) this.prepare('UPDATE import_process SET status = 2, start_date = ? WHERE id = ?').run(now(), id);
+      else this.prepare('UPDATE import_process SET queued_seq = ? WHERE id = ?').run(seq + i, id);
     });
   }
 
@@ -315,13 +317,13 @@ export class SqliteStore implements Store {
   }
 
   async listProcesses(accountId: number, options: { limit?: number; offset?: number } = {}): Promise<ProcessWithQueue[]> {
-    return (this.db.prepare(`SELECT ${PROCESS_WITH_QUEUE_COLUMNS} FROM import_process p WHERE p.account_id = ? ORDER BY p.id DESC LIMIT ? OFFSET ?`)
+    return (this.prepare(`SELECT ${PROCESS_WITH_QUEUE_COLUMNS} FROM import_process p WHERE p.account_id = ? ORDER BY p.id DESC LIMIT ? OFFSET ?`)
       .all(accountId, options.limit ?? 50, options.offset ?? 0) as Row[]).map(toProcessWithQueue);
   }
 
   async startProcesses(accountId: number, processIds: readonly number[]): Promise<StartOutcome> {
     const tx = this.db.transaction((): StartOutcome => {
-      const rows = processIds.map((id) => this.db.prepare('SELECT * FROM import_process WHERE id = ? AND account_id = ?').get(id, accountId) as Row | undefined);
+      const rows = processIds.map((id) => this.prepare('SELECT * FROM import_process WHERE id = ? AND account_id = ?').get(id, accountId) as Row | undefined);
       if (rows.some((r) => r === undefined)) return { ok: false, reason: 'not-found' };
       if (rows.some((r) => Number(r!.status) !== 1 || r!.queued_seq !== null)) return { ok: false, reason: 'not-startable' };
       const busy = this.busyReason(accountId, Number(rows[0]!.list_id));
@@ -333,7 +335,7 @@ export class SqliteStore implements Store {
   }
 
   async pendingProcessIds(accountId: number): Promise<number[]> {
-    return (this.db.prepare('SELECT id FROM import_process WHERE account_id = ? AND status = 1 AND queued_seq IS NULL ORDER BY id')
+    return (this.prepare('SELECT id FROM import_process WHERE account_id = ? AND status = 1 AND queued_seq IS NULL ORDER BY id')
       .all(accountId) as Row[]).map((r) => Number(r.id));
   }
 
@@ -445,7 +447,7 @@ export class SqliteStore implements Store {
   }
 
   async rejectReport(accountId: number, processId: number, options: { limit?: number; offset?: number } = {}): Promise<RejectReportRow[]> {
-    const rows = this.db.prepare(`
+    const rows = this.prepare(`
       SELECT r.* FROM import_reject r JOIN import_process p ON p.id = r.process_id
       WHERE r.process_id = ? AND p.account_id = ? ORDER BY r.row_no LIMIT ? OFFSET ?`)
       .all(processId, accountId, options.limit ?? -1, options.offset ?? 0) as Row[];
@@ -453,39 +455,39 @@ export class SqliteStore implements Store {
   }
 
   async createConfirmationMessage(accountId: number, m: NewConfirmationMessage): Promise<number> {
-    const r = this.db.prepare(`
+    const r = this.prepare(`
       INSERT INTO confirmation_message (account_id, is_default, sender, subject, html, text, created_at) VALUES (?, ?, ?, ?, ?, ?, ?) RETURNING id`)
       .get(accountId, m.isDefault ? 1 : 0, m.sender, m.subject, m.html, m.text, now()) as Row;
     return Number(r.id);
   }
 
   async confirmationMessageExists(accountId: number, messageId: number): Promise<boolean> {
-    return this.db.prepare('SELECT 1 FROM confirmation_message WHERE id = ? AND account_id = ?').get(messageId, accountId) !== undefined;
+    return this.prepare('SELECT 1 FROM confirmation_message WHERE id = ? AND account_id = ?').get(messageId, accountId) !== undefined;
   }
 
   // Double opt-in
 
   async getConfirmationMessage(accountId: number, messageId: number): Promise<ConfirmationMessage | null> {
     const r = (messageId === 0
-      ? this.db.prepare('SELECT * FROM confirmation_message WHERE account_id = ? AND is_default = 1 ORDER BY id DESC LIMIT 1').get(accountId)
-      : this.db.prepare('SELECT * FROM confirmation_message WHERE account_id = ? AND id = ?').get(accountId, messageId)) as Row | undefined;
+      ? this.prepare('SELECT * FROM confirmation_message WHERE account_id = ? AND is_default = 1 ORDER BY id DESC LIMIT 1').get(accountId)
+      : this.prepare('SELECT * FROM confirmation_message WHERE account_id = ? AND id = ?').get(accountId, messageId)) as Row | undefined;
     return r ? toConfirmationMessage(r) : null;
   }
 
   async listConfirmationMessages(accountId: number): Promise<ConfirmationMessage[]> {
-    return (this.db.prepare('SELECT * FROM confirmation_message WHERE account_id = ? ORDER BY id').all(accountId) as Row[]).map(toConfirmationMessage);
+    return (this.prepare('SELECT * FROM confirmation_message WHERE account_id = ? ORDER BY id').all(accountId) as Row[]).map(toConfirmationMessage);
   }
 
   async setDefaultConfirmationMessage(accountId: number, messageId: number): Promise<boolean> {
     return this.db.transaction(() => {
-      if (!this.db.prepare('SELECT 1 FROM confirmation_message WHERE account_id = ? AND id = ?').get(accountId, messageId)) return false;
-      this.db.prepare('UPDATE confirmation_message SET is_default = (id = ?) WHERE account_id = ?').run(messageId, accountId);
+      if (!this.prepare('SELECT 1 FROM confirmation_message WHERE account_id = ? AND id = ?').get(accountId, messageId)) return false;
+      this.prepare('UPDATE confirmation_message SET is_default = (id = ?) WHERE account_id = ?').run(messageId, accountId);
       return true;
     }).immediate();
   }
 
   async requeueFailedConfirmations(accountId: number, processId: number | null): Promise<number> {
-    return this.db.prepare(`
+    return this.prepare(`
       UPDATE confirmation_request SET status = 'queued', next_attempt_at = NULL
       WHERE account_id = ? AND (? IS NULL OR process_id = ?) AND status = 'failed' AND next_attempt_at IS NULL`)
       .run(accountId, processId, processId).changes;
@@ -499,7 +501,7 @@ export class SqliteStore implements Store {
     const due = `account_id = @account AND (@process IS NULL OR process_id = @process)
       AND (status = 'queued' OR (status IN ('failed', 'sending') AND next_attempt_at IS NOT NULL AND next_attempt_at <= @now))`;
     const tx = this.db.transaction(() => {
-      const cancelled = this.db.prepare(`
+      const cancelled = this.prepare(`
         UPDATE confirmation_request SET status = 'cancelled', next_attempt_at = NULL, last_error = CASE
             (SELECT s.status FROM subscription s WHERE s.recipient_id = confirmation_request.recipient_id
               AND s.list_id = confirmation_request.list_id AND s.channel = 'email')
@@ -510,12 +512,12 @@ export class SqliteStore implements Store {
           AND s.list_id = confirmation_request.list_id AND s.channel = 'email' AND s.status = 'pending')
         RETURNING process_id`).all({ account: accountId, process: processId, now: t }) as Row[];
       const settled = this.settleProcesses(new Set(cancelled.map((r) => Number(r.process_id))), options.now);
-      const ids = (this.db.prepare(`
+      const ids = (this.prepare(`
         UPDATE confirmation_request SET status = 'sending', next_attempt_at = @until
         WHERE id IN (SELECT id FROM confirmation_request WHERE ${due} ORDER BY recipient_id, list_id, id LIMIT @limit)
         RETURNING id`).all({ account: accountId, process: processId, now: t, until: t + options.leaseMs, limit: options.limit }) as Row[])
         .map((r) => Number(r.id));
-      const requests = (this.db.prepare(`
+      const requests = (this.prepare(`
         SELECT c.id, c.process_id, c.recipient_id, c.list_id, c.attempts, l.name AS list_name, r.email, r.name, r.fields,
           coalesce(json_extract(p.options, '$.idConfirmNL'), 0) AS message_id
         FROM json_each(?) k
@@ -534,10 +536,10 @@ export class SqliteStore implements Store {
     const ids = JSON.stringify(requestIds);
     return this.db.transaction(() => {
       const touched = (outcome.status === 'sent'
-        ? this.db.prepare(`
+        ? this.prepare(`
             UPDATE confirmation_request SET status = 'sent', sent_at = ?, attempts = attempts + ?, next_attempt_at = NULL, last_error = NULL
             WHERE id IN (SELECT value FROM json_each(?)) RETURNING process_id`).all(outcome.at.toISOString(), outcome.attempts, ids)
-        : this.db.prepare(`
+        : this.prepare(`
             UPDATE confirmation_request SET status = 'failed', last_error = ?, attempts = attempts + ?, next_attempt_at = ?
             WHERE id IN (SELECT value FROM json_each(?)) RETURNING process_id`)
           .all(outcome.error, outcome.attempts, outcome.retryAt === null ? null : outcome.retryAt.getTime(), ids)) as Row[];
@@ -547,7 +549,7 @@ export class SqliteStore implements Store {
 
   async settleConfirmationProcesses(accountId: number, processId: number | null, at: Date): Promise<number[]> {
     return this.db.transaction(() => {
-      const candidates = (this.db.prepare(`
+      const candidates = (this.prepare(`
         SELECT id FROM import_process WHERE account_id = ? AND (? IS NULL OR id = ?) AND status IN (3, 4)
           AND confirmation_sent_at IS NULL AND json_extract(options, '$.ConfirmEmail') = 1`)
         .all(accountId, processId, processId) as Row[]).map((r) => Number(r.id));
@@ -561,7 +563,7 @@ export class SqliteStore implements Store {
    */
   private settleProcesses(processIds: ReadonlySet<number>, at: Date): number[] {
     if (processIds.size === 0) return [];
-    return (this.db.prepare(`
+    return (this.prepare(`
       UPDATE import_process SET confirmation_sent_at = ?
       WHERE id IN (SELECT value FROM json_each(?)) AND status IN (3, 4) AND confirmation_sent_at IS NULL
         AND json_extract(options, '$.ConfirmEmail') = 1
@@ -570,12 +572,12 @@ export class SqliteStore implements Store {
   }
 
   async pendingConfirmations(accountId: number, processId: number): Promise<number> {
-    const r = this.db.prepare(`SELECT (${PENDING_CONFIRMATIONS}) AS n FROM import_process p WHERE p.id = ? AND p.account_id = ?`).get(processId, accountId) as Row | undefined;
+    const r = this.prepare(`SELECT (${PENDING_CONFIRMATIONS}) AS n FROM import_process p WHERE p.id = ? AND p.account_id = ?`).get(processId, accountId) as Row | undefined;
     return r ? Number(r.n) : 0;
   }
 
   async confirmationSummary(accountId: number, processId: number | null, options: { limit?: number } = {}): Promise<ConfirmationSummary[]> {
-    const rows = this.db.prepare(`
+    const rows = this.prepare(`
       SELECT p.id, p.list_id, p.status AS process_status, p.confirmation_sent_at, count(c.id) AS requests,
         sum(c.status = 'queued') AS queued, sum(c.status = 'sending') AS sending, sum(c.status = 'sent') AS sent,
         sum(c.status = 'failed' AND c.next_attempt_at IS NOT NULL) AS retrying,
@@ -588,7 +590,7 @@ export class SqliteStore implements Store {
   }
 
   async confirmationFailures(accountId: number, processId: number | null, options: { limit?: number } = {}): Promise<ConfirmationFailure[]> {
-    const rows = this.db.prepare(`
+    const rows = this.prepare(`
       SELECT c.id, c.process_id, c.list_id, c.attempts, c.last_error, c.next_attempt_at, r.email
       FROM confirmation_request c JOIN recipient r ON r.id = c.recipient_id
       WHERE c.account_id = ? AND (? IS NULL OR c.process_id = ?) AND c.status = 'failed'
@@ -599,7 +601,7 @@ export class SqliteStore implements Store {
   async listConfirmationRequests(
     accountId: number, processId: number | null, options: { limit?: number; offset?: number } = {},
   ): Promise<ConfirmationRequestRow[]> {
-    const rows = this.db.prepare(`
+    const rows = this.prepare(`
       SELECT c.*, r.email FROM confirmation_request c JOIN recipient r ON r.id = c.recipient_id
       WHERE c.account_id = ? AND (? IS NULL OR c.process_id = ?) ORDER BY c.id LIMIT ? OFFSET ?`)
       .all(accountId, processId, processId, options.limit ?? 100, options.offset ?? 0) as Row[];
@@ -608,24 +610,24 @@ export class SqliteStore implements Store {
 
   async confirmSubscription(requestId: number, recipientId: number, listId: number, at: Date): Promise<ConfirmOutcome> {
     return this.db.transaction((): ConfirmOutcome => {
-      const request = this.db.prepare(`
+      const request = this.prepare(`
         SELECT c.confirmed_at, r.email, l.name AS list_name FROM confirmation_request c
         JOIN recipient r ON r.id = c.recipient_id JOIN list l ON l.id = c.list_id
         WHERE c.id = ? AND c.recipient_id = ? AND c.list_id = ?`).get(requestId, recipientId, listId) as Row | undefined;
       if (!request) return { result: 'not-found', email: null, listName: null, confirmedAt: null };
       const who = { email: request.email as string | null, listName: String(request.list_name) };
       if (request.confirmed_at !== null) return { result: 'already-confirmed', ...who, confirmedAt: optionalTimestamp(request.confirmed_at) };
-      const subscription = this.db.prepare(`
+      const subscription = this.prepare(`
         SELECT status FROM subscription WHERE recipient_id = ? AND list_id = ? AND channel = 'email'`).get(recipientId, listId) as Row | undefined;
       if (!subscription) return { result: 'not-found', ...who, confirmedAt: null };
       if (subscription.status === 'unsubscribed') return { result: 'unsubscribed', ...who, confirmedAt: null };
       if (subscription.status === 'subscribed') return { result: 'already-subscribed', ...who, confirmedAt: null };
       const t = at.toISOString();
-      this.db.prepare(`
+      this.prepare(`
         UPDATE subscription SET status = 'subscribed', reason = NULL, confirmed_at = ?, updated_at = ?
         WHERE recipient_id = ? AND list_id = ? AND channel = 'email' AND status = 'pending'`).run(t, t, recipientId, listId);
       // Every request already delivered for this recipient and list asked the same question: all are answered.
-      this.db.prepare(`
+      this.prepare(`
         UPDATE confirmation_request SET confirmed_at = ?
         WHERE recipient_id = ? AND list_id = ? AND confirmed_at IS NULL AND (id = ? OR status = 'sent')`).run(t, recipientId, listId, requestId);
       return { result: 'confirmed', ...who, confirmedAt: at };
@@ -634,17 +636,17 @@ export class SqliteStore implements Store {
 
   async writeOutbox(entry: NewOutboxMessage): Promise<number> {
     return this.db.transaction(() => {
-      const written = this.db.prepare(`
+      const written = this.prepare(`
         INSERT INTO outbox (account_id, request_id, sender, recipient, subject, html, text, created_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?)
         ON CONFLICT (request_id) WHERE request_id IS NOT NULL DO NOTHING RETURNING id`)
         .get(entry.accountId, entry.requestId, entry.sender, entry.recipient, entry.subject, entry.html, entry.text, now()) as Row | undefined;
       if (written) return Number(written.id);
-      return Number((this.db.prepare('SELECT id FROM outbox WHERE request_id = ?').get(entry.requestId) as Row).id);
+      return Number((this.prepare('SELECT id FROM outbox WHERE request_id = ?').get(entry.requestId) as Row).id);
     }).immediate();
   }
 
   async listOutbox(accountId: number, options: { limit?: number; offset?: number } = {}): Promise<OutboxMessage[]> {
-    return (this.db.prepare('SELECT * FROM outbox WHERE account_id = ? ORDER BY id DESC LIMIT ? OFFSET ?')
+    return (this.prepare('SELECT * FROM outbox WHERE account_id = ? ORDER BY id DESC LIMIT ? OFFSET ?')
       .all(accountId, options.limit ?? 50, options.offset ?? 0) as Row[]).map(toOutboxMessage);
   }
 
@@ -657,7 +659,7 @@ export class SqliteStore implements Store {
     const status = { all: null, waiting: 1, running: 2, completed: 3, failed: 4 }[query.status];
     const backward = query.newerThan !== undefined;
     const cursor = backward ? query.newerThan! : query.olderThan ?? null;
-    const rows = this.db.prepare(`
+    const rows = this.prepare(`
       SELECT ${PROCESS_WITH_QUEUE_COLUMNS} FROM import_process p
       WHERE p.account_id = @account AND (@status IS NULL OR p.status = @status)
         AND (@lists IS NULL OR p.list_id IN (SELECT value FROM json_each(@lists)))
@@ -674,15 +676,15 @@ export class SqliteStore implements Store {
   }
 
   async listStats(accountId: number, listIds: readonly number[], options: { readonly groups?: boolean } = {}): Promise<ListStats[]> {
-    const lists = (this.db.prepare('SELECT id FROM list WHERE account_id = ? AND id IN (SELECT value FROM json_each(?)) ORDER BY id')
+    const lists = (this.prepare('SELECT id FROM list WHERE account_id = ? AND id IN (SELECT value FROM json_each(?)) ORDER BY id')
       .all(accountId, JSON.stringify(listIds)) as Row[]).map((r) => Number(r.id));
-    const bySubscription = this.db.prepare('SELECT channel, status, count(*) AS n FROM subscription WHERE list_id = ? GROUP BY channel, status');
+    const bySubscription = this.prepare('SELECT channel, status, count(*) AS n FROM subscription WHERE list_id = ? GROUP BY channel, status');
     // Grouping on the (list_id, recipient_id) index counts distinct recipients without a temporary table.
-    const recipients = this.db.prepare(`
+    const recipients = this.prepare(`
       SELECT count(*) AS n FROM (SELECT recipient_id FROM subscription INDEXED BY subscription_list_recipient WHERE list_id = ? GROUP BY recipient_id)`);
-    const groups = this.db.prepare('SELECT id FROM "group" WHERE list_id = ? ORDER BY id');
-    const members = this.db.prepare('SELECT count(*) AS n FROM membership WHERE group_id = ?');
-    const byGroup = this.db.prepare(`
+    const groups = this.prepare('SELECT id FROM "group" WHERE list_id = ? ORDER BY id');
+    const members = this.prepare('SELECT count(*) AS n FROM membership WHERE group_id = ?');
+    const byGroup = this.prepare(`
       SELECT s.channel, s.status, count(*) AS n FROM membership m
       JOIN subscription s ON s.recipient_id = m.recipient_id AND s.list_id = ?
       WHERE m.group_id = ? GROUP BY s.channel, s.status`);
@@ -700,21 +702,21 @@ export class SqliteStore implements Store {
   }
 
   async getGroup(accountId: number, groupId: number): Promise<Group | null> {
-    const r = this.db.prepare('SELECT g.* FROM "group" g JOIN list l ON l.id = g.list_id WHERE g.id = ? AND l.account_id = ?')
+    const r = this.prepare('SELECT g.* FROM "group" g JOIN list l ON l.id = g.list_id WHERE g.id = ? AND l.account_id = ?')
       .get(groupId, accountId) as Row | undefined;
     return r ? toGroup(r) : null;
   }
 
   async renameGroup(accountId: number, groupId: number, name: string): Promise<GroupRename> {
     return this.db.transaction((): GroupRename => {
-      const group = this.db.prepare('SELECT g.* FROM "group" g JOIN list l ON l.id = g.list_id WHERE g.id = ? AND l.account_id = ?')
+      const group = this.prepare('SELECT g.* FROM "group" g JOIN list l ON l.id = g.list_id WHERE g.id = ? AND l.account_id = ?')
         .get(groupId, accountId) as Row | undefined;
       if (!group) return { ok: false, reason: 'not-found' };
       // Group names are unique per list without regard to case (the column is NOCASE).
-      if (this.db.prepare('SELECT 1 FROM "group" WHERE list_id = ? AND name = ? AND id <> ?').get(group.list_id, name, groupId)) {
+      if (this.prepare('SELECT 1 FROM "group" WHERE list_id = ? AND name = ? AND id <> ?').get(group.list_id, name, groupId)) {
         return { ok: false, reason: 'duplicate' };
       }
-      return { ok: true, group: toGroup(this.db.prepare('UPDATE "group" SET name = ? WHERE id = ? RETURNING *').get(name, groupId) as Row) };
+      return { ok: true, group: toGroup(this.prepare('UPDATE "group" SET name = ? WHERE id = ? RETURNING *').get(name, groupId) as Row) };
     }).immediate();
   }
 
@@ -730,9 +732,9 @@ export class SqliteStore implements Store {
     const found = keys.slice(0, page.limit);
     if (backward) found.reverse();
     const ids = JSON.stringify(found.map((k) => k.id));
-    const people = this.db.prepare(`
+    const people = this.prepare(`
       SELECT r.id, r.email, r.mobile, r.name FROM json_each(?) k JOIN recipient r ON r.id = k.value`).all(ids) as Row[];
-    const subscriptions = this.db.prepare(`
+    const subscriptions = this.prepare(`
       SELECT recipient_id, list_id, channel, status FROM subscription WHERE recipient_id IN (SELECT value FROM json_each(?))
       ORDER BY list_id, channel`).all(ids) as Row[];
     const items = toRecipientSummaries(found, people, subscriptions);
@@ -747,7 +749,7 @@ export class SqliteStore implements Store {
   private recipientSearchPlan(accountId: number, filter: RecipientFilter): RecipientSearchPlan | null {
     let listId = filter.listId ?? null;
     if (filter.groupId !== undefined) {
-      const group = this.db.prepare('SELECT g.list_id FROM "group" g JOIN list l ON l.id = g.list_id WHERE g.id = ? AND l.account_id = ?')
+      const group = this.prepare('SELECT g.list_id FROM "group" g JOIN list l ON l.id = g.list_id WHERE g.id = ? AND l.account_id = ?')
         .get(filter.groupId, accountId) as Row | undefined;
       if (!group || (listId !== null && Number(group.list_id) !== listId)) return null;
       listId = Number(group.list_id);
@@ -784,7 +786,7 @@ export class SqliteStore implements Store {
         validKey: (key) => key.length === 2 && typeof key[1] === 'string',
         fetch: (cursor, backward, limit) => {
           const { after, order } = page(cursor, backward, (op) => `r.email ${op} @cursor`);
-          const rows = this.db.prepare(`
+          const rows = this.prepare(`
             SELECT r.id, r.email FROM recipient r INDEXED BY recipient_email
             WHERE r.account_id = @account AND r.email IS NOT NULL AND r.email >= @lo AND r.email < @hi${after}${checks(false, false)}
             ORDER BY r.email ${order} LIMIT @limit`).all({ ...params, ...range, cursor: cursor?.[1] ?? null, limit }) as Row[];
@@ -799,7 +801,7 @@ export class SqliteStore implements Store {
         validKey: (key) => key.length === 3 && typeof key[1] === 'string' && Number.isSafeInteger(key[2]),
         fetch: (cursor, backward, limit) => {
           const { after, order } = page(cursor, backward, (op) => `(r.mobile, r.id) ${op} (@cursorMobile, @cursorId)`);
-          const rows = this.db.prepare(`
+          const rows = this.prepare(`
             SELECT r.id, r.mobile FROM recipient r INDEXED BY recipient_mobile
             WHERE r.account_id = @account AND r.mobile IS NOT NULL AND r.mobile >= @lo AND r.mobile < @hi${after}${checks(false, false)}
             ORDER BY r.mobile ${order}, r.id ${order} LIMIT @limit`)
@@ -813,7 +815,7 @@ export class SqliteStore implements Store {
         mode: 'i', validKey: isId,
         fetch: (cursor, backward, limit) => {
           const { after, order } = page(cursor, backward, (op) => `m.recipient_id ${op} @cursor`);
-          return idKey(this.db.prepare(`
+          return idKey(this.prepare(`
             SELECT m.recipient_id AS id FROM membership m INDEXED BY membership_group JOIN recipient r ON r.id = m.recipient_id
             WHERE m.group_id = @group${after}${checks(false, true)}
             ORDER BY m.recipient_id ${order} LIMIT @limit`).all({ ...params, cursor: cursor?.[1] ?? null, limit }) as Row[]);
@@ -825,7 +827,7 @@ export class SqliteStore implements Store {
         mode: 'i', validKey: isId,
         fetch: (cursor, backward, limit) => {
           const { after, order } = page(cursor, backward, (op) => `recipient_id ${op} @cursor`);
-          return idKey(this.db.prepare(`
+          return idKey(this.prepare(`
             SELECT recipient_id AS id FROM subscription INDEXED BY subscription_list_recipient
             WHERE list_id = @list AND (@channel IS NULL OR channel = @channel)${after}
             GROUP BY recipient_id ORDER BY recipient_id ${order} LIMIT @limit`).all({ ...params, cursor: cursor?.[1] ?? null, limit }) as Row[]);
@@ -839,7 +841,7 @@ export class SqliteStore implements Store {
         mode: 'i', validKey: isId,
         fetch: (cursor, backward, limit) => {
           const { after, order } = page(cursor, backward, (op) => `recipient_id ${op} @cursor`);
-          const range = this.db.prepare(`
+          const range = this.prepare(`
             SELECT recipient_id AS id FROM subscription INDEXED BY subscription_list
             WHERE list_id = @list AND channel = @c AND status = @status${after}
             ORDER BY recipient_id ${order} LIMIT @limit`);
@@ -856,7 +858,7 @@ export class SqliteStore implements Store {
       mode: 'i', validKey: isId,
       fetch: (cursor, backward, limit) => {
         const { after, order } = page(cursor, backward, (op) => `r.id ${op} @cursor`);
-        return idKey(this.db.prepare(`
+        return idKey(this.prepare(`
           SELECT r.id FROM recipient r INDEXED BY recipient_account
           WHERE r.account_id = @account${after}${checks(false, false)}
           ORDER BY r.id ${order} LIMIT @limit`).all({ ...params, cursor: cursor?.[1] ?? null, limit }) as Row[]);
@@ -866,20 +868,20 @@ export class SqliteStore implements Store {
 
   async recipientDetail(accountId: number, recipientId: number): Promise<RecipientDetail | null> {
     return this.db.transaction((): RecipientDetail | null => {
-      const r = this.db.prepare('SELECT * FROM recipient WHERE id = ? AND account_id = ?').get(recipientId, accountId) as Row | undefined;
+      const r = this.prepare('SELECT * FROM recipient WHERE id = ? AND account_id = ?').get(recipientId, accountId) as Row | undefined;
       if (!r) return null;
-      const subscriptions = (this.db.prepare('SELECT * FROM subscription WHERE recipient_id = ? ORDER BY list_id, channel').all(recipientId) as Row[])
+      const subscriptions = (this.prepare('SELECT * FROM subscription WHERE recipient_id = ? ORDER BY list_id, channel').all(recipientId) as Row[])
         .map(toRecipientSubscription);
-      const groups = (this.db.prepare(`
+      const groups = (this.prepare(`
         SELECT g.* FROM membership m JOIN "group" g ON g.id = m.group_id WHERE m.recipient_id = ? ORDER BY g.list_id, g.id`)
         .all(recipientId) as Row[]).map(toGroup);
-      const imports = (this.db.prepare(`
+      const imports = (this.prepare(`
         SELECT p.id, p.list_id, p.status, p.created_at, p.end_date FROM import_process p
         WHERE p.account_id = ? AND p.id IN (
           SELECT process_id FROM subscription WHERE recipient_id = ? AND process_id IS NOT NULL
           UNION SELECT process_id FROM confirmation_request WHERE recipient_id = ?)
         ORDER BY p.id DESC`).all(accountId, recipientId, recipientId) as Row[]).map(toRecipientImport);
-      const confirmations = (this.db.prepare(`
+      const confirmations = (this.prepare(`
         SELECT * FROM confirmation_request WHERE recipient_id = ? AND account_id = ? ORDER BY id DESC LIMIT 200`)
         .all(recipientId, accountId) as Row[]).map(toRecipientConfirmation);
       return toRecipientDetail(r, { subscriptions, groups, imports, confirmations });
@@ -903,13 +905,13 @@ export class SqliteStore implements Store {
       // The campo numbers in use, read first: a whole pass over the list, so it goes by ranges of
       // recipient ids, letting other requests run between them.
       const fieldNumbers = new Set<number>();
-      const last = Number((reader.prepare('SELECT max(recipient_id) AS m FROM subscription WHERE list_id = ?').get(listId) as Row).m ?? 0);
-      const keys = reader.prepare(`SELECT DISTINCT j.key AS k ${from}, json_each(r.fields) j ${where} AND k.recipient_id > @from AND k.recipient_id <= @to`);
+      const last = Number((prepare(reader, 'SELECT max(recipient_id) AS m FROM subscription WHERE list_id = ?').get(listId) as Row).m ?? 0);
+      const keys = prepare(reader, `SELECT DISTINCT j.key AS k ${from}, json_each(r.fields) j ${where} AND k.recipient_id > @from AND k.recipient_id <= @to`);
       for (let from = 0; from < last; from += EXPORT_RANGE) {
         for (const f of keys.all({ list: listId, from, to: from + EXPORT_RANGE }) as Row[]) fieldNumbers.add(Number(f.k));
         await yieldToEventLoop();
       }
-      const statement = reader.prepare(`
+      const statement = prepare(reader, `
         SELECT r.id, r.email, r.mobile, r.name, r.fields, r.created_at, r.updated_at,
           (SELECT status FROM subscription e WHERE e.recipient_id = r.id AND e.list_id = @list AND e.channel = 'email') AS email_status,
           (SELECT status FROM subscription e WHERE e.recipient_id = r.id AND e.list_id = @list AND e.channel = 'sms') AS sms_status
@@ -932,7 +934,7 @@ export class SqliteStore implements Store {
   }
 
   async rejectReportPage(accountId: number, processId: number, query: { afterRow?: number; limit: number }): Promise<KeysetPage<RejectReportRow>> {
-    const rows = this.db.prepare(`
+    const rows = this.prepare(`
       SELECT r.* FROM import_reject r JOIN import_process p ON p.id = r.process_id
       WHERE r.process_id = ? AND p.account_id = ? AND r.row_no > ? ORDER BY r.row_no LIMIT ?`)
       .all(processId, accountId, query.afterRow ?? 0, query.limit + 1) as Row[];
@@ -949,7 +951,7 @@ export class SqliteStore implements Store {
     return (async function* rows(): AsyncGenerator<RejectReportRow> {
       const reader = open();
       try {
-        for (const r of reader.prepare('SELECT * FROM import_reject WHERE process_id = ? ORDER BY row_no').iterate(processId) as IterableIterator<Row>) {
+        for (const r of prepare(reader, 'SELECT * FROM import_reject WHERE process_id = ? ORDER BY row_no').iterate(processId) as IterableIterator<Row>) {
           yield toRejectRow(r);
         }
       } finally {
@@ -961,7 +963,7 @@ export class SqliteStore implements Store {
   async outboxPage(accountId: number, query: { olderThan?: number; newerThan?: number; limit: number }): Promise<KeysetPage<OutboxMessage>> {
     const backward = query.newerThan !== undefined;
     const cursor = backward ? query.newerThan! : query.olderThan ?? null;
-    const rows = this.db.prepare(`
+    const rows = this.prepare(`
       SELECT * FROM outbox WHERE account_id = @account ${cursor === null ? '' : backward ? 'AND id > @cursor' : 'AND id < @cursor'}
       ORDER BY id ${backward ? 'ASC' : 'DESC'} LIMIT @limit`).all({ account: accountId, cursor, limit: query.limit + 1 }) as Row[];
     const more = rows.length > query.limit;
@@ -972,20 +974,20 @@ export class SqliteStore implements Store {
   }
 
   async getOutboxMessage(accountId: number, id: number): Promise<OutboxMessage | null> {
-    const r = this.db.prepare('SELECT * FROM outbox WHERE id = ? AND account_id = ?').get(id, accountId) as Row | undefined;
+    const r = this.prepare('SELECT * FROM outbox WHERE id = ? AND account_id = ?').get(id, accountId) as Row | undefined;
     return r ? toOutboxMessage(r) : null;
   }
 
   async createConsoleSession(s: NewConsoleSession): Promise<void> {
     const t = now();
-    this.db.prepare(`
+    this.prepare(`
       INSERT INTO console_session (id_hash, user_id, account_id, csrf_token, created_at, last_seen_at, expires_at, ip, user_agent)
       VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)`)
       .run(s.idHash, s.userId, s.accountId, s.csrfToken, t, t, s.expiresAt.getTime(), s.ip, s.userAgent.slice(0, 300));
   }
 
   async findConsoleSession(idHash: string, at: Date): Promise<{ session: ConsoleSession; user: ConsoleUser } | null> {
-    const r = this.db.prepare(`
+    const r = this.prepare(`
       SELECT s.*, u.id AS u_id, u.account_id AS u_account_id, u.username, u.password_hash, u.list_ids
       FROM console_session s JOIN console_user u ON u.id = s.user_id AND u.account_id = s.account_id
       WHERE s.id_hash = ? AND s.expires_at > ?`).get(idHash, at.getTime()) as Row | undefined;
@@ -993,15 +995,15 @@ export class SqliteStore implements Store {
   }
 
   async touchConsoleSession(idHash: string, expiresAt: Date, at: Date): Promise<void> {
-    this.db.prepare('UPDATE console_session SET expires_at = ?, last_seen_at = ? WHERE id_hash = ?').run(expiresAt.getTime(), at.toISOString(), idHash);
+    this.prepare('UPDATE console_session SET expires_at = ?, last_seen_at = ? WHERE id_hash = ?').run(expiresAt.getTime(), at.toISOString(), idHash);
   }
 
   async deleteConsoleSession(idHash: string): Promise<void> {
-    this.db.prepare('DELETE FROM console_session WHERE id_hash = ?').run(idHash);
+    this.prepare('DELETE FROM console_session WHERE id_hash = ?').run(idHash);
   }
 
   async deleteExpiredConsoleSessions(at: Date): Promise<number> {
-    return this.db.prepare('DELETE FROM console_session WHERE expires_at <= ?').run(at.getTime()).changes;
+    return this.prepare('DELETE FROM console_session WHERE expires_at <= ?').run(at.getTime()).changes;
   }
 
   /**
@@ -1031,13 +1033,13 @@ export class SqliteStore implements Store {
   // Operations
 
   async ping(): Promise<void> {
-    this.db.prepare('SELECT 1').get();
+    this.prepare('SELECT 1').get();
   }
 
   async processStatusCounts(): Promise<{ byStatus: Record<1 | 2 | 3 | 4, number>; queued: number }> {
     const byStatus: Record<1 | 2 | 3 | 4, number> = { 1: 0, 2: 0, 3: 0, 4: 0 };
     let queued = 0;
-    for (const r of this.db.prepare('SELECT status, queued_seq IS NOT NULL AS queued, count(*) AS n FROM import_process GROUP BY 1, 2').all() as Row[]) {
+    for (const r of this.prepare('SELECT status, queued_seq IS NOT NULL AS queued, count(*) AS n FROM import_process GROUP BY 1, 2').all() as Row[]) {
       byStatus[Number(r.status) as 1] += Number(r.n);
       if (flag(r.queued)) queued += Number(r.n);
     }
@@ -1045,12 +1047,12 @@ export class SqliteStore implements Store {
   }
 
   async getSetting(key: string): Promise<string | null> {
-    const r = this.db.prepare('SELECT value FROM setting WHERE key = ?').get(key) as Row | undefined;
+    const r = this.prepare('SELECT value FROM setting WHERE key = ?').get(key) as Row | undefined;
     return r ? String(r.value) : null;
   }
 
   async setSettingIfAbsent(key: string, value: string): Promise<string> {
-    this.db.prepare('INSERT INTO setting (key, value) VALUES (?, ?) ON CONFLICT (key) DO NOTHING').run(key, value);
+    this.prepare('INSERT INTO setting (key, value) VALUES (?, ?) ON CONFLICT (key) DO NOTHING').run(key, value);
     return (await this.getSetting(key))!;
   }
 
