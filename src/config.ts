@@ -28,6 +28,16 @@ export interface Config {
   readonly timeZone: string;
   /** Largest accepted request body, in bytes. */
   readonly bodyLimit: number;
+  /** The least a request body must average while the server waits for it (slowloris bodies); 0 for no minimum. */
+  readonly minUploadBytesPerSecond: number;
+  /** The window that average is taken over, which is also the grace before the first check. */
+  readonly uploadRateWindowMs: number;
+  /** How long a client may take to send its request headers. */
+  readonly headersTimeoutMs: number;
+  /** Feed uploads decoded at once; further ones wait for a slot. 0 for no limit. */
+  readonly maxConcurrentUploads: number;
+  /** How long an upload may wait for a slot before it is answered 503. */
+  readonly uploadQueueTimeoutMs: number;
   readonly logLevel: string;
   /** How long a worker's claim on a running import lasts without renewal. */
   readonly leaseMs: number;
@@ -100,6 +110,11 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     role: role as Role,
     timeZone,
     bodyLimit: size(env, 'BODY_LIMIT', 512 * 1024 * 1024),
+    minUploadBytesPerSecond: integer(env, 'MIN_UPLOAD_BYTES_PER_SECOND', 1024, 0),
+    uploadRateWindowMs: integer(env, 'UPLOAD_RATE_WINDOW_SECONDS', 10, 1) * 1000,
+    headersTimeoutMs: integer(env, 'HEADERS_TIMEOUT_SECONDS', 60, 1) * 1000,
+    maxConcurrentUploads: integer(env, 'MAX_CONCURRENT_UPLOADS', 4, 0),
+    uploadQueueTimeoutMs: integer(env, 'UPLOAD_QUEUE_SECONDS', 60, 1) * 1000,
     logLevel: env.LOG_LEVEL || 'info',
     leaseMs: integer(env, 'LEASE_SECONDS', 30, 1) * 1000,
     pollMs: integer(env, 'POLL_MS', 1000, 10),

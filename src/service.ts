@@ -14,6 +14,7 @@ import type { Config } from './config.ts';
 import { buildApp } from './http/app.ts';
 import type { AppContext } from './http/context.ts';
 import { healthRoutes } from './http/health-routes.ts';
+import { UploadGate } from './http/upload-gate.ts';
 import { ThreadedImportWorker } from './import/threaded-worker.ts';
 import { combineWorkerEvents, ImportWorker, type ImportWorkerHandle, type WorkerEvents } from './import/worker.ts';
 import { createMailContext } from './mail/mail-context.ts';
@@ -61,13 +62,15 @@ export async function createService(config: Config, options: ServiceOptions = {}
   const mail = await createMailContext(config, store, {
     listenUrl: () => listenUrl, log: log.child({ component: 'mail' }), ...(options.mailRetry ? { retry: options.mailRetry } : {}),
   });
-  const metrics = createServiceMetrics(store, log.child({ component: 'audit' }));
+  const uploads = new UploadGate(config.maxConcurrentUploads, config.uploadQueueTimeoutMs);
+  const metrics = createServiceMetrics(store, log.child({ component: 'audit' }), uploads);
   const context: AppContext = Object.freeze({
     config,
     store,
     formatDate: makeDateFormatter(config.timeZone),
     mail,
     metrics,
+    uploads,
     operations: Object.freeze({
       store,
       credentials: new CredentialCache(),

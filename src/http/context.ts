@@ -7,6 +7,7 @@ import type { ConfirmationDeps } from '../mail/send-now.ts';
 import type { ServiceMetrics } from '../observability/service-metrics.ts';
 import type { OperationContext } from '../operations/context.ts';
 import type { Store } from '../store/store.ts';
+import type { UploadGate } from './upload-gate.ts';
 
 export interface AppContext {
   readonly config: Config;
@@ -18,4 +19,6 @@ export interface AppContext {
   readonly mail: ConfirmationDeps;
   /** Metrics and the audit trail of web-service calls. */
   readonly metrics: ServiceMetrics;
+  /** The cap on feed uploads decoded at once (MAX_CONCURRENT_UPLOADS). */
+  readonly uploads: UploadGate;
 }

@@ -18,6 +18,8 @@ import { renderWsdl } from '../protocol/wsdl.ts';
 import { invoke, openFeed, type AuthenticatedFeed } from '../operations/invoke.ts';
 import type { WsCall } from '../observability/service-metrics.ts';
 import type { AppContext } from './context.ts';
+import { lingerAfterEarlyAnswer } from './lingering-close.ts';
+import { atMinimumRate } from './upload-rate.ts';
 
 const STREAMED_PARAM = 'xmlDoc';
 
@@ -61,26 +63,31 @@ export async function serviceRoutes(app: FastifyInstance, { ctx }: { ctx: AppCon
   const format = { formatDate: ctx.formatDate };
   const caller = (request: FastifyRequest) => ({ ip: request.ip });
 
+  /** Every body is read through the minimum upload rate; feeds go through the upload gate (ctx.uploads). */
+  const uploadRate = { bytesPerSecond: ctx.config.minUploadBytesPerSecond, windowMs: ctx.config.uploadRateWindowMs };
+  const bodyOf = (request: FastifyRequest) => atMinimumRate(request.body as Readable, uploadRate);
+
   /** A body announced larger than the cap is refused before a byte of it is read. */
   const declaredTooLarge = (request: FastifyRequest): boolean => Number(request.headers['content-length'] ?? 0) > ctx.config.bodyLimit;
 
   // What each web-service request was, for the metrics and the audit line written once it is answered.
-  const calls = new WeakMap<FastifyRequest, Omit<WsCall, 'ip' | 'seconds'>>();
+  const calls = new WeakMap<FastifyRequest, Omit<WsCall, 'ip' | 'reqId' | 'seconds'>>();
   const called = (request: FastifyRequest, operation: string, credentials: Credentials | null, returnCode: number | 'fault'): void => {
     calls.set(request, { operation, user: credentials?.User ?? null, returnCode });
   };
   app.addHook('onResponse', async (request, reply) => {
     const call = calls.get(request);
-    if (call) ctx.metrics.recordCall({ ...call, ip: request.ip, seconds: reply.elapsedTime / 1000 });
+    if (call) ctx.metrics.recordCall({ ...call, ip: request.ip, reqId: String(request.id), seconds: reply.elapsedTime / 1000 });
   });
 
-  /** Answers a failed request; an unread body is not drained: the connection is closed instead. */
+  /** Answers a failed request and closes the connection, after a lingering read of any unread body. */
   function refuse(request: FastifyRequest, reply: FastifyReply, err: unknown, version: SoapVersion | null): FastifyReply {
     const error = err instanceof ProtocolError ? err : null;
     if (!error) request.log.error({ err }, 'request failed');
     called(request, calls.get(request)?.operation ?? 'unknown', null, 'fault');
     const fault = error ?? new ProtocolError('Server was unable to process the request.', 'Server', 500);
-    reply.header('connection', 'close').code(fault.httpStatus);
+    reply.header('connection', 'close').headers(fault.headers).code(fault.httpStatus);
+    lingerAfterEarlyAnswer(request.raw);
     if (version === null) return reply.type('text/plain; charset=utf-8').send(`${fault.message}\n`);
     return reply.type(CONTENT_TYPE[version]).send(soapFault(version, fault));
   }
@@ -103,12 +110,12 @@ export async function serviceRoutes(app: FastifyInstance, { ctx }: { ctx: AppCon
     try {
       const action = actionOf(request, version);
       called(request, action ?? 'unknown', null, 'fault');
-      const decoded = await decodeSoapRequest(request.body as Readable, {
+      const decoded = await decodeSoapRequest(bodyOf(request), {
         version,
         action,
         contentType: request.headers['content-type'],
         bodyLimit: ctx.config.bodyLimit,
-        openStream: (_op, credentials) => (feed = openFeed(ctx.operations, credentials, caller(request))),
+        openStream: (_op, credentials) => ctx.uploads.admit(feed = openFeed(ctx.operations, credentials, caller(request)), reply.raw),
       });
       const outcome = await invoke(ctx.operations, {
         operation: decoded.operation, args: decoded.args, credentials: decoded.credentials, caller: caller(request), feed,
@@ -141,8 +148,8 @@ export async function serviceRoutes(app: FastifyInstance, { ctx }: { ctx: AppCon
           throw clientFault('Unsupported content type: use application/x-www-form-urlencoded.', 415);
         }
         const streamed = paramsOf(operation).some((p) => p.streamed) ? STREAMED_PARAM : null;
-        const form = await decodeForm(request.body as Readable, ctx.config.bodyLimit, streamed,
-          () => (feed = openFeed(ctx.operations, credentials, caller(request))));
+        const form = await decodeForm(bodyOf(request), ctx.config.bodyLimit, streamed,
+          () => ctx.uploads.admit(feed = openFeed(ctx.operations, credentials, caller(request)), reply.raw));
         fields = form.fields;
       }
       const args: RawArgs = {};

@@ -4,6 +4,7 @@
  * /metrics is scraped, so every API process of a scaled-out installation reports the same
  * import figures.
  */
+import { monitorEventLoopDelay } from 'node:perf_hooks';
 import type { Logger } from 'pino';
 import type { WorkerEvents } from '../import/worker.ts';
 import type { Store } from '../store/store.ts';
@@ -16,7 +17,15 @@ export interface WsCall {
   /** The WS user the request named, when it named one. */
   readonly user: string | null;
   readonly ip: string;
+  /** The request id fastify gave the call, also on its request log lines. */
+  readonly reqId: string;
   readonly seconds: number;
+}
+
+/** How many feed uploads are being decoded and how many wait for a slot (src/http/upload-gate.ts). */
+export interface UploadLoad {
+  readonly inProgress: number;
+  readonly waiting: number;
 }
 
 export interface ServiceMetrics {
@@ -27,7 +36,7 @@ export interface ServiceMetrics {
   readonly workerEvents: WorkerEvents;
 }
 
-export function createServiceMetrics(store: Store, audit: Logger): ServiceMetrics {
+export function createServiceMetrics(store: Store, audit: Logger, uploads?: UploadLoad): ServiceMetrics {
   const registry = new Registry();
   const calls = registry.register(new Counter('mailup_ws_calls_total', 'Web-service calls by operation and ReturnCode.'));
   const latency = registry.register(new Histogram('mailup_ws_call_duration_seconds', 'Time to answer a web-service call.'));
@@ -41,6 +50,22 @@ export function createServiceMetrics(store: Store, audit: Logger): ServiceMetric
   }));
   registry.register(new Gauge('mailup_import_queue_depth', 'Started imports waiting for their account\'s running one.', async () =>
     [{ labels: {}, value: (await counts()).queued }]));
+  registry.register(new Gauge('mailup_uploads_in_progress', 'Feed uploads being decoded and stored by this process.', () =>
+    [{ labels: {}, value: uploads?.inProgress ?? 0 }]));
+  registry.register(new Gauge('mailup_uploads_waiting', 'Feed uploads waiting for a slot (MAX_CONCURRENT_UPLOADS) in this process.', () =>
+    [{ labels: {}, value: uploads?.waiting ?? 0 }]));
+  // How long callbacks waited for the HTTP thread: a synchronous stall shows here before clients time out.
+  const loopDelay = monitorEventLoopDelay({ resolution: 10 });
+  loopDelay.enable();
+  registry.register(new Gauge('mailup_event_loop_delay_seconds', 'Event-loop delay of this process since the previous scrape.', () => {
+    const values = [
+      { labels: { quantile: '0.5' }, value: loopDelay.percentile(50) / 1e9 },
+      { labels: { quantile: '0.99' }, value: loopDelay.percentile(99) / 1e9 },
+      { labels: { quantile: '1' }, value: loopDelay.max / 1e9 },
+    ];
+    loopDelay.reset();
+    return values;
+  }));
   registry.register(new Gauge('mailup_process_memory_bytes', 'Memory of this process.', () => {
     const m = process.memoryUsage();
     return [{ labels: { kind: 'rss' }, value: m.rss }, { labels: { kind: 'heap_used' }, value: m.heapUsed }];
@@ -50,7 +75,7 @@ export function createServiceMetrics(store: Store, audit: Logger): ServiceMetric
     recordCall(call) {
       calls.inc({ operation: call.operation, return_code: call.returnCode });
       latency.observe({ operation: call.operation }, call.seconds);
-      audit.info({ user: call.user, operation: call.operation, returnCode: call.returnCode, ip: call.ip }, 'ws call');
+      audit.info({ reqId: call.reqId, user: call.user, operation: call.operation, returnCode: call.returnCode, ip: call.ip }, 'ws call');
     },
     workerEvents: {
       batch: (_process, n) => rows.inc({}, n),

@@ -11,6 +11,8 @@ export class ProtocolError extends Error {
     readonly faultCode: FaultCode,
     /** HTTP status: 500 for faults as ASMX sends them; 400/413/415 for requests it refuses outright. */
     readonly httpStatus: number,
+    /** HTTP headers the answer carries besides the fault (e.g. Retry-After with a 503). */
+    readonly headers: Readonly<Record<string, string>> = {},
   ) {
     super(message);
     this.name = 'ProtocolError';

@@ -54,6 +54,8 @@ test('/metrics counts calls by operation and ReturnCode, faults, imports and row
   assert.equal(metric(text, 'mailup_import_processes{status="3"}'), 1);
   assert.equal(metric(text, 'mailup_import_queue_depth'), 0);
   assert.ok(metric(text, 'mailup_process_memory_bytes{kind="rss"}')! > 0);
+  const loopDelayMax = metric(text, 'mailup_event_loop_delay_seconds{quantile="1"}')!;
+  assert.ok(loopDelayMax > 0 && loopDelayMax < 60, `event-loop delay ${loopDelayMax} s`);
 });
 
 test('every WS call leaves an audit line; no password ever reaches the logs', async () => {
@@ -67,6 +69,10 @@ test('every WS call leaves an audit line; no password ever reaches the logs', as
   assert.equal(last.user, a.user);
   assert.equal(last.returnCode, 0);
   assert.equal(last.ip, '127.0.0.1');
+  const logged = lines.map((l) => JSON.parse(l) as Record<string, unknown>);
+  assert.ok(typeof last.reqId === 'string' && last.reqId !== '');
+  assert.ok(logged.some((l) => l.component !== 'audit' && l.reqId === last.reqId && l.msg === 'request completed'),
+    'the audit line carries the request id of the call\'s own request log lines');
   assert.ok(audit.some((l) => l.operation === 'GetNlLists' && l.returnCode === 0));
   assert.ok(lines.length > 10);
   for (const line of lines) assert.ok(!line.includes('Very-Secret-Passw0rd'), `a password leaked: ${line}`);

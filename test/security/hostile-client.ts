@@ -22,7 +22,7 @@ export const RSS_BOUND_MB = 300;
  */
 export const PROBE_BOUND_MS = 10_000;
 
-/** Whether the long variants run (HOSTILE_FULL=1, docs/security.md): full sizes, a three-minute slowloris, the headers timeout. */
+/** Whether the long variants run (HOSTILE_FULL=1, docs/security.md): full sizes, the default headers timeout. */
 export const FULL = process.env.HOSTILE_FULL === '1';
 
 /** The peak resident set size of a process so far (VmHWM), in MB. */
@@ -87,32 +87,14 @@ function parseResponse(bytes: Buffer): { status: number; headers: Record<string,
   return null;
 }
 
-/** The server reset the connection while the body was still being written, before any answer was read. */
-class ResetBeforeAnswer extends Error {}
-
 /**
  * Sends a request over a fresh connection, writing the body with backpressure, and resolves with
  * the answer. Writing stops as soon as the answer is complete or the server closes the
- * connection (a 413 arrives long before a 1 GB body has been sent).
- *
- * A server that refuses a body early answers and closes at once, with the rest of the body still
- * arriving: the kernel then resets the connection, and a client still writing may lose the answer
- * before reading it (docs/security.md). When that happens and the body can be produced again (an
- * iterable, not a one-shot iterator), the request is sent again, up to three times in all.
+ * connection (a 413 arrives long before a 1 GB body has been sent). A server that answers early
+ * reads on for a while before it closes (the lingering close, docs/security.md), so the answer is
+ * never lost to a reset of the connection: there is no second attempt.
  */
-export async function sendRaw(baseUrl: string, request: RawRequest): Promise<RawReply> {
-  const body = request.body as Partial<Iterable<unknown>>;
-  const repeatable = typeof body[Symbol.iterator] === 'function' && body[Symbol.iterator]!() !== body;
-  for (let attempt = 1; ; attempt++) {
-    try {
-      return await sendOnce(baseUrl, request);
-    } catch (err) {
-      if (!(err instanceof ResetBeforeAnswer) || !repeatable || attempt === 3) throw err;
-    }
-  }
-}
-
-function sendOnce(baseUrl: string, request: RawRequest): Promise<RawReply> {
+export function sendRaw(baseUrl: string, request: RawRequest): Promise<RawReply> {
   const url = new URL(baseUrl);
   const started = performance.now();
   const socket = connect(Number(url.port), url.hostname);
@@ -129,7 +111,7 @@ function sendOnce(baseUrl: string, request: RawRequest): Promise<RawReply> {
       socket.destroy();
       if (reply === null) {
         const message = `the connection closed without a complete answer after ${sent} body bytes: ${received.toString('latin1').slice(0, 300)}`;
-        reject(reset && received.length === 0 ? new ResetBeforeAnswer(message) : new Error(message));
+        reject(new Error(reset && received.length === 0 ? `the connection was reset before the answer: ${message}` : message));
       } else {
         resolve({ ...reply, sent, ms: performance.now() - started });
       }
