@@ -12,6 +12,8 @@ export interface Config {
   readonly databasePath: string;
   /** Failed logins allowed per user and per address before each further attempt is delayed. */
   readonly loginFreeAttempts: number;
+  /** How long account and list rows read by the API are reused (ms); 0 reads them on every call. */
+  readonly lookupCacheMs: number;
   /** Largest size the SQLite file may grow to (bytes); null for no limit beyond the disk's. */
   readonly sqliteMaxSize: number | null;
   /** Which store runs the service: the embedded SQLite file, or PostgreSQL (DATABASE_URL=postgres://…). */
@@ -120,6 +122,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     pollMs: integer(env, 'POLL_MS', 1000, 10),
     demo: env.DEMO !== '0',
     loginFreeAttempts: integer(env, 'LOGIN_FREE_ATTEMPTS', 5, 0),
+    lookupCacheMs: integer(env, 'LOOKUP_CACHE_MS', 1000, 0),
     sqliteMaxSize: env.SQLITE_MAX_SIZE ? size(env, 'SQLITE_MAX_SIZE', 0) : null,
     smtpUrl: smtpUrl(env),
     smtpFrom: emailAddress(env, 'SMTP_FROM'),

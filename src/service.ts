@@ -23,6 +23,7 @@ import { createServiceMetrics } from './observability/service-metrics.ts';
 import { CredentialCache } from './operations/credential-cache.ts';
 import { DEFAULT_THROTTLE, LoginThrottle } from './operations/login-throttle.ts';
 import { makeDateFormatter } from './protocol/result.ts';
+import { withLookupCache } from './store/lookup-cache.ts';
 import { openStore } from './store/open-store.ts';
 import { listenForWork, type WakeChannel } from './store/postgres/wake-channel.ts';
 import type { Store } from './store/store.ts';
@@ -53,7 +54,7 @@ export async function createService(config: Config, options: ServiceOptions = {}
     level: config.logLevel,
     redact: { paths: ['req.headers.authorization', '*.Password', '*.password', 'credentials'], censor: '[redacted]' },
   });
-  const store = await openStore(config, { applicationName: `mailup-import-${config.role}` });
+  const store = withLookupCache(await openStore(config, { applicationName: `mailup-import-${config.role}` }), config.lookupCacheMs);
   const servesHttp = config.role !== 'worker';
   const runsWorker = config.role !== 'serve' && options.runWorker !== false;
   let wakeChannel: WakeChannel | null = null;

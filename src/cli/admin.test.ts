@@ -3,7 +3,8 @@
  * a child process whose stdout, stderr and exit code are checked; the finer rules (every bad
  * argument, duplicates, canonical addresses) run through `runAdmin` in this process, the same
  * code without a process start each (tsx costs about a second per start on a busy machine).
- * Against a running service, what the CLI changes is what SOAP callers see at once.
+ * Against a running service, what the CLI changes is what SOAP callers see: grants at once,
+ * revocations within LOOKUP_CACHE_MS (the running service reuses account rows that long).
  */
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
@@ -12,35 +13,13 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { fileURLToPath } from 'node:url';
+import { runAdminProcess, type ProcessRun as Run } from '../../test/helpers/admin-process.ts';
 import { callSoap, startTestService, type TestService } from '../../test/helpers/service.ts';
 import { verifyPassword } from '../operations/passwords.ts';
 import { SqliteStore } from '../store/sqlite/sqlite-store.ts';
 import { runAdmin } from './admin.ts';
 
 const ROOT = fileURLToPath(new URL('../../', import.meta.url));
-const ADMIN = ['--import', 'tsx', 'src/cli/admin.ts'];
-
-interface Run {
-  readonly code: number | null;
-  readonly stdout: string;
-  readonly stderr: string;
-}
-
-/** Runs a script of the project (by default the admin CLI) as a child process and waits for it to exit. */
-function spawnRun(args: readonly string[], env: Record<string, string>, options: { input?: string; script?: readonly string[] } = {}): Promise<Run> {
-  return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [...(options.script ?? ADMIN), ...args], {
-      cwd: ROOT, env: { ...process.env, ...env }, stdio: ['pipe', 'pipe', 'pipe'],
-    });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.setEncoding('utf8').on('data', (s: string) => (stdout += s));
-    child.stderr.setEncoding('utf8').on('data', (s: string) => (stderr += s));
-    child.on('error', reject);
-    child.on('close', (code) => resolve({ code, stdout, stderr }));
-    child.stdin.end(options.input ?? '');
-  });
-}
 
 interface Line {
   readonly args: readonly string[];
@@ -54,7 +33,7 @@ async function adminProcesses(dataDir: string, lines: readonly Line[], parallel 
   const worker = async (): Promise<void> => {
     while (next < lines.length) {
       const i = next++;
-      results[i] = await spawnRun(lines[i]!.args, { DATA_DIR: dataDir }, { input: lines[i]!.input });
+      results[i] = await runAdminProcess(lines[i]!.args, { DATA_DIR: dataDir }, { input: lines[i]!.input });
     }
   };
   await Promise.all(Array.from({ length: Math.min(parallel, lines.length) }, worker));
@@ -72,6 +51,20 @@ async function admin(dataDir: string, args: readonly string[], options: { input?
     readStdin: async () => options.input ?? '',
   });
   return { code, stdout, stderr };
+}
+
+/**
+ * Calls `code` until it answers `refused`: a revocation made by another process must show within
+ * the service's LOOKUP_CACHE_MS (plus the time one call takes on a loaded machine), never later.
+ */
+async function refusedWithinCacheTime(cacheMs: number, code: () => Promise<number | null>, refused: number): Promise<void> {
+  const deadline = performance.now() + cacheMs + 2000;
+  let last = await code();
+  while (last !== refused && performance.now() < deadline) {
+    await new Promise((resolve) => setTimeout(resolve, 50));
+    last = await code();
+  }
+  assert.equal(last, refused);
 }
 
 function expectOk(r: Run, what: string): void {
@@ -358,7 +351,7 @@ describe('admin CLI against a running service', () => {
   });
   after(() => svc.close());
 
-  test('a password set by the CLI process works over SOAP at once; the old one is refused', async () => {
+  test('a password set by the CLI process works over SOAP at once; the old one is refused within LOOKUP_CACHE_MS', async () => {
     const { user, password: oldPassword } = await svc.addAccount();
     const auth = (Password: string): { User: string; Password: string } => ({ User: user, Password });
     assert.equal((await callSoap(svc.endpoint, 'GetIdWsUser', {}, auth(oldPassword))).returnCode, 0, 'the old password works (and is cached)');
@@ -368,22 +361,23 @@ describe('admin CLI against a running service', () => {
     const withNew = await callSoap(svc.endpoint, 'GetIdWsUser', {}, auth(password));
     assert.equal(withNew.returnCode, 0, withNew.body);
     assert.match(withNew.result!, new RegExp(`<IdUser>${user.slice(1)}</IdUser>`));
-    assert.equal((await callSoap(svc.endpoint, 'GetIdWsUser', {}, auth(oldPassword))).returnCode, -1002);
+    await refusedWithinCacheTime(svc.config.lookupCacheMs, async () => (await callSoap(svc.endpoint, 'GetIdWsUser', {}, auth(oldPassword))).returnCode, -1002);
   });
 
-  test('disable/enable and the IP allow-list take effect at once', async () => {
+  test('enable takes effect at once; disable and the IP allow-list within LOOKUP_CACHE_MS', async () => {
     const { user, password } = await svc.addAccount();
     const auth = { User: user, Password: password };
     const code = async (): Promise<number | null> => (await callSoap(svc.endpoint, 'GetIdWsUser', {}, auth)).returnCode;
+    assert.equal(await code(), 0);
     expectOk(await admin(svc.dataDir, ['account', 'disable', user]), 'disable');
-    assert.equal(await code(), -1006);
+    await refusedWithinCacheTime(svc.config.lookupCacheMs, code, -1006);
     expectOk(await admin(svc.dataDir, ['account', 'enable', user]), 'enable');
     assert.equal(await code(), 0);
     expectOk(await admin(svc.dataDir, ['account', 'allow-ip', user, 'add', '127.0.0.1']), 'allow-ip add');
     expectOk(await admin(svc.dataDir, ['account', 'ip-check', user, 'on']), 'ip-check on');
     assert.equal(await code(), 0, 'the caller is on the allow-list');
     expectOk(await admin(svc.dataDir, ['account', 'allow-ip', user, 'remove', '127.0.0.1']), 'allow-ip remove');
-    assert.equal(await code(), -1011);
+    await refusedWithinCacheTime(svc.config.lookupCacheMs, code, -1011);
   });
 
   test('lists, groups and console users made with the CLI are the ones SOAP callers see', async () => {
@@ -415,8 +409,8 @@ describe('bin launchers', () => {
     const dataDir = mkdtempSync(join(tmpdir(), 'mailup-bin-'));
     try {
       const [listed, usage] = await Promise.all([
-        spawnRun(['account', 'list', '--json'], { DATA_DIR: dataDir }, { script: ['bin/admin.js'] }),
-        spawnRun(['account', 'nope'], { DATA_DIR: dataDir }, { script: ['bin/admin.js'] }),
+        runAdminProcess(['account', 'list', '--json'], { DATA_DIR: dataDir }, { script: ['bin/admin.js'] }),
+        runAdminProcess(['account', 'nope'], { DATA_DIR: dataDir }, { script: ['bin/admin.js'] }),
       ]);
       assert.deepEqual(json(listed, 'bin/admin.js account list'), []);
       assert.equal(usage.code, 2);
