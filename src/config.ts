@@ -41,6 +41,8 @@ export interface Config {
   /** How long an upload may wait for a slot before it is answered 503. */
   readonly uploadQueueTimeoutMs: number;
   readonly logLevel: string;
+  /** Nice value of the embedded (SQLite) import thread, 0 to 19: higher yields the CPU to requests sooner. */
+  readonly workerNice: number;
   /** How long a worker's claim on a running import lasts without renewal. */
   readonly leaseMs: number;
   /** How often idle workers look for work (they are also woken directly). */
@@ -71,6 +73,11 @@ function integer(env: NodeJS.ProcessEnv, name: string, fallback: number, min: nu
   if (raw === undefined || raw === '') return fallback;
   const n = Number(raw);
   if (!Number.isInteger(n) || n < min) throw new ConfigError(`${name} must be an integer of at least ${min}, not "${raw}"`);
+  return n;
+}
+
+function atMost(n: number, max: number, name: string): number {
+  if (n > max) throw new ConfigError(`${name} must be at most ${max}, not ${n}`);
   return n;
 }
 
@@ -120,6 +127,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     logLevel: env.LOG_LEVEL || 'info',
     leaseMs: integer(env, 'LEASE_SECONDS', 30, 1) * 1000,
     pollMs: integer(env, 'POLL_MS', 1000, 10),
+    workerNice: atMost(integer(env, 'WORKER_NICE', 10, 0), 19, 'WORKER_NICE'),
     demo: env.DEMO !== '0',
     loginFreeAttempts: integer(env, 'LOGIN_FREE_ATTEMPTS', 5, 0),
     lookupCacheMs: integer(env, 'LOOKUP_CACHE_MS', 1000, 0),
