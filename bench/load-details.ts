@@ -11,11 +11,11 @@
  *   npm run bench:load-details -- [--rows 1000000] [--clients 64] [--rounds 3] [--seconds 5] [--warmup-seconds 1]
  */
 import { createReadStream, mkdtempSync, rmSync } from 'node:fs';
-import { Agent, request } from 'node:http';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { SERVICE_PATH } from '../src/protocol/operations.ts';
 import { arg, fmt, post, soap, soapRequest, unescape, writeEnvelope, type Server } from './lib.ts';
+import { isDetails, measure, perSecond, type LoadStats } from './load-driver.ts';
 import { createBenchDatabase, seedAccounts, startRole, stopRole, type RoleProcess } from './postgres.ts';
 
 const ROWS = arg('rows', 1_000_000);
@@ -28,70 +28,23 @@ const out = (line = ''): void => {
   process.stdout.write(`${line}\n`);
 };
 
-interface Stats {
-  readonly requests: number;
-  readonly errors: number;
-  readonly seconds: number;
-  readonly p50: number;
-  readonly p95: number;
-  readonly p99: number;
-}
+/** CLIENTS keep-alive clients, spread evenly over the ports, for SECONDS after the warm-up. */
+const measureOn = (ports: readonly number[], body: Buffer): Promise<LoadStats> =>
+  measure({ ports, body, operation: 'GetProcessDetails', clients: CLIENTS, ok: isDetails }, SECONDS, WARMUP_SECONDS);
 
-function call(agent: Agent, port: number, body: Buffer): Promise<{ status: number; text: string }> {
-  return new Promise((resolve) => {
-    const req = request({
-      host: '127.0.0.1', port, path: SERVICE_PATH, method: 'POST', agent,
-      headers: { 'content-type': 'text/xml; charset=utf-8', soapaction: '"http://ws.mailupnet.it/GetProcessDetails"', 'content-length': body.length },
-    }, (res) => {
-      const parts: Buffer[] = [];
-      res.on('data', (d: Buffer) => parts.push(d));
-      res.on('end', () => resolve({ status: res.statusCode ?? 0, text: Buffer.concat(parts).toString('utf8') }));
-      res.on('error', () => resolve({ status: 0, text: '' }));
-    });
-    req.on('error', (err) => resolve({ status: 0, text: err.message }));
-    req.end(body);
-  });
-}
-
-/** CLIENTS keep-alive clients, spread evenly over the ports, for `seconds`. */
-async function drive(ports: readonly number[], body: Buffer, seconds: number): Promise<Stats> {
-  const agents = ports.map(() => new Agent({ keepAlive: true, maxSockets: CLIENTS }));
-  const latencies: number[] = [];
-  let errors = 0;
-  const end = performance.now() + seconds * 1000;
-  const started = performance.now();
-  await Promise.all(Array.from({ length: CLIENTS }, async (_, c) => {
-    const k = c % ports.length;
-    while (performance.now() < end) {
-      const t0 = performance.now();
-      const { status, text } = await call(agents[k]!, ports[k]!, body);
-      if (status === 200 && text.includes('ReturnCode&gt;0&lt;/ReturnCode') && text.includes('StatusCode')) latencies.push(performance.now() - t0);
-      else errors++;
-    }
-  }));
-  for (const a of agents) a.destroy();
-  latencies.sort((a, b) => a - b);
-  const at = (p: number): number => latencies[Math.min(latencies.length - 1, Math.floor((p / 100) * latencies.length))] ?? NaN;
-  return { requests: latencies.length, errors, seconds: (performance.now() - started) / 1000, p50: at(50), p95: at(95), p99: at(99) };
-}
-
-async function measure(ports: readonly number[], body: Buffer): Promise<Stats> {
-  await drive(ports, body, WARMUP_SECONDS);
-  return drive(ports, body, SECONDS);
-}
-
-const rate = (s: Stats): number => s.requests / s.seconds;
+const rate = perSecond;
 
 /** Several windows as one: requests and time added up, latency percentiles of the middle window. */
-function combine(windows: readonly Stats[]): Stats {
+function combine(windows: readonly LoadStats[]): LoadStats {
   const sorted = [...windows].sort((a, b) => rate(a) - rate(b));
   const middle = sorted[Math.floor(sorted.length / 2)]!;
   return {
     requests: windows.reduce((n, w) => n + w.requests, 0), errors: windows.reduce((n, w) => n + w.errors, 0),
     seconds: windows.reduce((n, w) => n + w.seconds, 0), p50: middle.p50, p95: middle.p95, p99: middle.p99,
+    max: Math.max(...windows.map((w) => w.max)), cpuMs: NaN, firstError: windows.find((w) => w.firstError)?.firstError ?? '',
   };
 }
-const row = (label: string, s: Stats): string =>
+const row = (label: string, s: LoadStats): string =>
   `${label.padEnd(30)}${fmt(rate(s)).padStart(9)}${s.p50.toFixed(1).padStart(9)}${s.p95.toFixed(1).padStart(9)}${s.p99.toFixed(1).padStart(9)}${String(s.errors).padStart(8)}`;
 
 async function main(): Promise<void> {
@@ -118,17 +71,17 @@ async function main(): Promise<void> {
     out(`import of ${fmt(ROWS)} subscribers started (process ${id}); ${CLIENTS} keep-alive clients, ${ROUNDS} rounds of ` +
       `${SECONDS} s windows after ${WARMUP_SECONDS} s of warm-up`);
 
-    const ones: Stats[] = [];
-    const twos: Stats[] = [];
+    const ones: LoadStats[] = [];
+    const twos: LoadStats[] = [];
     for (let round = 0; round < ROUNDS; round++) {
-      ones.push(await measure([apis[0]!.port], body));
-      twos.push(await measure(apis.map((a) => a.port), body));
+      ones.push(await measureOn([apis[0]!.port], body));
+      twos.push(await measureOn(apis.map((a) => a.port), body));
     }
     const running = await status();
     out(running === '2' ? 'the import ran during every window' : `warning: the import was in status ${running} by the end of the windows; use more --rows`);
     while (!['3', '4'].includes(await status())) await new Promise((r) => setTimeout(r, 500));
-    const idleOne = await measure([apis[0]!.port], body);
-    const idleTwo = await measure(apis.map((a) => a.port), body);
+    const idleOne = await measureOn([apis[0]!.port], body);
+    const idleTwo = await measureOn(apis.map((a) => a.port), body);
 
     const one = combine(ones);
     const two = combine(twos);
