@@ -4,9 +4,11 @@
  * a probe that keeps calling GetNlLists on other connections (from its own thread) while a
  * hostile request is under way, and the child server's peak resident memory.
  */
+import Database from 'better-sqlite3';
 import { once } from 'node:events';
 import { readFileSync } from 'node:fs';
 import { connect } from 'node:net';
+import { join } from 'node:path';
 import { Worker } from 'node:worker_threads';
 import { soapEnvelope, type SoapAuth } from '../helpers/service.ts';
 
@@ -321,4 +323,15 @@ export async function getNlLists(endpoint: string, auth: SoapAuth, timeoutMs: nu
   const body = await res.text();
   if (res.status !== 200) throw new Error(`GetNlLists answered HTTP ${res.status}: ${body}`);
   return body;
+}
+
+/** Rows in the tables a feed upload writes, read through a separate connection. */
+export function stored(dir: string): { processes: number; feeds: number; chunks: number } {
+  const db = new Database(join(dir, 'mailup.db'), { readonly: true, fileMustExist: true });
+  try {
+    const count = (table: string): number => (db.prepare(`SELECT count(*) AS n FROM ${table}`).get() as { n: number }).n;
+    return { processes: count('import_process'), feeds: count('feed'), chunks: count('feed_chunk') };
+  } finally {
+    db.close();
+  }
 }

@@ -22,7 +22,7 @@ import { callSoap, resultFields, waitForProcess, type SoapAuth } from '../helper
 import { escapeText } from '../../src/xml/escape.ts';
 import {
   byteLength, envelopeAround, FULL, getNlLists, MB, peakRssMb, RSS_BOUND_MB, SERVICE_PATH, SOAP11_HEADERS,
-  sendRaw, streamBody, takeSlowestProbe, times, whileProbing, type RawReply, type Repeat,
+  sendRaw, stored, streamBody, takeSlowestProbe, times, whileProbing, type RawReply, type Repeat,
 } from './hostile-client.ts';
 
 /** Size of the huge attribute value and text nodes inside the feed (HOSTILE_FULL: 300 MB). */
@@ -82,17 +82,6 @@ afterEach((t) => {
   }
   if ('diagnostic' in t) t.diagnostic(`peak RSS ${peakRssMb(server.child.pid!).toFixed(0)} MB; slowest GetNlLists meanwhile ${takeSlowestProbe().toFixed(0)} ms`);
 });
-
-/** Rows in the tables a feed upload writes, read through a separate connection. */
-function stored(dir: string): { processes: number; feeds: number; chunks: number } {
-  const db = new Database(join(dir, 'mailup.db'), { readonly: true, fileMustExist: true });
-  try {
-    const count = (table: string): number => (db.prepare(`SELECT count(*) AS n FROM ${table}`).get() as { n: number }).n;
-    return { processes: count('import_process'), feeds: count('feed'), chunks: count('feed_chunk') };
-  } finally {
-    db.close();
-  }
-}
 
 type ImportOperation = 'NewImportProcess' | 'StartImportProcesses';
 

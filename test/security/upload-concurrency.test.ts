@@ -11,12 +11,11 @@ import assert from 'node:assert/strict';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import Database from 'better-sqlite3';
 import { demoAccount, startChildServer, stopChildServer, type ChildServer } from '../helpers/child-server.ts';
 import { callSoap, feedXml, resultFields, soapEnvelope, type SoapAuth } from '../helpers/service.ts';
 import { escapeText } from '../../src/xml/escape.ts';
 import { faultText } from '../protocol/xml-tree.ts';
-import { MB, PROBE_BOUND_MS, SERVICE_PATH, SOAP11_HEADERS, sendRaw, streamBody, times, type RawReply } from './hostile-client.ts';
+import { MB, PROBE_BOUND_MS, SERVICE_PATH, SOAP11_HEADERS, sendRaw, stored, streamBody, times, type RawReply } from './hostile-client.ts';
 
 const dirs: string[] = [];
 const servers: ChildServer[] = [];
@@ -34,17 +33,6 @@ after(async () => {
   await Promise.all(servers.map((s) => stopChildServer(s, 'SIGTERM')));
   for (const dir of dirs) rmSync(dir, { recursive: true, force: true });
 });
-
-/** Rows in the tables a feed upload writes, read through a separate connection. */
-function stored(dir: string): { processes: number; feeds: number; chunks: number } {
-  const db = new Database(join(dir, 'mailup.db'), { readonly: true, fileMustExist: true });
-  try {
-    const count = (table: string): number => (db.prepare(`SELECT count(*) AS n FROM ${table}`).get() as { n: number }).n;
-    return { processes: count('import_process'), feeds: count('feed'), chunks: count('feed_chunk') };
-  } finally {
-    db.close();
-  }
-}
 
 /** The two upload gauges, as Prometheus would scrape them. */
 async function uploadGauges(server: ChildServer): Promise<{ inProgress: number; waiting: number }> {

@@ -149,7 +149,10 @@ export class SqliteStore implements Store {
         .run(id, `a${id}`, account.passwordHash, account.wsEnabled === false ? 0 : 1, account.name, now());
       return id;
     });
-    return toAccount(this.stmt.accountById.get(tx()) as Row);
+    // IMMEDIATE: a transaction that reads before it writes must hold the write lock from the start,
+    // or a commit by the import thread in between fails it at once with SQLITE_BUSY (the busy
+    // timeout cannot help a snapshot that is already stale).
+    return toAccount(this.stmt.accountById.get(tx.immediate()) as Row);
   }
 
   async getAccount(id: number): Promise<Account | null> {
@@ -265,7 +268,7 @@ export class SqliteStore implements Store {
         this.db.transaction(() => {
           this.prepare('DELETE FROM feed_chunk WHERE feed_id = ?').run(feedId);
           this.prepare('DELETE FROM feed WHERE id = ?').run(feedId);
-        })();
+        }).immediate();
       },
     };
   }
