@@ -8,7 +8,7 @@
  * is tied to the stored hash.
  */
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
-import { isIP } from 'node:net';
+import { canonicalAddress } from '../operations/ip-address.ts';
 import { hashPassword, verifyPassword } from '../operations/passwords.ts';
 import { SERVICE_NAMESPACE, SERVICE_PATH } from '../protocol/operations.ts';
 import { authOf, field, isAccountWide, noticeOf, redirectTo, type ConsoleDeps } from './context.ts';
@@ -19,21 +19,6 @@ import { consoleUrl } from './urls.ts';
 
 export const MIN_WS_PASSWORD = 8;
 export const MAX_WS_PASSWORD = 128;
-
-/** An address as the server compares it: IPv6 in its compressed lower-case form, IPv4-mapped IPv6 as IPv4. */
-export function canonicalAddress(input: string): string | null {
-  const ip = input.trim();
-  const version = isIP(ip);
-  if (version === 0) return null;
-  if (version === 4) return ip;
-  const mapped = /^::ffff:(\d+\.\d+\.\d+\.\d+)$/i.exec(ip);
-  if (mapped) return mapped[1]!;
-  try {
-    return new URL(`http://[${ip}]/`).hostname.slice(1, -1);
-  } catch {
-    return ip.toLowerCase();
-  }
-}
 
 /** The allow-list typed in the form: addresses separated by lines, commas or spaces. */
 export function parseAddressList(text: string): { ok: true; addresses: string[] } | { ok: false; error: string } {

@@ -7,6 +7,7 @@ import type { Credentials } from '../protocol/soap-request.ts';
 import { fail, type Failure } from '../protocol/return-codes.ts';
 import type { Account } from '../store/types.ts';
 import type { Caller, OperationContext } from './context.ts';
+import { ipAllowed } from './ip-address.ts';
 import { verifyPassword } from './passwords.ts';
 
 export async function authenticate(ctx: OperationContext, credentials: Credentials | null, caller: Caller): Promise<Account | Failure> {
@@ -47,10 +48,3 @@ const admitsAddress = (account: Account, caller: Caller): boolean => !account.ip
 
 /** Whether an account whose password checks out lets this caller in. */
 const admits = (account: Account, caller: Caller): boolean => account.wsEnabled && admitsAddress(account, caller);
-
-/** Compares addresses in one form, so `::ffff:127.0.0.1` matches an allow-list entry `127.0.0.1`. */
-export function ipAllowed(ip: string, allowed: readonly string[]): boolean {
-  const plain = (a: string): string => a.trim().toLowerCase().replace(/^::ffff:(?=\d+\.\d+\.\d+\.\d+$)/, '');
-  const mine = plain(ip);
-  return allowed.some((a) => plain(a) === mine);
-}

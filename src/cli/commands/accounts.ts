@@ -6,8 +6,8 @@
  * command line or on standard input is never echoed.
  */
 import { Argument, InvalidArgumentError, Option, type Command } from 'commander';
-import { isIP } from 'node:net';
 import { createAccount, generatePassword } from '../../operations/accounts.ts';
+import { canonicalAddress } from '../../operations/ip-address.ts';
 import { hashPassword } from '../../operations/passwords.ts';
 import type { Account } from '../../store/types.ts';
 import type { CliDeps } from '../admin.ts';
@@ -173,26 +173,14 @@ function registerAccountCommands(account: Command, deps: CliDeps): void {
 
 const ipJson = (a: Account): Record<string, unknown> => ({ wsUser: a.wsUser, ipCheck: a.ipCheck, allowedIps: a.allowedIps });
 
-/**
- * An IPv4 or IPv6 address in the form the server compares: IPv6 compressed and in lower case
- * (as the socket reports it), and an IPv4-mapped IPv6 address as plain IPv4.
- */
+/** An allow-list entry in the form the server compares (src/operations/ip-address.ts). */
 export function canonicalIp(input: string): string {
-  const ip = input.trim();
-  const version = isIP(ip);
-  if (version === 0) {
-    const hint = ip.includes('/') ? ' (address ranges are not supported; list each address)' : '';
+  const ip = canonicalAddress(input);
+  if (ip === null) {
+    const hint = input.includes('/') ? ' (address ranges are not supported; list each address)' : '';
     throw new UsageError(`"${input}" is not an IPv4 or IPv6 address${hint}`);
   }
-  if (version === 4) return ip;
-  const mapped = /^::ffff:(\d+\.\d+\.\d+\.\d+)$/i.exec(ip);
-  if (mapped) return mapped[1]!;
-  try {
-    // The URL parser writes IPv6 in its canonical compressed form (RFC 5952).
-    return new URL(`http://[${ip}]/`).hostname.slice(1, -1);
-  } catch {
-    return ip.toLowerCase(); // a zone index (fe80::1%eth0), which URLs cannot carry
-  }
+  return ip;
 }
 
 function registerConsoleUserCommands(consoleUser: Command, deps: CliDeps): void {
