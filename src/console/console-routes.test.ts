@@ -8,6 +8,7 @@ import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import Fastify, { type FastifyInstance, type LightMyRequestResponse } from 'fastify';
 import { hashPassword } from '../operations/passwords.ts';
+import { LoginThrottle } from '../operations/login-throttle.ts';
 import { callSoap, feedXml, resultFields, startTestService, type TestAccount, type TestService } from '../../test/helpers/service.ts';
 import { consoleRoutes } from './console-routes.ts';
 import { hashSessionId } from './session.ts';
@@ -18,7 +19,8 @@ class Client {
   last: LightMyRequestResponse | null = null;
   private token: string | null = null;
 
-  constructor(readonly app: FastifyInstance) {}
+  /** `remoteAddress`: where the requests come from (inject's default is 127.0.0.1). */
+  constructor(readonly app: FastifyInstance, private readonly remoteAddress?: string) {}
 
   async request(method: 'GET' | 'POST', url: string, form?: Record<string, string>, headers: Record<string, string> = {}): Promise<LightMyRequestResponse> {
     const cookie = [...this.cookies].map(([k, v]) => `${k}=${v}`).join('; ');
@@ -30,6 +32,7 @@ class Client {
         ...headers,
       },
       ...(form ? { payload: new URLSearchParams(form).toString() } : {}),
+      ...(this.remoteAddress ? { remoteAddress: this.remoteAddress } : {}),
     });
     for (const c of ([] as string[]).concat((res.headers['set-cookie'] as string | string[] | undefined) ?? [])) {
       const [pair] = c.split(';');
@@ -165,19 +168,40 @@ describe('signing in', () => {
     assert.ok(!c.cookies.has('console_session'));
   });
 
-  test('repeated failures are slowed down for that user and address, and a success clears them', async () => {
-    await svc.service.store.createConsoleUser(a.account.id, 'tess', await hashPassword(PASSWORD));
-    const c = new Client(app);
-    for (let i = 0; i < 3; i++) assert.equal((await c.signIn(a.user, 'tess', `wrong-${i}`)).statusCode, 401);
-    const blocked = await c.signIn(a.user, 'tess', PASSWORD);
-    assert.equal(blocked.statusCode, 429);
-    assert.equal(blocked.headers['retry-after'], '1');
-    assert.ok(!c.cookies.has('console_session'));
-    // Someone else is not held up.
-    assert.equal((await new Client(app).signIn(b.user, 'bob', PASSWORD)).statusCode, 303);
-    clock += 1000;
-    assert.equal((await c.signIn(a.user, 'tess', PASSWORD)).statusCode, 303);
-    for (let i = 0; i < 3; i++) assert.equal((await new Client(app).signIn(a.user, 'tess', 'wrong-again')).statusCode, 401);
+  test('repeated failures slow sign-in down for that user and that address; nobody is refused', async () => {
+    // Its own app and throttle, with a delay long enough to tell apart from a slow machine.
+    const DELAY = 1500;
+    const throttle = new LoginThrottle({ freeAttempts: 3, baseDelayMs: DELAY, maxDelayMs: 2 * DELAY, forgetAfterMs: 60_000, maxKeys: 1000 });
+    const local = Fastify({ routerOptions: { caseSensitive: false } });
+    await local.register(consoleRoutes, { ctx: svc.service.context, prefix: '/console', now: () => new Date(clock), throttle });
+    await local.ready();
+    try {
+      await svc.service.store.createConsoleUser(a.account.id, 'tess', await hashPassword(PASSWORD));
+      const timed = async (client: Client, account: string, username: string, password: string): Promise<[number, number]> => {
+        const started = performance.now();
+        const res = await client.signIn(account, username, password);
+        return [res.statusCode, performance.now() - started];
+      };
+      const c = new Client(local);
+      for (let i = 0; i < 3; i++) assert.equal((await c.signIn(a.user, 'tess', `wrong-${i}`)).statusCode, 401);
+      const [status, waited] = await timed(c, a.user, 'tess', PASSWORD);
+      assert.equal(status, 303, 'the right password still signs in');
+      assert.ok(waited >= DELAY, `the fourth attempt waited ${waited.toFixed(0)} ms`);
+      // The success cleared the user, not the address: another user from it is slowed too.
+      const [bobStatus, bobWaited] = await timed(new Client(local), b.user, 'bob', PASSWORD);
+      assert.equal(bobStatus, 303);
+      assert.ok(bobWaited >= DELAY, `a user from the guessing address waited ${bobWaited.toFixed(0)} ms`);
+      // From another address, the user whose count was cleared is not slowed.
+      const [elsewhere, elsewhereWaited] = await timed(new Client(local, '10.9.8.7'), a.user, 'tess', PASSWORD);
+      assert.equal(elsewhere, 303);
+      assert.ok(elsewhereWaited < DELAY, `tess from another address waited ${elsewhereWaited.toFixed(0)} ms`);
+      // Guessing one user from many addresses slows that user everywhere.
+      for (let i = 0; i < 3; i++) assert.equal((await new Client(local, `10.0.0.${i + 1}`).signIn(a.user, 'alice', 'wrong')).statusCode, 401);
+      const [, aliceWaited] = await timed(new Client(local, '10.0.0.99'), a.user, 'alice', PASSWORD);
+      assert.ok(aliceWaited >= DELAY, `alice from a fresh address waited ${aliceWaited.toFixed(0)} ms`);
+    } finally {
+      await local.close();
+    }
   });
 
   test('sessions end after 12 idle hours, and at sign-out', async () => {

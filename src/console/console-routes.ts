@@ -22,16 +22,21 @@ import { registerSendRoutes } from './send-status.ts';
 import { SendNowRunner } from './send-now-runner.ts';
 import { SessionManager, tokensMatch } from './session.ts';
 import { registerSettingsRoutes } from './settings.ts';
+import type { LoginThrottle } from '../operations/login-throttle.ts';
 import { registerSignInRoutes } from './sign-in.ts';
-import { SignInThrottle } from './sign-in-throttle.ts';
 import { consoleUrl } from './urls.ts';
 
 export interface ConsoleOptions {
   readonly ctx: AppContext;
   /** Mark cookies Secure even on plain HTTP: the console is served behind a TLS proxy (CONSOLE_SECURE_COOKIES=1). */
   readonly secureCookies?: boolean;
-  /** The clock of sessions and the sign-in throttle; tests move it on. */
+  /** The clock of sessions; tests move it on. */
   readonly now?: () => Date;
+  /**
+   * Slows down password guessing at the sign-in form; by default the service's own login
+   * throttle, so failures over SOAP and at the form from one address count together.
+   */
+  readonly throttle?: LoginThrottle;
 }
 
 const SECURITY_HEADERS = {
@@ -90,7 +95,7 @@ export async function consoleRoutes(app: FastifyInstance, options: ConsoleOption
   const deps: ConsoleDeps = {
     ctx,
     sessions: new SessionManager(ctx.store, options.secureCookies === true, now),
-    throttle: new SignInThrottle(() => now().getTime()),
+    throttle: options.throttle ?? ctx.operations.throttle,
     sends: new SendNowRunner(ctx.mail, app.log),
     formatTime: makeConsoleDateFormatter(ctx.config.timeZone),
     now,

@@ -4,17 +4,18 @@
  */
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import type { AppContext } from '../http/context.ts';
+import type { LoginThrottle } from '../operations/login-throttle.ts';
 import type { DateFormatter } from './format.ts';
 import type { Notice } from './layout.ts';
 import type { SendNowRunner } from './send-now-runner.ts';
 import type { ConsoleAuth, SessionManager } from './session.ts';
-import type { SignInThrottle } from './sign-in-throttle.ts';
 import { consoleUrl } from './urls.ts';
 
 export interface ConsoleDeps {
   readonly ctx: AppContext;
   readonly sessions: SessionManager;
-  readonly throttle: SignInThrottle;
+  /** Failed sign-ins slow further attempts per user and per address (src/operations/login-throttle.ts). */
+  readonly throttle: LoginThrottle;
   readonly sends: SendNowRunner;
   /** Dates as the console shows them, in the service's time zone. */
   readonly formatTime: DateFormatter;

@@ -13,7 +13,6 @@ import { field, maybeAuthOf, noticeOf, redirectTo, type ConsoleDeps } from './co
 import { html } from './html.ts';
 import { page, sendHtml, type Notice } from './layout.ts';
 import { parseCookies, randomToken, setCookie, SIGN_IN_COOKIE, tokensMatch } from './session.ts';
-import { SignInThrottle } from './sign-in-throttle.ts';
 import { consoleUrl, safeNextPath } from './urls.ts';
 
 const SIGN_IN_PATH = consoleUrl('/sign-in');
@@ -87,26 +86,22 @@ export function registerSignInRoutes(app: FastifyInstance, deps: ConsoleDeps): v
     if (form.account === '' || form.username === '' || password === '') {
       return signInPage(reply, request, deps, form, { tone: 'bad', text: 'Enter the account, your user name and your password.' }, 400);
     }
-    const key = SignInThrottle.key(form.account, form.username, request.ip);
-    const wait = deps.throttle.retryAfter(key);
-    if (wait > 0) {
-      const seconds = Math.ceil(wait / 1000);
-      reply.header('retry-after', String(seconds));
-      return signInPage(reply, request, deps, form, {
-        tone: 'bad', text: `Too many failed attempts. Wait ${seconds} s before trying again.`,
-      }, 429);
-    }
+    // Per console user (account and user name) and per address, as for WS logins: each attempt
+    // past the free ones waits longer before its password is checked; nobody is ever refused.
+    const throttleKey = `console:${form.account.trim().toLowerCase()}:${form.username.trim()}`;
+    const delay = deps.throttle.delayFor(throttleKey, request.ip);
+    if (delay > 0) await new Promise((resolve) => setTimeout(resolve, delay));
     const account = /^a\d{1,15}$/.test(form.account) ? await store.findAccountByWsUser(form.account) : null;
-    const user = account ? await store.findConsoleUser(account.id, form.username) : null;
+    const consoleUser = account ? await store.findConsoleUser(account.id, form.username) : null;
     // Verified even when the account or user does not exist, so timing tells nothing.
-    const valid = await verifyPassword(password, user?.passwordHash ?? null);
-    if (!valid || user === null) {
-      deps.throttle.failed(key);
+    const valid = await verifyPassword(password, consoleUser?.passwordHash ?? null);
+    if (!valid || consoleUser === null) {
+      deps.throttle.recordFailure(throttleKey, request.ip);
       request.log.info({ account: form.account, username: form.username }, 'console sign-in failed');
       return signInPage(reply, request, deps, form, { tone: 'bad', text: 'The account, user name or password is not right.' }, 401);
     }
-    deps.throttle.succeeded(key);
-    await deps.sessions.start(request, reply, user);
+    deps.throttle.recordSuccess(throttleKey);
+    await deps.sessions.start(request, reply, consoleUser);
     setCookie(reply, SIGN_IN_COOKIE, '', { path: SIGN_IN_PATH, secure: deps.sessions.isSecure(request), maxAge: 0 });
     request.log.info({ account: form.account, username: form.username }, 'console sign-in');
     return reply.code(303).header('location', form.next).send();
