@@ -25,6 +25,7 @@ import {
   toOutboxMessage, toProcess, toProcessWithQueue, toRecipientConfirmation, toRecipientDetail, toRecipientImport, toRecipientSubscription,
   toRecipientSummaries, toRejectRow, type Row,
 } from '../row-mappers.ts';
+import { PROCESS_COLUMNS, PROCESS_WITH_QUEUE_COLUMNS, UNSENT } from '../process-sql.ts';
 import { cursorKeyFor, type SearchKey } from '../search-cursor.ts';
 import {
   type ClaimedConfirmation, type ConfirmationFailure, type ConfirmationMessage, type ConfirmationOutcome,
@@ -42,11 +43,6 @@ import { mergeBatchInTransaction } from './merge-batch.ts';
 import { applyMigrations, pendingMigrations, SchemaBehindError } from './migrate.ts';
 import { createPool, inTransaction, pgError } from './pool.ts';
 
-/** Requests not yet settled: a cancelled one (recipient no longer pending) needs no message. */
-const UNSENT = `('queued', 'sending', 'failed')`;
-export const PROCESS_COLUMNS = 'p.*';
-const PENDING_CONFIRMATIONS = `SELECT count(*) FROM confirmation_request c WHERE c.process_id = p.id AND c.status IN ${UNSENT}`;
-const PROCESS_WITH_QUEUE_COLUMNS = `p.*, (${PENDING_CONFIRMATIONS}) AS confirmations_pending`;
 /** ImportOptions.ConfirmEmail, as SQLite's json_extract(options, '$.ConfirmEmail') = 1. */
 const ASKS_CONFIRMATION = `(p.options ->> 'ConfirmEmail') = 'true'`;
 
@@ -584,8 +580,8 @@ export class PostgresStore implements Store {
   }
 
   async pendingConfirmations(accountId: number, processId: number): Promise<number> {
-    const rows = await this.rows(`SELECT (${PENDING_CONFIRMATIONS}) AS n FROM import_process p WHERE p.id = $1 AND p.account_id = $2`, [processId, accountId]);
-    return rows[0] ? Number(rows[0].n) : 0;
+    const rows = await this.rows(`SELECT ${PROCESS_WITH_QUEUE_COLUMNS} FROM import_process p WHERE p.id = $1 AND p.account_id = $2`, [processId, accountId]);
+    return rows[0] ? Number(rows[0].confirmations_pending) : 0;
   }
 
   async confirmationSummary(accountId: number, processId: number | null, options: { limit?: number } = {}): Promise<ConfirmationSummary[]> {

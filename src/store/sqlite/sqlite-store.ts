@@ -16,6 +16,7 @@ import {
   toOutboxMessage, toPriorRecipient, toProcess, toProcessWithQueue, toRecipientConfirmation, toRecipientDetail, toRecipientImport, toRecipientSubscription,
   toRecipientSummaries, toRejectRow, type Row,
 } from '../row-mappers.ts';
+import { PROCESS_COLUMNS, PROCESS_WITH_QUEUE_COLUMNS, UNSENT } from '../process-sql.ts';
 import { cursorKeyFor, type SearchKey } from '../search-cursor.ts';
 import {
   emailKey, LeaseLostError, mobileKey, type ClaimedConfirmation, type ConfirmationFailure, type ConfirmationMessage,
@@ -35,11 +36,6 @@ import { prepare, type Statement } from './prepare.ts';
 
 const now = (): string => new Date().toISOString();
 
-/** Requests not yet settled: a cancelled one (recipient no longer pending) needs no message. */
-const UNSENT = `('queued', 'sending', 'failed')`;
-const PROCESS_COLUMNS = 'p.*';
-const PENDING_CONFIRMATIONS = `SELECT count(*) FROM confirmation_request c WHERE c.process_id = p.id AND c.status IN ${UNSENT}`;
-const PROCESS_WITH_QUEUE_COLUMNS = `p.*, (${PENDING_CONFIRMATIONS}) AS confirmations_pending`;
 
 export class SqliteStore implements Store {
   readonly kind = 'sqlite';
@@ -575,8 +571,8 @@ export class SqliteStore implements Store {
   }
 
   async pendingConfirmations(accountId: number, processId: number): Promise<number> {
-    const r = this.prepare(`SELECT (${PENDING_CONFIRMATIONS}) AS n FROM import_process p WHERE p.id = ? AND p.account_id = ?`).get(processId, accountId) as Row | undefined;
-    return r ? Number(r.n) : 0;
+    const r = this.prepare(`SELECT ${PROCESS_WITH_QUEUE_COLUMNS} FROM import_process p WHERE p.id = ? AND p.account_id = ?`).get(processId, accountId) as Row | undefined;
+    return r ? Number(r.confirmations_pending) : 0;
   }
 
   async confirmationSummary(accountId: number, processId: number | null, options: { limit?: number } = {}): Promise<ConfirmationSummary[]> {
