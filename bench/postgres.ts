@@ -12,6 +12,7 @@ import { from as copyFrom } from 'pg-copy-streams';
 import { loadConfig } from '../src/config.ts';
 import { createAccount } from '../src/operations/accounts.ts';
 import { applyMigrations } from '../src/store/postgres/migrate.ts';
+import { withClient } from '../src/store/postgres/pool.ts';
 import { openStore } from '../src/store/open-store.ts';
 
 const ADMIN_URL = process.env.BENCH_PG_URL || 'postgres://postgres@127.0.0.1:5432/postgres';
@@ -22,15 +23,7 @@ export interface BenchDatabase {
   drop(): Promise<void>;
 }
 
-async function admin<T>(fn: (client: pg.Client) => Promise<T>): Promise<T> {
-  const client = new pg.Client({ connectionString: ADMIN_URL, application_name: 'mailup-bench' });
-  await client.connect();
-  try {
-    return await fn(client);
-  } finally {
-    await client.end();
-  }
-}
+const admin = <T>(fn: (client: pg.Client) => Promise<T>): Promise<T> => withClient(ADMIN_URL, 'mailup-bench', fn);
 
 /** A fresh, empty database, with the schema when `migrate`. */
 export async function createBenchDatabase(label: string, migrate = true): Promise<BenchDatabase> {
@@ -42,15 +35,7 @@ export async function createBenchDatabase(label: string, migrate = true): Promis
     name, url: url.toString(),
     drop: () => admin((c) => c.query(`DROP DATABASE IF EXISTS "${name}" WITH (FORCE)`)).then(() => undefined),
   };
-  if (migrate) {
-    const client = new pg.Client({ connectionString: db.url });
-    await client.connect();
-    try {
-      await applyMigrations(client);
-    } finally {
-      await client.end();
-    }
-  }
+  if (migrate) await withClient(db.url, 'mailup-bench', applyMigrations);
   return db;
 }
 
@@ -148,26 +133,25 @@ async function copyRows(client: pg.Client, sql: string, rows: number, line: (i: 
  */
 export async function copyFloor(rows: number): Promise<number> {
   const db = await createBenchDatabase('floor');
-  const client = new pg.Client({ connectionString: db.url });
-  await client.connect();
   try {
-    await client.query("INSERT INTO account (id, ws_user, password_hash) VALUES (1, 'a1', 'x')");
-    await client.query("INSERT INTO list (id, account_id, guid, name) VALUES (1, 1, 'g', 'l')");
-    await client.query(`INSERT INTO "group" (id, list_id, name) VALUES (1, 1, 'g')`);
-    const t = new Date().toISOString();
-    const started = performance.now();
-    await client.query('BEGIN');
-    await copyRows(client, 'COPY recipient (id, account_id, email, mobile, name, fields, created_at, updated_at) FROM STDIN', rows, (i) => {
-      const r = floorRow(i);
-      return `${i}\t1\t${copyText(r.email)}\t${copyText(r.mobile)}\t${copyText(r.name)}\t${copyText(r.fields)}\t${t}\t${t}\n`;
+    return await withClient(db.url, 'mailup-bench-floor', async (client) => {
+      await client.query("INSERT INTO account (id, ws_user, password_hash) VALUES (1, 'a1', 'x')");
+      await client.query("INSERT INTO list (id, account_id, guid, name) VALUES (1, 1, 'g', 'l')");
+      await client.query(`INSERT INTO "group" (id, list_id, name) VALUES (1, 1, 'g')`);
+      const t = new Date().toISOString();
+      const started = performance.now();
+      await client.query('BEGIN');
+      await copyRows(client, 'COPY recipient (id, account_id, email, mobile, name, fields, created_at, updated_at) FROM STDIN', rows, (i) => {
+        const r = floorRow(i);
+        return `${i}\t1\t${copyText(r.email)}\t${copyText(r.mobile)}\t${copyText(r.name)}\t${copyText(r.fields)}\t${t}\t${t}\n`;
+      });
+      await copyRows(client, 'COPY subscription (recipient_id, list_id, channel, status, process_id, updated_at) FROM STDIN', rows,
+        (i) => `${i}\t1\temail\tsubscribed\t1\t${t}\n${i}\t1\tsms\tsubscribed\t1\t${t}\n`);
+      await copyRows(client, 'COPY membership (recipient_id, group_id) FROM STDIN', rows, (i) => `${i}\t1\n`);
+      await client.query('COMMIT');
+      return (performance.now() - started) / 1000;
     });
-    await copyRows(client, 'COPY subscription (recipient_id, list_id, channel, status, process_id, updated_at) FROM STDIN', rows,
-      (i) => `${i}\t1\temail\tsubscribed\t1\t${t}\n${i}\t1\tsms\tsubscribed\t1\t${t}\n`);
-    await copyRows(client, 'COPY membership (recipient_id, group_id) FROM STDIN', rows, (i) => `${i}\t1\n`);
-    await client.query('COMMIT');
-    return (performance.now() - started) / 1000;
   } finally {
-    await client.end();
     await db.drop();
   }
 }

@@ -7,7 +7,7 @@ import { mkdirSync } from 'node:fs';
 import { dirname } from 'node:path';
 import type { Config } from '../config.ts';
 import { applyMigrations as applyPostgresMigrations } from './postgres/migrate.ts';
-import { createClient } from './postgres/pool.ts';
+import { withClient } from './postgres/pool.ts';
 import { PostgresStore } from './postgres/postgres-store.ts';
 import { applyMigrations as applySqliteMigrations } from './sqlite/migrate.ts';
 import { SqliteStore } from './sqlite/sqlite-store.ts';
@@ -36,13 +36,7 @@ export async function openStore(config: Config, options: OpenStoreOptions = {}):
  */
 export async function migrateStore(config: Config): Promise<string[]> {
   if (config.store === 'postgres') {
-    const client = createClient(config.databaseUrl!, 'mailup-import-migrate');
-    await client.connect();
-    try {
-      return await applyPostgresMigrations(client);
-    } finally {
-      await client.end();
-    }
+    return withClient(config.databaseUrl!, 'mailup-import-migrate', applyPostgresMigrations);
   }
   mkdirSync(dirname(config.databasePath), { recursive: true });
   const db = new Database(config.databasePath);

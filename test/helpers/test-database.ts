@@ -16,7 +16,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import pg from 'pg';
 import { applyMigrations } from '../../src/store/postgres/migrate.ts';
-import { createClient, types } from '../../src/store/postgres/pool.ts';
+import { types, withClient } from '../../src/store/postgres/pool.ts';
 
 export type TestStoreKind = 'sqlite' | 'postgres';
 
@@ -117,15 +117,7 @@ const urlOf = (database: string): string => {
   return url.toString();
 };
 
-async function admin<T>(fn: (client: pg.Client) => Promise<T>): Promise<T> {
-  const client = new pg.Client({ connectionString: ADMIN_URL, application_name: 'mailup-test-admin' });
-  await client.connect();
-  try {
-    return await fn(client);
-  } finally {
-    await client.end();
-  }
-}
+const admin = <T>(fn: (client: pg.Client) => Promise<T>): Promise<T> => withClient(ADMIN_URL, 'mailup-test-admin', fn);
 
 /** The migrations' contents name the template, so a run never copies an outdated schema. */
 function migrationsHash(): string {
@@ -148,13 +140,7 @@ function templateDatabase(): Promise<string> {
       const exists = await client.query('SELECT 1 FROM pg_database WHERE datname = $1', [name]);
       if (exists.rowCount === 0) {
         await client.query(`CREATE DATABASE "${name}"`);
-        const db = createClient(urlOf(name), 'mailup-test-template');
-        await db.connect();
-        try {
-          await applyMigrations(db);
-        } finally {
-          await db.end();
-        }
+        await withClient(urlOf(name), 'mailup-test-template', applyMigrations);
       }
     } finally {
       await client.query('SELECT pg_advisory_unlock($1)', [TEMPLATE_LOCK]);

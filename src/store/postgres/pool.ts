@@ -24,6 +24,17 @@ export function createClient(connectionString: string, applicationName = 'mailup
   return new pg.Client({ connectionString, types, application_name: applicationName });
 }
 
+/** Runs `fn` on a connection of its own, opened for it and closed after it (migrations, admin tasks). */
+export async function withClient<T>(connectionString: string, applicationName: string, fn: (client: pg.Client) => Promise<T>): Promise<T> {
+  const client = createClient(connectionString, applicationName);
+  await client.connect();
+  try {
+    return await fn(client);
+  } finally {
+    await client.end();
+  }
+}
+
 /** Runs `fn` in a transaction on one pooled connection; rolls back on any error. */
 export async function inTransaction<T>(pool: pg.Pool, fn: (client: pg.PoolClient) => Promise<T>): Promise<T> {
   const client = await pool.connect();
