@@ -56,17 +56,17 @@ export async function stopChildServer(server: ChildServer, signal: NodeJS.Signal
 }
 
 /** The demo account the first start printed: credentials and list. */
-export function demoAccount(server: ChildServer): { auth: SoapAuth; listId: number; listGuid: string } {
+export function demoAccount(server: ChildServer): { auth: SoapAuth; list: { id: number; guid: string } } {
   const out = server.output();
   const m = /idList (\d+), listGUID (\S+)/.exec(out)!;
-  return { auth: { User: /WS user: +(\S+)/.exec(out)![1]!, Password: /WS password: +(\S+)/.exec(out)![1]! }, listId: Number(m[1]), listGuid: m[2]! };
+  return { auth: { User: /WS user: +(\S+)/.exec(out)![1]!, Password: /WS password: +(\S+)/.exec(out)![1]! }, list: { id: Number(m[1]), guid: m[2]! } };
 }
 
 /** Starts an import of `xmlDoc` into the demo list (groups 1 and 2) and returns its id. */
 export async function startDemoImport(server: ChildServer, xmlDoc: string, flags: { ConfirmEmail?: boolean } = {}): Promise<number> {
   const demo = demoAccount(server);
   const reply = await callSoap(server.endpoint, 'StartImportProcesses', {
-    listsIDs: demo.listId, listsGUIDs: demo.listGuid, xmlDoc, groupsIDs: '1,2', importType: 3, mobileInputType: 1,
+    listsIDs: demo.list.id, listsGUIDs: demo.list.guid, xmlDoc, groupsIDs: '1,2', importType: 3, mobileInputType: 1,
     asPending: false, ConfirmEmail: flags.ConfirmEmail ?? false, asOptOut: false, forceOptIn: false, replaceGroups: false,
   }, demo.auth);
   if (reply.returnCode !== 0) throw new Error(`StartImportProcesses failed: ${reply.body}`);

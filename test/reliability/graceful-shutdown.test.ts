@@ -35,7 +35,7 @@ test('SIGTERM finishes in-flight requests and the current batch, releases the le
 
     // An upload whose body is only half sent when SIGTERM arrives.
     const body = Buffer.from(soapEnvelope('NewImportProcess', {
-      idList: demo.listId, listGUID: demo.listGuid, xmlDoc: mixedFeed(200), idGroups: '', importType: 3, mobileInputType: 1,
+      idList: demo.list.id, listGUID: demo.list.guid, xmlDoc: mixedFeed(200), idGroups: '', importType: 3, mobileInputType: 1,
       asPending: false, ConfirmEmail: false, asOptOut: false, forceOptIn: false, replaceGroups: false, idConfirmNL: 0,
     }, demo.auth));
     const answer = new Promise<string>((resolve, reject) => {

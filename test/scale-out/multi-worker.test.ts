@@ -100,7 +100,7 @@ test('two workers on two processes: one is killed mid-import, the other resumes 
 
     // GetProcessDetails through the API server agrees, and everything written equals the reference run.
     const demo = demoAccount(api);
-    const details = resultFields((await waitForProcess(api.endpoint, demo.auth, demo.listId, demo.listGuid, id)).result!);
+    const details = resultFields((await waitForProcess(api.endpoint, demo.auth, demo.list.id, demo.list.guid, id)).result!);
     const row = (await importSnapshot(dir)).process as Record<string, number>[];
     assert.equal(Number(details.NewEmail), row[0]!.new_email);
     assert.deepEqual(await importSnapshot(dir), await importSnapshot(referenceDir));
@@ -123,12 +123,12 @@ test('idle workers on other processes are woken by NOTIFY when an import starts,
     const demo = demoAccount(api);
     for (const round of [1, 2]) {
       const reply = await callSoap(api.endpoint, 'StartImportProcesses', {
-        listsIDs: demo.listId, listsGUIDs: demo.listGuid, xmlDoc: feedXml([{ email: `wake${round}@example.com` }]), groupsIDs: '',
+        listsIDs: demo.list.id, listsGUIDs: demo.list.guid, xmlDoc: feedXml([{ email: `wake${round}@example.com` }]), groupsIDs: '',
         importType: 3, mobileInputType: 1, asPending: false, ConfirmEmail: false, asOptOut: false, forceOptIn: false, replaceGroups: false,
       }, demo.auth);
       assert.equal(reply.returnCode, 0, reply.body);
       const id = Number(/<processID>(\d+)/.exec(reply.result!)![1]);
-      const done = resultFields((await waitForProcess(api.endpoint, demo.auth, demo.listId, demo.listGuid, id, 120_000)).result!);
+      const done = resultFields((await waitForProcess(api.endpoint, demo.auth, demo.list.id, demo.list.guid, id, 120_000)).result!);
       assert.deepEqual([done.StatusCode, done.NewEmail], ['3', '1']);
     }
   } finally {

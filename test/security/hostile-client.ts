@@ -7,6 +7,7 @@
 import Database from 'better-sqlite3';
 import { once } from 'node:events';
 import { readFileSync } from 'node:fs';
+import { createServer } from 'node:http';
 import { connect } from 'node:net';
 import { join } from 'node:path';
 import { Worker } from 'node:worker_threads';
@@ -334,4 +335,26 @@ export function stored(dir: string): { processes: number; feeds: number; chunks:
   } finally {
     db.close();
   }
+}
+
+/** A server that counts the requests an external entity or DTD would make if one were ever resolved. */
+export interface Bait {
+  readonly url: string;
+  hits(): number;
+  close(): Promise<void>;
+}
+
+/** Starts a bait answering every request with `body` (an entity declaration a resolver would use). */
+export async function startBait(body: string): Promise<Bait> {
+  let hits = 0;
+  const server = createServer((_req, res) => {
+    hits++;
+    res.end(body);
+  });
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  return {
+    url: `http://127.0.0.1:${(server.address() as { port: number }).port}`,
+    hits: () => hits,
+    close: () => new Promise((resolve) => server.close(() => resolve())),
+  };
 }

@@ -13,7 +13,6 @@
 import { after, afterEach, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { mkdtempSync, rmSync } from 'node:fs';
-import { createServer, type Server } from 'node:http';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import Database from 'better-sqlite3';
@@ -23,6 +22,7 @@ import { escapeText } from '../../src/xml/escape.ts';
 import {
   byteLength, envelopeAround, FULL, getNlLists, MB, peakRssMb, RSS_BOUND_MB, SERVICE_PATH, SOAP11_HEADERS,
   sendRaw, stored, streamBody, takeSlowestProbe, times, whileProbing, type RawReply, type Repeat,
+  startBait, type Bait,
 } from './hostile-client.ts';
 
 /** Size of the huge attribute value and text nodes inside the feed (HOSTILE_FULL: 300 MB). */
@@ -47,29 +47,20 @@ let list: { id: number; guid: string };
 let lists: string;
 let limited: ChildServer;
 let limitedDir: string;
-let bait: Server;
-let baitHits = 0;
-let baitUrl: string;
+let bait: Bait;
 
 before(async () => {
   dataDir = mkdtempSync(join(tmpdir(), 'mailup-hostile-feed-'));
   limitedDir = mkdtempSync(join(tmpdir(), 'mailup-hostile-feed-limit-'));
-  bait = createServer((_req, res) => {
-    baitHits++;
-    res.end('<!ENTITY leak "leaked">');
-  });
-  await new Promise<void>((resolve) => bait.listen(0, '127.0.0.1', resolve));
-  baitUrl = `http://127.0.0.1:${(bait.address() as { port: number }).port}`;
+  bait = await startBait('<!ENTITY leak "leaked">');
   [server, limited] = await Promise.all([startChildServer(dataDir), startChildServer(limitedDir, { BODY_LIMIT: '16mb' })]);
-  const demo = demoAccount(server);
-  auth = demo.auth;
-  list = { id: demo.listId, guid: demo.listGuid };
+  ({ auth, list } = demoAccount(server));
   lists = await getNlLists(server.endpoint, auth, 30_000);
 });
 
 after(async () => {
   await Promise.all([server && stopChildServer(server, 'SIGTERM'), limited && stopChildServer(limited, 'SIGTERM')]);
-  await new Promise((resolve) => bait?.close(resolve));
+  await bait?.close();
   rmSync(dataDir, { recursive: true, force: true });
   rmSync(limitedDir, { recursive: true, force: true });
 });
@@ -99,7 +90,7 @@ type FeedPart = string | Repeat;
 /** Sends an import call whose `xmlDoc` is `parts`, while other clients probe; returns the answer. */
 async function sendFeed(parts: readonly FeedPart[], operation: ImportOperation = 'NewImportProcess', target: ChildServer = server): Promise<RawReply> {
   const account = target === server ? auth : demoAccount(target).auth;
-  const into = target === server ? list : { id: demoAccount(target).listId, guid: demoAccount(target).listGuid };
+  const into = target === server ? list : demoAccount(target).list;
   const [head, tail] = importEnvelope(operation, account, into);
   const body = streamBody(head, ...parts.map((p) => (typeof p === 'string' ? escapeText(p) : { unit: escapeText(p.unit), copies: p.copies })), tail);
   const expected = target === server ? lists : await getNlLists(target.endpoint, account, 30_000);
@@ -132,10 +123,10 @@ describe('DTDs and entities inside the feed: -402, nothing fetched, nothing stor
   const laughs = (): string =>
     ['<!ENTITY lol "lol">', ...Array.from({ length: 9 }, (_, i) => `<!ENTITY lol${i + 1} "${`&lol${i || ''};`.repeat(10)}">`)].join('');
   const cases: [string, () => FeedPart[]][] = [
-    ['an XXE SYSTEM entity', () => [`<!DOCTYPE subscribers [<!ENTITY xxe SYSTEM "${baitUrl}/xxe">]><subscribers>${row('a@example.com', '<campo1>&xxe;</campo1>')}</subscribers>`]],
-    ['an XXE PUBLIC entity', () => [`<!DOCTYPE subscribers [<!ENTITY xxe PUBLIC "-//Hostile//X" "${baitUrl}/public">]><subscribers>${row('a@example.com', '<campo1>&xxe;</campo1>')}</subscribers>`]],
-    ['an external DTD', () => [`<!DOCTYPE subscribers SYSTEM "${baitUrl}/evil.dtd"><subscribers>${row('a@example.com', '<campo1>&leak;</campo1>')}</subscribers>`]],
-    ['an external parameter entity', () => [`<!DOCTYPE subscribers [<!ENTITY % p SYSTEM "${baitUrl}/p.dtd"> %p;]><subscribers>${row('a@example.com')}</subscribers>`]],
+    ['an XXE SYSTEM entity', () => [`<!DOCTYPE subscribers [<!ENTITY xxe SYSTEM "${bait.url}/xxe">]><subscribers>${row('a@example.com', '<campo1>&xxe;</campo1>')}</subscribers>`]],
+    ['an XXE PUBLIC entity', () => [`<!DOCTYPE subscribers [<!ENTITY xxe PUBLIC "-//Hostile//X" "${bait.url}/public">]><subscribers>${row('a@example.com', '<campo1>&xxe;</campo1>')}</subscribers>`]],
+    ['an external DTD', () => [`<!DOCTYPE subscribers SYSTEM "${bait.url}/evil.dtd"><subscribers>${row('a@example.com', '<campo1>&leak;</campo1>')}</subscribers>`]],
+    ['an external parameter entity', () => [`<!DOCTYPE subscribers [<!ENTITY % p SYSTEM "${bait.url}/p.dtd"> %p;]><subscribers>${row('a@example.com')}</subscribers>`]],
     ['billion laughs', () => [`<!DOCTYPE subscribers [${laughs()}]><subscribers>${row('a@example.com', '<campo1>&lol9;</campo1>')}</subscribers>`]],
     ['quadratic blow-up (a 1 MB entity referenced 100,000 times)', () => [
       '<!DOCTYPE subscribers [<!ENTITY big "', times('x', MB), `">]><subscribers><subscriber email="a@example.com"><campo1>`,
@@ -149,7 +140,7 @@ describe('DTDs and entities inside the feed: -402, nothing fetched, nothing stor
         const reply = await sendFeed(feed(), operation);
         assert.equal(returnCode(reply), -402);
         assert.ok(!reply.body.includes('leaked') && !reply.body.includes('lollol'));
-        assert.equal(baitHits, 0, 'the entity or DTD was fetched');
+        assert.equal(bait.hits(), 0, 'the entity or DTD was fetched');
         assert.deepEqual(stored(dataDir), before);
       });
     }
@@ -293,7 +284,7 @@ test(`${UPLOADS} parallel uploads of ${UPLOAD_SIZE / MB} MB feeds: each answered
     rmSync(busyDir, { recursive: true, force: true });
   });
   const demo = demoAccount(busy);
-  const busyList = { id: demo.listId, guid: demo.listGuid };
+  const busyList = demo.list;
   const busyLists = await getNlLists(busy.endpoint, demo.auth, 30_000);
   const unit = (n: number, i: number): string =>
     `<subscriber email="u${n}-${i}@example.com" Prefix="" Number="+39333${String(i).padStart(7, '0')}" Name="User ${i}"><campo1>Città ${i}</campo1><campo2>Row &amp; more</campo2></subscriber>`;

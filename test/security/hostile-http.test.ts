@@ -14,7 +14,6 @@
 import { after, afterEach, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { createServer, type Server } from 'node:http';
 import { connect } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -25,6 +24,7 @@ import { faultText } from '../protocol/xml-tree.ts';
 import {
   envelopeAround, FULL, getNlLists, MB, peakRssMb, PROBE_BOUND_MS, RSS_BOUND_MB, SERVICE_PATH, SOAP11_HEADERS,
   sendRaw, streamBody, takeSlowestProbe, times, whileProbing, type ProbeExpectation, type RawReply, type StreamedBody,
+  startBait, type Bait,
 } from './hostile-client.ts';
 
 /** Size of the huge attribute value and text nodes (HOSTILE_FULL: 300 MB). */
@@ -41,32 +41,22 @@ let lists: string;
 let secretDir: string;
 let secretPath: string;
 const SECRET = `hostile-secret-${process.pid}`;
-/** Counts requests an external entity or DTD would make if it were ever resolved. */
-let bait: Server;
-let baitHits = 0;
-let baitUrl: string;
+let bait: Bait;
 
 before(async () => {
   dataDir = mkdtempSync(join(tmpdir(), 'mailup-hostile-http-'));
   secretDir = mkdtempSync(join(tmpdir(), 'mailup-hostile-secret-'));
   secretPath = join(secretDir, 'secret.txt');
   writeFileSync(secretPath, SECRET);
-  bait = createServer((_req, res) => {
-    baitHits++;
-    res.end(`<!ENTITY leak "${SECRET}">`);
-  });
-  await new Promise<void>((resolve) => bait.listen(0, '127.0.0.1', resolve));
-  baitUrl = `http://127.0.0.1:${(bait.address() as { port: number }).port}`;
+  bait = await startBait(`<!ENTITY leak "${SECRET}">`);
   server = await startChildServer(dataDir);
-  const demo = demoAccount(server);
-  auth = demo.auth;
-  list = { id: demo.listId, guid: demo.listGuid };
+  ({ auth, list } = demoAccount(server));
   lists = await getNlLists(server.endpoint, auth, 30_000);
 });
 
 after(async () => {
   if (server) await stopChildServer(server, 'SIGTERM');
-  await new Promise((resolve) => bait?.close(resolve));
+  await bait?.close();
   rmSync(dataDir, { recursive: true, force: true });
   rmSync(secretDir, { recursive: true, force: true });
 });
@@ -113,10 +103,10 @@ describe('DTDs and entities: refused before anything is resolved or expanded', (
 
   const cases: [string, () => string][] = [
     ['an XXE SYSTEM entity (file)', () => withDtd(`<!DOCTYPE soapenv:Envelope [<!ENTITY xxe SYSTEM "file://${secretPath}">]>`, '&xxe;')],
-    ['an XXE SYSTEM entity (http)', () => withDtd(`<!DOCTYPE soapenv:Envelope [<!ENTITY xxe SYSTEM "${baitUrl}/xxe">]>`, '&xxe;')],
-    ['an XXE PUBLIC entity', () => withDtd(`<!DOCTYPE soapenv:Envelope [<!ENTITY xxe PUBLIC "-//Hostile//X" "${baitUrl}/public">]>`, '&xxe;')],
-    ['an external DTD', () => withDtd(`<!DOCTYPE soapenv:Envelope SYSTEM "${baitUrl}/evil.dtd">`, '&leak;')],
-    ['an external parameter entity', () => withDtd(`<!DOCTYPE soapenv:Envelope [<!ENTITY % p SYSTEM "${baitUrl}/p.dtd"> %p;]>`, '&leak;')],
+    ['an XXE SYSTEM entity (http)', () => withDtd(`<!DOCTYPE soapenv:Envelope [<!ENTITY xxe SYSTEM "${bait.url}/xxe">]>`, '&xxe;')],
+    ['an XXE PUBLIC entity', () => withDtd(`<!DOCTYPE soapenv:Envelope [<!ENTITY xxe PUBLIC "-//Hostile//X" "${bait.url}/public">]>`, '&xxe;')],
+    ['an external DTD', () => withDtd(`<!DOCTYPE soapenv:Envelope SYSTEM "${bait.url}/evil.dtd">`, '&leak;')],
+    ['an external parameter entity', () => withDtd(`<!DOCTYPE soapenv:Envelope [<!ENTITY % p SYSTEM "${bait.url}/p.dtd"> %p;]>`, '&leak;')],
     ['billion laughs', () => withDtd(`<!DOCTYPE soapenv:Envelope [${laughs()}]>`, '&lol9;')],
   ];
   for (const [label, body] of cases) {
@@ -124,7 +114,7 @@ describe('DTDs and entities: refused before anything is resolved or expanded', (
       const reply = await hostile(streamBody(body()), 'CreateGroup');
       assertFault(reply, 400, /DTDs are not allowed/);
       assert.ok(!reply.body.includes('lollol'));
-      assert.equal(baitHits, 0, 'the entity or DTD was fetched');
+      assert.equal(bait.hits(), 0, 'the entity or DTD was fetched');
     });
   }
 

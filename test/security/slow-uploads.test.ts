@@ -36,9 +36,7 @@ before(async () => {
   server = await startChildServer(dataDir, {
     MIN_UPLOAD_BYTES_PER_SECOND: String(MIN_RATE), UPLOAD_RATE_WINDOW_SECONDS: String(WINDOW_S), HEADERS_TIMEOUT_SECONDS: String(HEADERS_TIMEOUT_S),
   });
-  const demo = demoAccount(server);
-  auth = demo.auth;
-  list = { id: demo.listId, guid: demo.listGuid };
+  ({ auth, list } = demoAccount(server));
   lists = await getNlLists(server.endpoint, auth, 30_000);
 });
 

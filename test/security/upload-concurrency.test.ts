@@ -25,8 +25,7 @@ async function start(env: Record<string, string>): Promise<{ server: ChildServer
   dirs.push(dir);
   const server = await startChildServer(dir, env);
   servers.push(server);
-  const demo = demoAccount(server);
-  return { server, dir, auth: demo.auth, list: { id: demo.listId, guid: demo.listGuid } };
+  return { server, dir, ...demoAccount(server) };
 }
 
 after(async () => {
