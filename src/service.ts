@@ -114,6 +114,7 @@ export async function createService(config: Config, options: ServiceOptions = {}
       await worker!.stop();
       await mail.mailer.close();
       await store.close();
+      metrics.close();
     },
   };
   return service;

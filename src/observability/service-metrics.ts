@@ -34,6 +34,8 @@ export interface ServiceMetrics {
   recordCall(call: WsCall): void;
   /** Worker events feeding the import counters. */
   readonly workerEvents: WorkerEvents;
+  /** Stops sampling the event loop (with the service). */
+  close(): void;
 }
 
 export function createServiceMetrics(store: Store, audit: Logger, uploads?: UploadLoad): ServiceMetrics {
@@ -82,5 +84,6 @@ export function createServiceMetrics(store: Store, audit: Logger, uploads?: Uplo
       finished: (_id, status) => finished.inc({ status }),
       leaseLost: () => leaseLosses.inc(),
     },
+    close: () => loopDelay.disable(),
   };
 }
