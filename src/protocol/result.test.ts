@@ -115,6 +115,17 @@ test('dates across the daylight-saving changes of Europe/Rome', () => {
   assert.equal(makeDateFormatter('America/New_York')(new Date('2012-10-30T14:39:12Z')), '30/10/2012 10.39.12');
 });
 
+test('property: a formatter that remembers its dates answers as a fresh one does', () => {
+  const kept = makeDateFormatter('Europe/Rome');
+  // Milliseconds from 1900 to 2100, several within one second, the same ones asked twice.
+  const instant = fc.integer({ min: -2_208_988_800_000, max: 4_102_444_800_000 });
+  fc.assert(fc.property(fc.array(instant, { minLength: 1, maxLength: 20 }), (times) => {
+    for (const t of [...times, ...times.map((x) => x - (x % 1000) + 999), ...times]) {
+      assert.equal(kept(new Date(t)), makeDateFormatter('Europe/Rome')(new Date(t)));
+    }
+  }), { numRuns: 200 });
+});
+
 test('property: text escaped with escapeText parses back to itself', () => {
   // A raw CR in text is normalised to LF by every XML parser; text in results never holds one
   // (names are written in attributes, where escapeAttribute writes &#13;), so CR is left out here.
