@@ -35,13 +35,30 @@ import { applyMigrations } from './migrate.ts';
 import { prepare, type Statement } from './prepare.ts';
 
 const now = (): string => new Date().toISOString();
+/** How many inline statements a store keeps prepared (see `prepare` below). */
+const MAX_CACHED_STATEMENTS = 256;
 
 
 export class SqliteStore implements Store {
   readonly kind = 'sqlite';
   private readonly db: Database.Database;
   private readonly stmt;
-  private readonly prepare = (sql: string): Statement => prepare(this.db, sql);
+  /**
+   * Statements of the queries written inline below, prepared on first use: preparing parses and
+   * plans the SQL, which costs more than running most of these queries. Only this connection
+   * runs them, one at a time (none is left iterating), so sharing a statement is safe. SQL built
+   * with varying parts (filters, SET lists) has a few forms each; the cap bounds it anyway.
+   */
+  private readonly statements = new Map<string, Statement>();
+  private readonly prepare = (sql: string): Statement => {
+    let statement = this.statements.get(sql);
+    if (statement === undefined) {
+      statement = prepare(this.db, sql);
+      if (this.statements.size >= MAX_CACHED_STATEMENTS) this.statements.clear();
+      this.statements.set(sql, statement);
+    }
+    return statement;
+  };
 
   /**
    * @param options.maxSize caps the file (bytes): past it writes fail with SQLITE_FULL, as on a
