@@ -9,6 +9,7 @@ import type { Readable } from 'node:stream';
 import { escapeText } from '../xml/escape.ts';
 import { convertValue, type RawArgs } from '../protocol/arguments.ts';
 import { clientFault, ProtocolError, tooLarge } from '../protocol/faults.ts';
+import { readWhole } from '../protocol/body-text.ts';
 import { decodeForm } from '../protocol/form-request.ts';
 import { isOperationName, OPERATION_NAMES, paramsOf, SERVICE_NAMESPACE, SERVICE_PATH, type OperationName } from '../protocol/operations.ts';
 import { renderOutcome } from '../protocol/results.ts';
@@ -22,6 +23,12 @@ import { lingerAfterEarlyAnswer } from './lingering-close.ts';
 import { atMinimumRate } from './upload-rate.ts';
 
 const STREAMED_PARAM = 'xmlDoc';
+/**
+ * Bodies announced at most this long are read whole and then decoded in one step; longer ones
+ * (feeds) are decoded as they arrive. Polling calls are a few hundred bytes, and streaming them
+ * chunk by chunk costs more than decoding them.
+ */
+const SHORT_BODY_BYTES = 64 * 1024;
 
 /** The address clients should use, built from the request's own host. */
 function serviceUrl(request: FastifyRequest): string {
@@ -66,6 +73,10 @@ export async function serviceRoutes(app: FastifyInstance, { ctx }: { ctx: AppCon
   /** Every body is read through the minimum upload rate; feeds go through the upload gate (ctx.uploads). */
   const uploadRate = { bytesPerSecond: ctx.config.minUploadBytesPerSecond, windowMs: ctx.config.uploadRateWindowMs };
   const bodyOf = (request: FastifyRequest) => atMinimumRate(request.body as Readable, uploadRate);
+  const isShort = (request: FastifyRequest): boolean => {
+    const length = request.headers['content-length'];
+    return length !== undefined && Number(length) <= SHORT_BODY_BYTES;
+  };
 
   /** A body announced larger than the cap is refused before a byte of it is read. */
   const declaredTooLarge = (request: FastifyRequest): boolean => Number(request.headers['content-length'] ?? 0) > ctx.config.bodyLimit;
@@ -110,7 +121,8 @@ export async function serviceRoutes(app: FastifyInstance, { ctx }: { ctx: AppCon
     try {
       const action = actionOf(request, version);
       called(request, action ?? 'unknown', null, 'fault');
-      const decoded = await decodeSoapRequest(bodyOf(request), {
+      const body = isShort(request) ? await readWhole(bodyOf(request), ctx.config.bodyLimit) : bodyOf(request);
+      const decoded = await decodeSoapRequest(body, {
         version,
         action,
         contentType: request.headers['content-type'],

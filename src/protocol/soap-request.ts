@@ -5,8 +5,8 @@
  * (`xmlDoc`) never becomes a string: its text is handed to a sink chunk by chunk as it arrives.
  */
 import { XmlSyntaxError, XmlTokenizer, type XmlHandler } from '../xml/tokenizer.ts';
-import { bodyText } from './body-text.ts';
-import { clientFault, ProtocolError } from './faults.ts';
+import { bodyText, wholeBodyText } from './body-text.ts';
+import { clientFault, ProtocolError, tooLarge } from './faults.ts';
 import {
   AUTHENTICATION_FIELDS, isOperationName, paramsOf, SERVICE_NAMESPACE,
   type OperationName, type ParamSpec,
@@ -236,17 +236,26 @@ class EnvelopeReader implements XmlHandler {
   }
 }
 
-/** Reads a whole SOAP request from `body`, streaming the feed parameter to `options.openStream`. */
+/**
+ * Reads a whole SOAP request from `body`, streaming the feed parameter to `options.openStream`.
+ * `body` is the request's bytes as they arrive, or all of them already read (a short request).
+ */
 export async function decodeSoapRequest(
-  body: AsyncIterable<Buffer | string>,
+  body: AsyncIterable<Buffer | string> | Buffer,
   options: DecodeOptions,
 ): Promise<DecodedRequest> {
   const reader = new EnvelopeReader(options);
   const tokenizer = new XmlTokenizer(reader, { maxDepth: MAX_DEPTH, maxMarkupLength: 1 << 20 });
   try {
-    for await (const text of bodyText(body, options.contentType, options.bodyLimit)) {
-      tokenizer.write(text);
+    if (Buffer.isBuffer(body)) {
+      if (body.length > options.bodyLimit) throw tooLarge(options.bodyLimit);
+      tokenizer.write(wholeBodyText(body, options.contentType));
       if (reader.sink) await reader.sink.flush();
+    } else {
+      for await (const text of bodyText(body, options.contentType, options.bodyLimit)) {
+        tokenizer.write(text);
+        if (reader.sink) await reader.sink.flush();
+      }
     }
     tokenizer.end();
   } catch (err) {
