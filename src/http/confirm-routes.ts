@@ -20,7 +20,7 @@ import { authenticate } from '../operations/authenticate.ts';
 import { describeReturnCode } from '../protocol/return-codes.ts';
 import type { Account } from '../store/types.ts';
 import type { AppContext } from './context.ts';
-import { basicCredentials } from './service-routes.ts';
+import { basicCredentials } from './service-endpoint.ts';
 
 /** A client error with the status and message it is answered with. */
 class ApiError extends Error {
@@ -54,7 +54,7 @@ export async function confirmRoutes(app: FastifyInstance, { ctx }: { ctx: AppCon
   });
 
   async function account(request: FastifyRequest, reply: FastifyReply): Promise<Account> {
-    const found = await authenticate(ctx.operations, basicCredentials(request), { ip: request.ip });
+    const found = await authenticate(ctx.operations, basicCredentials(request.headers.authorization), { ip: request.ip });
     if (!('ok' in found)) return found;
     const unauthenticated = found.code === -1013 || found.code === -1001 || found.code === -1002;
     if (unauthenticated) reply.header('www-authenticate', 'Basic realm="WSMailUpImport", charset="UTF-8"');

@@ -101,25 +101,8 @@ export async function* bodyText(
   if (rest) yield rest;
 }
 
-/** A body already read whole (see `readWhole`) as text, decoded as `bodyText` decodes it. */
+/** A body already read whole as text, decoded as `bodyText` decodes it. */
 export function wholeBodyText(body: Buffer, contentType: string | undefined): string {
   const decoder = decoderFor(contentType, body);
   return withoutBom(decoder.write(body) + decoder.end());
-}
-
-/**
- * Reads a short body into one buffer, refusing it past `limit` bytes. A request whose
- * Content-Length says it is short is read this way and decoded in one step: streaming it costs
- * more than the decoding (a GetProcessDetails envelope is under 1 KB).
- */
-export async function readWhole(body: AsyncIterable<Buffer | string>, limit: number): Promise<Buffer> {
-  const chunks: Buffer[] = [];
-  let received = 0;
-  for await (const raw of body) {
-    const chunk = typeof raw === 'string' ? Buffer.from(raw) : raw;
-    received += chunk.length;
-    if (received > limit) throw tooLarge(limit);
-    chunks.push(chunk);
-  }
-  return chunks.length === 1 ? chunks[0]! : Buffer.concat(chunks);
 }

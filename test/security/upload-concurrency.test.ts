@@ -117,13 +117,17 @@ test('an upload that waits longer than UPLOAD_QUEUE_SECONDS: 503 with Retry-Afte
   const { server, dir, auth, list } = await start({ MAX_CONCURRENT_UPLOADS: '1', UPLOAD_QUEUE_SECONDS: '3' });
   const before = stored(dir);
 
-  // The slot holder: a small feed sent at about 4 KB a second (above the minimum rate) for 6 s.
+  // The slot holder: a feed longer than the bodies read whole before decoding (64 KiB), its last
+  // 24 KB sent at about 4 KB a second (above the minimum rate), so it holds the slot for 6 s.
   const holderBody = Buffer.from(soapEnvelope('NewImportProcess', {
     idList: list.id, listGUID: list.guid, importType: 3, mobileInputType: 1,
-    xmlDoc: feedXml(Array.from({ length: 200 }, (_, i) => ({ email: `holder${i}@example.com` }))),
+    xmlDoc: feedXml(Array.from({ length: 1500 }, (_, i) => ({ email: `holder${i}@example.com` }))),
   }, auth));
+  assert.ok(holderBody.length > 64 * 1024 + 24 * 1024);
   async function* steady(data: Buffer): AsyncGenerator<Buffer> {
-    for (let at = 0; at < data.length; at += 1024) {
+    const trickleFrom = data.length - 24 * 1024;
+    yield data.subarray(0, trickleFrom);
+    for (let at = trickleFrom; at < data.length; at += 1024) {
       yield data.subarray(at, at + 1024);
       await new Promise((r) => setTimeout(r, 250));
     }
