@@ -109,9 +109,13 @@ export async function createService(config: Config, options: ServiceOptions = {}
       return service.url;
     },
     async close() {
-      await app.close();
-      await wakeChannel?.close();
-      await worker!.stop();
+      // Both at once: in-flight requests finish (a slow upload can take a while) while the worker
+      // commits its batch and releases its lease, rather than merging more batches meanwhile.
+      const stopWorker = async (): Promise<void> => {
+        await wakeChannel?.close();
+        await worker!.stop();
+      };
+      await Promise.all([app.close(), stopWorker()]);
       await mail.mailer.close();
       await store.close();
       metrics.close();
