@@ -14,7 +14,13 @@ function labelText(labels: Labels, extra?: [string, string]): string {
   return parts.length ? `{${parts.join(',')}}` : '';
 }
 
-const keyOf = (labels: Labels): string => JSON.stringify(Object.entries(labels).sort(([a], [b]) => a.localeCompare(b)));
+/**
+ * The series a label set names, the same whatever the order of its names. Counted on every
+ * web-service call: names are ordered by code unit, not by localeCompare, whose collation cost
+ * more than the rest of the count.
+ */
+const keyOf = (labels: Labels): string =>
+  JSON.stringify(Object.entries(labels).sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0)));
 
 interface Metric {
   render(): string | Promise<string>;
