@@ -216,3 +216,18 @@ test('an unknown method is 404 with a message, for GET and POST', async () => {
     assert.match(await res.text(), /DeleteEverything/);
   }
 });
+
+test('other HTTP methods are refused with 405 and Allow; HEAD reads the WSDL but never calls an operation', async () => {
+  for (const [method, path, allow] of [['PUT', '', 'GET, HEAD, POST'], ['DELETE', '', 'GET, HEAD, POST'], ['PUT', '/CreateGroup', 'GET, POST'],
+    ['HEAD', '/CreateGroup', 'GET, POST']] as const) {
+    const res = await fetch(`${base}${path}?idList=${acc.list.id}&listGUID=${acc.list.guid}&newGroupName=Head`, { method, headers: { authorization: basic } });
+    assert.equal(res.status, 405, `${method} ${path}`);
+    assert.equal(res.headers.get('allow'), allow);
+  }
+  assert.ok(!(await svc.service.store.getGroups(acc.list.id)).some((g) => g.name === 'Head'), 'HEAD created a group');
+  const head = await fetch(`${base}?WSDL`, { method: 'HEAD' });
+  assert.equal(head.status, 200);
+  assert.equal(head.headers.get('content-type'), 'text/xml; charset=utf-8');
+  assert.ok(Number(head.headers.get('content-length')) > 1000);
+  assert.equal(await head.text(), '');
+});
