@@ -82,3 +82,33 @@ test('racing group creation and account creation give one group per name and dis
   const accounts = await Promise.all(handles.flatMap((h) => [1, 2, 3].map((i) => h.createAccount({ passwordHash: 'h', name: `Racer ${i}` }))));
   assert.equal(new Set(accounts.map((a) => a.id)).size, accounts.length);
 });
+
+test('a process read through one handle shows at once what another handle committed, and what it wrote itself', async () => {
+  // Its own fixture: claimProcess takes any process ready to run.
+  const own = await storeFixture();
+  try {
+    const [reader, writer] = [own.store, await own.open()];
+    const a = await accountWithList(reader, 'Fresh reads');
+    const feed = await storeFeed(reader, a.accountId, [feedRow(1, 'fresh@x.it')]);
+    const created = await reader.createProcesses(a.accountId, feed, [{ listId: a.listId, options: defaultOptions() }], { start: false });
+    assert.ok(created.ok);
+    const id = created.processes[0]!.id;
+    assert.equal((await reader.getProcess(a.accountId, id))?.status, 1);
+    assert.equal((await reader.getProcess(a.accountId, id))?.status, 1, 'read twice, nothing written between');
+    assert.equal(await reader.getProcess(a.accountId + 1, id), null, 'another account never sees it');
+
+    assert.equal((await writer.startProcesses(a.accountId, [id])).ok, true);
+    const started = await reader.getProcess(a.accountId, id);
+    assert.equal(started?.status, 2, 'a start committed through another handle');
+    assert.ok(started?.startDate instanceof Date);
+
+    const lease = await reader.claimProcess('reader', 60_000);
+    assert.equal(lease?.process.id, id);
+    await reader.failProcess(lease!, 'stopped by the test');
+    const failed = await reader.getProcess(a.accountId, id);
+    assert.equal(failed?.status, 4, 'a write made through the reading handle itself');
+    assert.equal(failed?.failureReason, 'stopped by the test');
+  } finally {
+    await own.close();
+  }
+});
