@@ -28,16 +28,16 @@ export async function buildApp(ctx: AppContext, loggerInstance?: FastifyBaseLogg
     routerOptions: { caseSensitive: false },
     genReqId: nextRequestId,
     serverFactory: (fastifyHandler) => {
-      // Large feeds take time to upload: no timer bounds a whole request (the body cap does, and a
-      // body must keep up a minimum rate, see upload-rate.ts), but a socket that sends nothing for
-      // two minutes is closed, and headers must arrive within HEADERS_TIMEOUT_SECONDS. Node checks
-      // the headers timeout on an interval, 30 s by default; 5 s keeps the bound close.
       const service = serviceEndpoint(ctx, {
         log: (loggerInstance as Logger | undefined) ?? pino({ level: 'silent' }),
         nextRequestId,
         // server.close() (fastify's close) stops listening first: from then on, new requests get 503.
         closing: () => !server.listening,
       });
+      // Large feeds take time to upload: no timer bounds a whole request (the body cap does, and a
+      // body must keep up a minimum rate, see upload-rate.ts), but a socket that sends nothing for
+      // two minutes is closed, and headers must arrive within HEADERS_TIMEOUT_SECONDS. Node checks
+      // the headers timeout on an interval, 30 s by default; 5 s keeps the bound close.
       const server = createServer({
         headersTimeout: ctx.config.headersTimeoutMs,
         requestTimeout: 0,
