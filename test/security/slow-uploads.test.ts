@@ -13,11 +13,10 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { connect } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import Database from 'better-sqlite3';
 import { demoAccount, startChildServer, stopChildServer, type ChildServer } from '../helpers/child-server.ts';
 import { feedXml, soapEnvelope, type SoapAuth } from '../helpers/service.ts';
 import { faultText } from '../protocol/xml-tree.ts';
-import { getNlLists, peakRssMb, RSS_BOUND_MB, SERVICE_PATH, SOAP11_HEADERS, sendRaw, whileProbing, type RawReply } from './hostile-client.ts';
+import { getNlLists, peakRssMb, RSS_BOUND_MB, SERVICE_PATH, SOAP11_HEADERS, sendRaw, stored, whileProbing, type RawReply } from './hostile-client.ts';
 
 const MIN_RATE = 2048;
 const WINDOW_S = 2;
@@ -51,17 +50,6 @@ afterEach(() => {
   assert.ok(rss < RSS_BOUND_MB, `the server's peak RSS reached ${rss.toFixed(0)} MB (bound ${RSS_BOUND_MB} MB)`);
 });
 
-/** Rows in the tables a feed upload writes, read through a separate connection. */
-function stored(): { processes: number; feeds: number; chunks: number } {
-  const db = new Database(join(dataDir, 'mailup.db'), { readonly: true, fileMustExist: true });
-  try {
-    const count = (table: string): number => (db.prepare(`SELECT count(*) AS n FROM ${table}`).get() as { n: number }).n;
-    return { processes: count('import_process'), feeds: count('feed'), chunks: count('feed_chunk') };
-  } finally {
-    db.close();
-  }
-}
-
 /** `data` at full speed up to its last `slowBytes`, then those `bytesPerTick` every `tickMs`. */
 async function* trickle(data: Buffer, slowBytes: number, bytesPerTick: number, tickMs: number): AsyncGenerator<Buffer> {
   const cut = data.length - slowBytes;
@@ -85,7 +73,7 @@ function assertTooSlow(reply: RawReply): void {
 }
 
 test('a feed trickled below the minimum after a fast start: 408 within two windows, the stored part deleted, others served', async (t) => {
-  const before = stored();
+  const before = stored(dataDir);
   // 6,000 rows: the first 5,000 are stored as a chunk while the fast part is read.
   const data = importEnvelope(6000, 'trickled');
   const slowBytes = Math.floor(data.length / 10);
@@ -93,7 +81,7 @@ test('a feed trickled below the minimum after a fast start: 408 within two windo
   let watching = true;
   const watcher = (async () => {
     while (watching) {
-      most = Math.max(most, stored().chunks);
+      most = Math.max(most, stored(dataDir).chunks);
       await new Promise((r) => setTimeout(r, 50));
     }
   })();
@@ -108,14 +96,14 @@ test('a feed trickled below the minimum after a fast start: 408 within two windo
   // time with the fast part, storing rows, comes on top: it is not the client's.)
   assert.ok(reply.ms < 2 * WINDOW_S * 1000 + SLACK_MS, `answered after ${reply.ms.toFixed(0)} ms`);
   assert.ok(most > before.chunks, 'part of the feed was stored while it arrived');
-  assert.deepEqual(stored(), before, 'the half-received feed was deleted');
+  assert.deepEqual(stored(dataDir), before, 'the half-received feed was deleted');
 });
 
 test('SOAP 1.2 and the HTTP POST binding: the same 408, each in its own form', async () => {
   const soap12 = importEnvelope(100, 'soap12', '1.2');
   const basic = Buffer.from(`${auth.User}:${auth.Password}`).toString('base64');
   const form = Buffer.from(`idList=${list.id}&listGUID=${list.guid}&importType=3&mobileInputType=1&xmlDoc=${encodeURIComponent(feedXml([{ email: 'form@example.com' }]))}`);
-  const before = stored();
+  const before = stored(dataDir);
   const started = performance.now();
   // Each sends 100 bytes, then nothing: the first window fails.
   const { result: [viaSoap12, viaForm] } = await whileProbing(server.endpoint, auth, lists, () => Promise.all([
@@ -136,7 +124,7 @@ test('SOAP 1.2 and the HTTP POST binding: the same 408, each in its own form', a
   assert.equal(viaForm.status, 408, viaForm.body);
   assert.equal(viaForm.headers['content-type'], 'text/plain; charset=utf-8');
   assert.match(viaForm.body, /arrived too slowly/);
-  assert.deepEqual(stored(), before);
+  assert.deepEqual(stored(dataDir), before);
 });
 
 test('a feed sent slowly but above the minimum is imported', async () => {
