@@ -9,7 +9,8 @@
  * first point where a request is known to carry a feed: the SOAPAction header is optional in SOAP
  * 1.2 and left out by some 1.1 clients, and StartImportProcesses without `xmlDoc` only starts
  * processes already uploaded. It is also before any of the feed is parsed: what was read so far
- * is the SOAP header, a few small parameters and at most one input chunk of the feed's text.
+ * is the SOAP header, a few small parameters and at most one input chunk of the feed's text (a
+ * request of at most 64 KiB is read whole before it is decoded: at most those 64 KiB).
  * Requests without a feed (GetProcessDetails and the rest) never meet the gate. A feed sent on
  * the GET binding is not gated: it is bounded by the 16 KiB header limit.
  *

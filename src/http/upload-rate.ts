@@ -1,8 +1,9 @@
 /**
  * A minimum upload rate for request bodies, against clients that send their headers and then
- * trickle the body (slowloris): the body is read as an async iterable of chunks, and once the
- * server has been waiting for it longer than one window, every window must have brought at least
- * `bytesPerSecond × window` bytes, or the read fails with HTTP 408.
+ * trickle the body (slowloris): once the server has been waiting for a body longer than one window,
+ * every window must have brought at least `bytesPerSecond × window` bytes, or the read fails with
+ * HTTP 408. Two readers apply it: `atMinimumRate`, an async iterable of chunks for bodies decoded
+ * as they arrive (feeds), and `readWholeAtMinimumRate` for short bodies read whole.
  *
  * Only the time spent waiting for the client counts. While the consumer is busy with a chunk
  * (storing rows, waiting for an upload slot) the body is not read, TCP holds the client back, and
