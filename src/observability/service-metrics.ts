@@ -17,7 +17,7 @@ export interface WsCall {
   /** The WS user the request named, when it named one. */
   readonly user: string | null;
   readonly ip: string;
-  /** The request id fastify gave the call, also on its request log lines. */
+  /** The request id of the call (src/http/app.ts: one sequence with fastify's), also on its request log lines. */
   readonly reqId: string;
   readonly seconds: number;
 }
