@@ -441,6 +441,13 @@ export interface Store {
   getSetting(key: string): Promise<string | null>;
   setSettingIfAbsent(key: string, value: string): Promise<string>;
 
+  /**
+   * A number that changes whenever a write is committed through this process's stores of the
+   * database, whichever thread made it, so that a reader may keep an answer while it stays the
+   * same (src/http/answer-cache.ts). Null when other processes write to the database as a matter
+   * of course (PostgreSQL's scaled-out servers and workers), whose writes no such number sees.
+   */
+  dataVersion(): number | null;
   close(): Promise<void>;
 }
 

@@ -1036,6 +1036,10 @@ export class PostgresStore implements Store {
     return (await this.getSetting(key))!;
   }
 
+  dataVersion(): null {
+    return null;
+  }
+
   async close(): Promise<void> {
     await this.pool.end();
   }

@@ -1,13 +1,18 @@
 /**
- * better-sqlite3's statements with rows built in JavaScript. In its default mode better-sqlite3
- * creates every row object in C++, setting each column by name: the names are looked up in V8's
- * string table anew for every row, and the objects end up as slow dictionaries, so reading
- * their properties afterwards is slow too. Measured in the server under load, one
- * GetProcessDetails process read took about 25 µs that way and 13 µs with the rows built here:
- * the statement runs in raw mode (each row an array) and the objects are made with the column
- * names read once, all of one shape, which V8 optimises.
+ * better-sqlite3's statements with rows built in JavaScript, and writes counted.
+ *
+ * Rows: in its default mode better-sqlite3 creates every row object in C++, setting each column
+ * by name: the names are looked up in V8's string table anew for every row, and the objects end
+ * up as slow dictionaries, so reading their properties afterwards is slow too. Measured in the
+ * server under load, one GetProcessDetails process read took about 25 µs that way and 13 µs with
+ * the rows built here: the statement runs in raw mode (each row an array) and the objects are
+ * made with the column names read once, all of one shape, which V8 optimises.
+ *
+ * Writes: every statement that can change the database reports to the store's WriteCounter when
+ * it has run, so readers in other threads learn that their kept answers are out of date.
  */
 import type Database from 'better-sqlite3';
+import type { WriteCounter } from './write-counter.ts';
 
 export type Row = Record<string, unknown>;
 
@@ -19,10 +24,15 @@ export interface Statement {
   run(...params: unknown[]): Database.RunResult;
 }
 
-export function prepare(db: Database.Database, sql: string): Statement {
+/** `writes`: the connection's counter; null for a read-only connection, which cannot write. */
+export function prepare(db: Database.Database, sql: string, writes: WriteCounter | null): Statement {
   const statement = db.prepare(sql);
   // Writes without RETURNING produce no rows: nothing to build.
-  if (!statement.reader) return statement;
+  const rows = statement.reader ? builtRows(statement) : statement;
+  return statement.readonly || writes === null ? rows : counted(rows, db, writes);
+}
+
+function builtRows(statement: Database.Statement): Statement {
   const raw = statement.raw(true);
   // A name given twice (`SELECT a.id, b.id`) keeps the last value, as better-sqlite3's own rows do.
   const names = raw.columns().map((c) => c.name);
@@ -41,5 +51,25 @@ export function prepare(db: Database.Database, sql: string): Statement {
       for (const values of raw.iterate(...params) as IterableIterator<unknown[]>) yield toRow(values);
     },
     run: (...params) => raw.run(...params),
+  };
+}
+
+/** `statement`, reporting each execution that completed to `writes`. */
+function counted(statement: Statement, db: Database.Database, writes: WriteCounter): Statement {
+  const done = <T>(result: T): T => {
+    writes.wrote(db.inTransaction);
+    return result;
+  };
+  return {
+    get: (...params) => done(statement.get(...params)),
+    all: (...params) => done(statement.all(...params)),
+    *iterate(...params) {
+      try {
+        yield* statement.iterate(...params);
+      } finally {
+        writes.wrote(db.inTransaction);
+      }
+    },
+    run: (...params) => done(statement.run(...params)),
   };
 }

@@ -33,6 +33,7 @@ import type {
 } from '../types.ts';
 import { applyMigrations } from './migrate.ts';
 import { prepare, type Statement } from './prepare.ts';
+import { WriteCounter } from './write-counter.ts';
 
 const now = (): string => new Date().toISOString();
 /** How many inline statements a store keeps prepared (see `prepare` below). */
@@ -53,18 +54,24 @@ export class SqliteStore implements Store {
   private readonly prepare = (sql: string): Statement => {
     let statement = this.statements.get(sql);
     if (statement === undefined) {
-      statement = prepare(this.db, sql);
+      statement = prepare(this.db, sql, this.writes);
       if (this.statements.size >= MAX_CACHED_STATEMENTS) this.statements.clear();
       this.statements.set(sql, statement);
     }
     return statement;
   };
 
+  /** Counts this connection's committed writes, into a count shared with the other threads' stores (see `dataVersion`). */
+  private readonly writes: WriteCounter;
+
   /**
    * @param options.maxSize caps the file (bytes): past it writes fail with SQLITE_FULL, as on a
    *   full disk, and the import that hit it ends in status 4.
+   * @param options.writeCount the count of committed writes shared by this process's stores of
+   *   the same file, one per thread (`newWriteCount()`); a count of its own when omitted.
    */
-  constructor(path: string, options: { maxSize?: number | null } = {}) {
+  constructor(path: string, options: { maxSize?: number | null; writeCount?: SharedArrayBuffer } = {}) {
+    this.writes = new WriteCounter(options.writeCount);
     if (path !== ':memory:') mkdirSync(dirname(path), { recursive: true });
     this.db = new Database(path);
     this.db.pragma('journal_mode = WAL');
@@ -77,35 +84,35 @@ export class SqliteStore implements Store {
       this.db.pragma(`max_page_count = ${Math.max(1, Math.floor(options.maxSize / pageSize))}`);
     }
     // Named statements are prepared once, at start-up, so a typo fails on boot.
-    const db = this.db;
+    const named = (sql: string): Statement => prepare(this.db, sql, this.writes);
     this.stmt = {
-      accountById: prepare(db, 'SELECT * FROM account WHERE id = ?'),
-      accountByUser: prepare(db, 'SELECT * FROM account WHERE ws_user = ?'),
-      listById: prepare(db, 'SELECT * FROM list WHERE id = ? AND account_id = ?'),
-      groupsOfList: prepare(db, 'SELECT * FROM "group" WHERE list_id = ? ORDER BY id'),
-      processById: prepare(db, `SELECT ${PROCESS_COLUMNS} FROM import_process p WHERE p.id = ? AND p.account_id = ?`),
-      processByIdAny: prepare(db, `SELECT ${PROCESS_COLUMNS} FROM import_process p WHERE p.id = ?`),
-      feedChunk: prepare(db, 'SELECT rows, first_row FROM feed_chunk WHERE feed_id = ? AND first_row <= ? ORDER BY chunk_no DESC LIMIT 1'),
-      insertChunk: prepare(db, 'INSERT INTO feed_chunk (feed_id, chunk_no, first_row, row_count, rows) VALUES (?, ?, ?, ?, ?)'),
-      leaseHeld: prepare(db, 'SELECT list_id FROM import_process WHERE id = ? AND lease_owner = ? AND status = 2'),
+      accountById: named('SELECT * FROM account WHERE id = ?'),
+      accountByUser: named('SELECT * FROM account WHERE ws_user = ?'),
+      listById: named('SELECT * FROM list WHERE id = ? AND account_id = ?'),
+      groupsOfList: named('SELECT * FROM "group" WHERE list_id = ? ORDER BY id'),
+      processById: named(`SELECT ${PROCESS_COLUMNS} FROM import_process p WHERE p.id = ? AND p.account_id = ?`),
+      processByIdAny: named(`SELECT ${PROCESS_COLUMNS} FROM import_process p WHERE p.id = ?`),
+      feedChunk: named('SELECT rows, first_row FROM feed_chunk WHERE feed_id = ? AND first_row <= ? ORDER BY chunk_no DESC LIMIT 1'),
+      insertChunk: named('INSERT INTO feed_chunk (feed_id, chunk_no, first_row, row_count, rows) VALUES (?, ?, ?, ?, ?)'),
+      leaseHeld: named('SELECT list_id FROM import_process WHERE id = ? AND lease_owner = ? AND status = 2'),
       // CROSS JOIN keeps the batch's keys as the outer loop: one index lookup per key, never a scan.
-      priorByEmail: prepare(db, `
+      priorByEmail: named(`
         SELECT r.id, r.email, r.mobile, se.status AS e_status, se.reason AS e_reason, ss.status AS s_status, ss.reason AS s_reason
         FROM json_each(?) k
         CROSS JOIN recipient r ON r.account_id = ? AND r.email = k.value
         LEFT JOIN subscription se ON se.recipient_id = r.id AND se.list_id = ? AND se.channel = 'email'
         LEFT JOIN subscription ss ON ss.recipient_id = r.id AND ss.list_id = ? AND ss.channel = 'sms'`),
-      priorByMobile: prepare(db, `
+      priorByMobile: named(`
         SELECT r.id, r.email, r.mobile, se.status AS e_status, se.reason AS e_reason, ss.status AS s_status, ss.reason AS s_reason
         FROM json_each(?) k
         CROSS JOIN recipient r ON r.id = (SELECT min(id) FROM recipient WHERE account_id = ? AND mobile = k.value)
         LEFT JOIN subscription se ON se.recipient_id = r.id AND se.list_id = ? AND se.channel = 'email'
         LEFT JOIN subscription ss ON ss.recipient_id = r.id AND ss.list_id = ? AND ss.channel = 'sms'`),
-      insertRecipients: prepare(db, `
+      insertRecipients: named(`
         INSERT INTO recipient (account_id, email, mobile, name, fields, created_at, updated_at)
         SELECT ?, j.value ->> 0, j.value ->> 1, j.value ->> 2, j.value ->> 3, ?, ? FROM json_each(?) j
         RETURNING id, email, mobile`),
-      updateRecipients: prepare(db, `
+      updateRecipients: named(`
         UPDATE recipient SET
           email = coalesce(j.value ->> 1, recipient.email),
           mobile = coalesce(j.value ->> 2, recipient.mobile),
@@ -113,41 +120,41 @@ export class SqliteStore implements Store {
           fields = json_patch(recipient.fields, j.value ->> 4),
           updated_at = ?
         FROM json_each(?) j WHERE recipient.id = j.value ->> 0`),
-      upsertSubscriptions: prepare(db, `
+      upsertSubscriptions: named(`
         INSERT INTO subscription (recipient_id, list_id, channel, status, reason, process_id, updated_at)
         SELECT j.value ->> 0, ?, j.value ->> 1, j.value ->> 2, j.value ->> 3, ?, ? FROM json_each(?) j WHERE true
         ON CONFLICT (recipient_id, list_id, channel) DO UPDATE SET
           status = excluded.status, reason = excluded.reason, process_id = excluded.process_id, updated_at = excluded.updated_at`),
-      joinGroups: prepare(db, `
+      joinGroups: named(`
         INSERT OR IGNORE INTO membership (recipient_id, group_id)
         SELECT r.value, g.value FROM json_each(?) r, json_each(?) g`),
-      leaveOtherGroups: prepare(db, `
+      leaveOtherGroups: named(`
         DELETE FROM membership
         WHERE recipient_id IN (SELECT value FROM json_each(?))
           AND group_id IN (SELECT id FROM "group" WHERE list_id = ?)
           AND group_id NOT IN (SELECT value FROM json_each(?))`),
-      queueConfirmations: prepare(db, `
+      queueConfirmations: named(`
         INSERT INTO confirmation_request (account_id, process_id, recipient_id, list_id, created_at)
         SELECT ?, ?, value, ?, ? FROM json_each(?)`),
-      insertRejects: prepare(db, `
+      insertRejects: named(`
         INSERT OR REPLACE INTO import_reject (process_id, row_no, raw, reason)
         SELECT ?, j.value ->> 0, j.value ->> 1, j.value ->> 2 FROM json_each(?) j`),
-      commitBatch: prepare(db, `
+      commitBatch: named(`
         UPDATE import_process SET checkpoint = ?,
           new_email = new_email + ?, new_mobile = new_mobile + ?, existing_email = existing_email + ?,
           existing_mobile = existing_mobile + ?, optout_email = optout_email + ?, optout_mobile = optout_mobile + ?,
           rejected = rejected + ?, lease_expires_at = ?
         WHERE id = ? AND lease_owner = ? AND status = 2`),
-      claim: prepare(db, `
+      claim: named(`
         UPDATE import_process SET lease_owner = ?, lease_expires_at = ?
         WHERE id = (SELECT id FROM import_process WHERE status = 2 AND (lease_owner IS NULL OR lease_expires_at < ?) ORDER BY id LIMIT 1)
         RETURNING id`),
-      renew: prepare(db, 'UPDATE import_process SET lease_expires_at = ? WHERE id = ? AND lease_owner = ? AND status = 2'),
-      release: prepare(db, 'UPDATE import_process SET lease_owner = NULL, lease_expires_at = NULL WHERE id = ? AND lease_owner = ?'),
-      end: prepare(db, `
+      renew: named('UPDATE import_process SET lease_expires_at = ? WHERE id = ? AND lease_owner = ? AND status = 2'),
+      release: named('UPDATE import_process SET lease_owner = NULL, lease_expires_at = NULL WHERE id = ? AND lease_owner = ?'),
+      end: named(`
         UPDATE import_process SET status = ?, end_date = ?, failure_reason = ?, lease_owner = NULL, lease_expires_at = NULL
         WHERE id = ? AND lease_owner = ? AND status = 2`),
-      promoteNext: prepare(db, `
+      promoteNext: named(`
         UPDATE import_process SET status = 2, start_date = ?, queued_seq = NULL
         WHERE id = (SELECT id FROM import_process WHERE account_id = ? AND status = 1 AND queued_seq IS NOT NULL ORDER BY queued_seq, id LIMIT 1)`),
     };
@@ -156,7 +163,7 @@ export class SqliteStore implements Store {
   // Accounts and console users
 
   async createAccount(account: NewAccount): Promise<Account> {
-    const tx = this.db.transaction(() => {
+    const tx = this.transaction(() => {
       const id = account.id ?? Number((this.prepare('SELECT coalesce(max(id), 1000) + 1 AS id FROM account').get() as Row).id);
       this.prepare('INSERT INTO account (id, ws_user, password_hash, ws_enabled, name, created_at) VALUES (?, ?, ?, ?, ?, ?)')
         .run(id, `a${id}`, account.passwordHash, account.wsEnabled === false ? 0 : 1, account.name, now());
@@ -242,7 +249,7 @@ export class SqliteStore implements Store {
   }
 
   async createGroup(listId: number, name: string): Promise<{ group: Group; created: boolean }> {
-    const tx = this.db.transaction(() => {
+    const tx = this.transaction(() => {
       const existing = this.prepare('SELECT * FROM "group" WHERE list_id = ? AND name = ?').get(listId, name) as Row | undefined;
       if (existing) return { group: toGroup(existing), created: false };
       const r = this.prepare('INSERT INTO "group" (list_id, name, created_at) VALUES (?, ?, ?) RETURNING *').get(listId, name, now()) as Row;
@@ -278,7 +285,7 @@ export class SqliteStore implements Store {
       },
       abort: async () => {
         if (feedId === null) return;
-        this.db.transaction(() => {
+        this.transaction(() => {
           this.prepare('DELETE FROM feed_chunk WHERE feed_id = ?').run(feedId);
           this.prepare('DELETE FROM feed WHERE id = ?').run(feedId);
         }).immediate();
@@ -297,7 +304,7 @@ export class SqliteStore implements Store {
   ): Promise<{ ok: true; processes: ImportProcess[] } | Extract<StartOutcome, { ok: false }>> {
     const insert = this.prepare(`
       INSERT INTO import_process (account_id, list_id, feed_id, options, created_at, total_contacts) VALUES (?, ?, ?, ?, ?, ?) RETURNING id`);
-    const tx = this.db.transaction(() => {
+    const tx = this.transaction(() => {
       if (options.start && lists.length > 0) {
         const busy = this.busyReason(accountId, lists[0]!.listId);
         if (busy) return { ok: false as const, reason: busy };
@@ -338,7 +345,7 @@ export class SqliteStore implements Store {
   }
 
   async startProcesses(accountId: number, processIds: readonly number[]): Promise<StartOutcome> {
-    const tx = this.db.transaction((): StartOutcome => {
+    const tx = this.transaction((): StartOutcome => {
       const rows = processIds.map((id) => this.prepare('SELECT * FROM import_process WHERE id = ? AND account_id = ?').get(id, accountId) as Row | undefined);
       if (rows.some((r) => r === undefined)) return { ok: false, reason: 'not-found' };
       if (rows.some((r) => Number(r!.status) !== 1 || r!.queued_seq !== null)) return { ok: false, reason: 'not-startable' };
@@ -379,7 +386,7 @@ export class SqliteStore implements Store {
     plan: (prior: ReadonlyMap<string, PriorRecipient>) => BatchPlan,
   ): Promise<ImportProcess> {
     const p = lease.process;
-    const tx = this.db.transaction(() => {
+    const tx = this.transaction(() => {
       if (!this.stmt.leaseHeld.get(p.id, lease.owner)) throw new LeaseLostError(p.id);
       const prior = new Map<string, PriorRecipient>();
       if (keys.emails.length > 0) {
@@ -455,7 +462,7 @@ export class SqliteStore implements Store {
   }
 
   private endProcess(lease: Lease, status: 3 | 4, reason: string | null): void {
-    this.db.transaction(() => {
+    this.transaction(() => {
       const t = now();
       if (this.stmt.end.run(status, t, reason, lease.process.id, lease.owner).changes !== 1) throw new LeaseLostError(lease.process.id);
       this.stmt.promoteNext.run(t, lease.process.accountId);
@@ -495,7 +502,7 @@ export class SqliteStore implements Store {
   }
 
   async setDefaultConfirmationMessage(accountId: number, messageId: number): Promise<boolean> {
-    return this.db.transaction(() => {
+    return this.transaction(() => {
       if (!this.prepare('SELECT 1 FROM confirmation_message WHERE account_id = ? AND id = ?').get(accountId, messageId)) return false;
       this.prepare('UPDATE confirmation_message SET is_default = (id = ?) WHERE account_id = ?').run(messageId, accountId);
       return true;
@@ -516,7 +523,7 @@ export class SqliteStore implements Store {
     // Due: queued, a transient failure whose time has come, or a claim whose Send Now died.
     const due = `account_id = @account AND (@process IS NULL OR process_id = @process)
       AND (status = 'queued' OR (status IN ('failed', 'sending') AND next_attempt_at IS NOT NULL AND next_attempt_at <= @now))`;
-    const tx = this.db.transaction(() => {
+    const tx = this.transaction(() => {
       const cancelled = this.prepare(`
         UPDATE confirmation_request SET status = 'cancelled', next_attempt_at = NULL, last_error = CASE
             (SELECT s.status FROM subscription s WHERE s.recipient_id = confirmation_request.recipient_id
@@ -550,7 +557,7 @@ export class SqliteStore implements Store {
   async completeConfirmations(requestIds: readonly number[], outcome: ConfirmationOutcome): Promise<number[]> {
     if (requestIds.length === 0) return [];
     const ids = JSON.stringify(requestIds);
-    return this.db.transaction(() => {
+    return this.transaction(() => {
       const touched = (outcome.status === 'sent'
         ? this.prepare(`
             UPDATE confirmation_request SET status = 'sent', sent_at = ?, attempts = attempts + ?, next_attempt_at = NULL, last_error = NULL
@@ -564,7 +571,7 @@ export class SqliteStore implements Store {
   }
 
   async settleConfirmationProcesses(accountId: number, processId: number | null, at: Date): Promise<number[]> {
-    return this.db.transaction(() => {
+    return this.transaction(() => {
       const candidates = (this.prepare(`
         SELECT id FROM import_process WHERE account_id = ? AND (? IS NULL OR id = ?) AND status IN (3, 4)
           AND confirmation_sent_at IS NULL AND json_extract(options, '$.ConfirmEmail') = 1`)
@@ -625,7 +632,7 @@ export class SqliteStore implements Store {
   }
 
   async confirmSubscription(requestId: number, recipientId: number, listId: number, at: Date): Promise<ConfirmOutcome> {
-    return this.db.transaction((): ConfirmOutcome => {
+    return this.transaction((): ConfirmOutcome => {
       const request = this.prepare(`
         SELECT c.confirmed_at, r.email, l.name AS list_name FROM confirmation_request c
         JOIN recipient r ON r.id = c.recipient_id JOIN list l ON l.id = c.list_id
@@ -651,7 +658,7 @@ export class SqliteStore implements Store {
   }
 
   async writeOutbox(entry: NewOutboxMessage): Promise<number> {
-    return this.db.transaction(() => {
+    return this.transaction(() => {
       const written = this.prepare(`
         INSERT INTO outbox (account_id, request_id, sender, recipient, subject, html, text, created_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?)
         ON CONFLICT (request_id) WHERE request_id IS NOT NULL DO NOTHING RETURNING id`)
@@ -705,7 +712,7 @@ export class SqliteStore implements Store {
       JOIN subscription s ON s.recipient_id = m.recipient_id AND s.list_id = ?
       WHERE m.group_id = ? GROUP BY s.channel, s.status`);
     // One read transaction, so the list's and its groups' counts agree with each other.
-    return this.db.transaction(() => lists.map((listId): ListStats => ({
+    return this.transaction(() => lists.map((listId): ListStats => ({
       listId,
       counts: toChannelCounts(bySubscription.all(listId) as Row[]),
       recipients: Number((recipients.get(listId) as Row).n),
@@ -724,7 +731,7 @@ export class SqliteStore implements Store {
   }
 
   async renameGroup(accountId: number, groupId: number, name: string): Promise<GroupRename> {
-    return this.db.transaction((): GroupRename => {
+    return this.transaction((): GroupRename => {
       const group = this.prepare('SELECT g.* FROM "group" g JOIN list l ON l.id = g.list_id WHERE g.id = ? AND l.account_id = ?')
         .get(groupId, accountId) as Row | undefined;
       if (!group) return { ok: false, reason: 'not-found' };
@@ -883,7 +890,7 @@ export class SqliteStore implements Store {
   }
 
   async recipientDetail(accountId: number, recipientId: number): Promise<RecipientDetail | null> {
-    return this.db.transaction((): RecipientDetail | null => {
+    return this.transaction((): RecipientDetail | null => {
       const r = this.prepare('SELECT * FROM recipient WHERE id = ? AND account_id = ?').get(recipientId, accountId) as Row | undefined;
       if (!r) return null;
       const subscriptions = (this.prepare('SELECT * FROM subscription WHERE recipient_id = ? ORDER BY list_id, channel').all(recipientId) as Row[])
@@ -921,8 +928,8 @@ export class SqliteStore implements Store {
       // The campo numbers in use, read first: a whole pass over the list, so it goes by ranges of
       // recipient ids, letting other requests run between them.
       const fieldNumbers = new Set<number>();
-      const last = Number((prepare(reader, 'SELECT max(recipient_id) AS m FROM subscription WHERE list_id = ?').get(listId) as Row).m ?? 0);
-      const keys = prepare(reader, `SELECT DISTINCT j.key AS k ${from}, json_each(r.fields) j ${where} AND k.recipient_id > @from AND k.recipient_id <= @to`);
+      const last = Number((prepare(reader, 'SELECT max(recipient_id) AS m FROM subscription WHERE list_id = ?', null).get(listId) as Row).m ?? 0);
+      const keys = prepare(reader, `SELECT DISTINCT j.key AS k ${from}, json_each(r.fields) j ${where} AND k.recipient_id > @from AND k.recipient_id <= @to`, null);
       for (let from = 0; from < last; from += EXPORT_RANGE) {
         for (const f of keys.all({ list: listId, from, to: from + EXPORT_RANGE }) as Row[]) fieldNumbers.add(Number(f.k));
         await yieldToEventLoop();
@@ -931,7 +938,7 @@ export class SqliteStore implements Store {
         SELECT r.id, r.email, r.mobile, r.name, r.fields, r.created_at, r.updated_at,
           (SELECT status FROM subscription e WHERE e.recipient_id = r.id AND e.list_id = @list AND e.channel = 'email') AS email_status,
           (SELECT status FROM subscription e WHERE e.recipient_id = r.id AND e.list_id = @list AND e.channel = 'sms') AS sms_status
-        ${from} ${where} ORDER BY k.recipient_id`);
+        ${from} ${where} ORDER BY k.recipient_id`, null);
       async function* rows(): AsyncGenerator<ListExportRow> {
         if (released) return;
         const iterator = statement.iterate({ list: listId }) as IterableIterator<Row>;
@@ -967,7 +974,7 @@ export class SqliteStore implements Store {
     return (async function* rows(): AsyncGenerator<RejectReportRow> {
       const reader = open();
       try {
-        for (const r of prepare(reader, 'SELECT * FROM import_reject WHERE process_id = ? ORDER BY row_no').iterate(processId) as IterableIterator<Row>) {
+        for (const r of prepare(reader, 'SELECT * FROM import_reject WHERE process_id = ? ORDER BY row_no', null).iterate(processId) as IterableIterator<Row>) {
           yield toRejectRow(r);
         }
       } finally {
@@ -1070,6 +1077,29 @@ export class SqliteStore implements Store {
   async setSettingIfAbsent(key: string, value: string): Promise<string> {
     this.prepare('INSERT INTO setting (key, value) VALUES (?, ?) ON CONFLICT (key) DO NOTHING').run(key, value);
     return (await this.getSetting(key))!;
+  }
+
+  dataVersion(): number {
+    return this.writes.value;
+  }
+
+  /**
+   * better-sqlite3's transaction function, counting its writes when the outermost transaction
+   * has ended (committed, or rolled back): only then can other connections see them.
+   */
+  private transaction<F extends (...args: never[]) => unknown>(fn: F): Database.Transaction<F> {
+    type Run = (...args: unknown[]) => unknown;
+    const tx = this.db.transaction(fn) as unknown as Run & Record<'default' | 'deferred' | 'immediate' | 'exclusive', Run>;
+    const counting = (run: Run): Run => (...args) => {
+      try {
+        return run(...args);
+      } finally {
+        this.writes.transactionEnded(this.db.inTransaction);
+      }
+    };
+    return Object.assign(counting(tx), {
+      default: counting(tx.default), deferred: counting(tx.deferred), immediate: counting(tx.immediate), exclusive: counting(tx.exclusive),
+    }) as unknown as Database.Transaction<F>;
   }
 
   async close(): Promise<void> {
