@@ -28,10 +28,12 @@ function literal(value) {
 export async function renderClientTable() {
   const ops = await tsImport('../src/protocol/operations.ts', import.meta.url);
   const codes = await tsImport('../src/protocol/return-codes.ts', import.meta.url);
-  const operations = Object.entries(ops.OPERATIONS).map(([name, { params }]) =>
-    params.length === 0
-      ? `  ${name}: { params: [] },`
-      : `  ${name}: {\n    params: [\n${params.map((p) => `      ${literal(p)},`).join('\n')}\n    ],\n  },`);
+  const operations = Object.entries(ops.OPERATIONS).map(([name, { params, ...more }]) => {
+    const rest = Object.entries(more).map(([k, v]) => `${k}: ${literal(v)}`);
+    return params.length === 0
+      ? `  ${name}: { ${['params: []', ...rest].join(', ')} },`
+      : `  ${name}: {\n    params: [\n${params.map((p) => `      ${literal(p)},`).join('\n')}\n    ],\n${rest.map((r) => `    ${r},\n`).join('')}  },`;
+  });
   // A stable order that does not depend on how the server groups its table: from -100 down.
   const returnCodes = Object.entries(codes.RETURN_CODES)
     .sort(([a], [b]) => Number(b) - Number(a))
@@ -64,7 +66,7 @@ export const AUTHENTICATION_FIELDS = ${literal([...ops.AUTHENTICATION_FIELDS])} 
 /** The nine operations in WSDL order, with their parameters in WSDL sequence order. */
 export const OPERATIONS = {
 ${operations.join('\n')}
-} as const satisfies Record<string, { readonly params: readonly ParamSpec[] }>;
+} as const satisfies Record<string, { readonly params: readonly ParamSpec[]; readonly polled?: true }>;
 
 /** The name of one of the nine operations. */
 export type OperationName = keyof typeof OPERATIONS;

@@ -19,12 +19,13 @@ import { escapeText } from '../xml/escape.ts';
 import { convertValue, type RawArgs } from '../protocol/arguments.ts';
 import { clientFault, ProtocolError, tooLarge } from '../protocol/faults.ts';
 import { decodeForm } from '../protocol/form-request.ts';
-import { isOperationName, OPERATION_NAMES, paramsOf, SERVICE_NAMESPACE, SERVICE_PATH, type OperationName } from '../protocol/operations.ts';
+import { isOperationName, isPolled, OPERATION_NAMES, paramsOf, SERVICE_NAMESPACE, SERVICE_PATH, type OperationName } from '../protocol/operations.ts';
 import { renderOutcome } from '../protocol/results.ts';
 import { decodeSoapRequest, type Credentials, type SoapVersion } from '../protocol/soap-request.ts';
 import { CONTENT_TYPE, soapFault, soapResult, stringDocument } from '../protocol/soap-response.ts';
 import { renderWsdl } from '../protocol/wsdl.ts';
 import { invoke, openFeed, type AuthenticatedFeed } from '../operations/invoke.ts';
+import { AnswerCache } from './answer-cache.ts';
 import type { AppContext } from './context.ts';
 import { lingerAfterEarlyAnswer } from './lingering-close.ts';
 import { atMinimumRate, readWholeAtMinimumRate } from './upload-rate.ts';
@@ -62,7 +63,7 @@ interface Exchange {
   readonly id: string;
   readonly ip: string;
   /** Set once the request is known to be a web-service call (the metrics and audit count those only). */
-  call: { operation: string; user: string | null; returnCode: number | 'fault' } | null;
+  call: { operation: string; user: string | null; returnCode: number | 'fault'; reused?: boolean } | null;
 }
 
 /** HTTP Basic credentials for the GET/POST bindings, which have no SOAP header. */
@@ -116,9 +117,10 @@ export function serviceEndpoint(ctx: AppContext, { log, nextRequestId, closing }
   /** A body announced larger than the cap is refused before a byte of it is read. */
   const declaredTooLarge = (request: IncomingMessage): boolean => (contentLength(request) ?? 0) > ctx.config.bodyLimit;
   const caller = (x: Exchange) => ({ ip: x.ip });
-  const called = (x: Exchange, operation: string, credentials: Credentials | null, returnCode: number | 'fault'): void => {
-    x.call = { operation, user: credentials?.User ?? x.call?.user ?? null, returnCode };
+  const called = (x: Exchange, operation: string, user: string | null | undefined, returnCode: number | 'fault'): void => {
+    x.call = { operation, user: user ?? x.call?.user ?? null, returnCode };
   };
+  const answers = new AnswerCache(() => ctx.store.dataVersion(), ctx.config.lookupCacheMs, ctx.config.answerCacheEntries);
 
   /** The address clients should use, built from the request's own host. */
   const serviceUrl = (request: IncomingMessage): string =>
@@ -156,6 +158,13 @@ export function serviceEndpoint(ctx: AppContext, { log, nextRequestId, closing }
       const body = length !== null && length <= SHORT_BODY_BYTES
         ? await readWholeAtMinimumRate(request, uploadRate, ctx.config.bodyLimit)
         : bodyOf(request);
+      const key = Buffer.isBuffer(body) ? answers.keyOf(x.ip, request.headers, body) : null;
+      const kept = key === null ? undefined : answers.get(key);
+      if (kept !== undefined) {
+        x.call = { operation: kept.operation, user: kept.user, returnCode: kept.returnCode, reused: true };
+        return send(x.response, 200, kept.contentType, kept.body);
+      }
+      const dataVersion = answers.version();
       const decoded = await decodeSoapRequest(body, {
         version,
         action,
@@ -166,8 +175,13 @@ export function serviceEndpoint(ctx: AppContext, { log, nextRequestId, closing }
       const outcome = await invoke(ctx.operations, {
         operation: decoded.operation, args: decoded.args, credentials: decoded.credentials, caller: caller(x), feed,
       });
-      called(x, decoded.operation, decoded.credentials, outcome.ok ? 0 : outcome.code);
-      send(x.response, 200, CONTENT_TYPE[version], soapResult(version, decoded.operation, renderOutcome(decoded.operation, outcome, format)));
+      const answer = {
+        operation: decoded.operation, user: decoded.credentials?.User ?? null, returnCode: outcome.ok ? 0 : outcome.code,
+        contentType: CONTENT_TYPE[version], body: soapResult(version, decoded.operation, renderOutcome(decoded.operation, outcome, format)),
+      };
+      if (key !== null && isPolled(answer.operation)) answers.keep(key, dataVersion, answer);
+      called(x, answer.operation, answer.user, answer.returnCode);
+      send(x.response, 200, answer.contentType, answer.body);
     } catch (err) {
       await (feed as AuthenticatedFeed | null)?.release();
       refuse(x, err, version);
@@ -180,7 +194,7 @@ export function serviceEndpoint(ctx: AppContext, { log, nextRequestId, closing }
     const operation = OPERATION_NAMES.find((op) => op.toLowerCase() === name.toLowerCase());
     if (!operation) return send(x.response, 404, TEXT, `Unknown web method ${name}.\n`);
     const credentials = basicCredentials(request.headers.authorization);
-    called(x, operation, credentials, 'fault');
+    called(x, operation, credentials?.User, 'fault');
     if (declaredTooLarge(request)) return refuse(x, tooLarge(ctx.config.bodyLimit), null);
     let feed: AuthenticatedFeed | null = null;
     try {
@@ -210,7 +224,7 @@ export function serviceEndpoint(ctx: AppContext, { log, nextRequestId, closing }
         } else if (value !== undefined) args[p.name] = convertValue(p, value);
       }
       const outcome = await invoke(ctx.operations, { operation, args, credentials, caller: caller(x), feed });
-      called(x, operation, credentials, outcome.ok ? 0 : outcome.code);
+      called(x, operation, credentials?.User, outcome.ok ? 0 : outcome.code);
       const unauthorized: Record<string, string> = credentials === null ? { 'www-authenticate': 'Basic realm="WSMailUpImport", charset="UTF-8"' } : {};
       send(x.response, credentials === null ? 401 : 200, XML, stringDocument(renderOutcome(operation, outcome, format)), unauthorized);
     } catch (err) {

@@ -26,6 +26,17 @@ export interface ParamSpec {
   readonly streamed?: true;
 }
 
+export interface OperationSpec {
+  /** The parameters in WSDL sequence order. */
+  readonly params: readonly ParamSpec[];
+  /**
+   * Clients send the same request over and over to watch for a change (GetProcessDetails). Such
+   * an operation only reads, so the endpoint may answer a repeat with the answer it gave, as long
+   * as nothing has been written since (src/http/answer-cache.ts).
+   */
+  readonly polled?: true;
+}
+
 export const SERVICE_NAMESPACE = 'http://ws.mailupnet.it/';
 export const SERVICE_NAME = 'WSMailUpImport';
 export const SERVICE_DOCUMENTATION = 'MailUp WebService for subscribers import.';
@@ -58,9 +69,9 @@ export const OPERATIONS = {
     ],
   },
   CreateGroup: { params: [int('idList'), s('listGUID'), s('newGroupName')] },
-  GetProcessDetails: { params: [int('idList'), s('listGUID'), int('idProcess')] },
+  GetProcessDetails: { params: [int('idList'), s('listGUID'), int('idProcess')], polled: true },
   StartProcess: { params: [int('idList'), s('listGUID'), int('idProcess')] },
-} as const satisfies Record<string, { params: readonly ParamSpec[] }>;
+} as const satisfies Record<string, OperationSpec>;
 
 export type OperationName = keyof typeof OPERATIONS;
 export const OPERATION_NAMES = Object.keys(OPERATIONS) as OperationName[];
@@ -96,6 +107,10 @@ export type FeedOperationName = {
 
 export function paramsOf(op: OperationName): readonly ParamSpec[] {
   return OPERATIONS[op].params;
+}
+
+export function isPolled(op: OperationName): boolean {
+  return (OPERATIONS[op] as OperationSpec).polled === true;
 }
 
 /** The default of a missing element, as ASMX's XmlSerializer gives it. */

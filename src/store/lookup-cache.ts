@@ -8,42 +8,15 @@
  * Freshness: a change made through this store (the console, the API, tests) empties the cache at
  * once; a change made by another process (the admin CLI, another API process on PostgreSQL) is
  * seen within `ttlMs`. Rows that were not found are not kept, so a new account or list works at
- * once everywhere. Import processes are never cached: their status must be read fresh.
+ * once everywhere. Import processes are not kept here: their status must be read fresh (a whole
+ * GetProcessDetails answer is kept only until the next write: src/http/answer-cache.ts).
  */
 import type { Account, MailingList } from './types.ts';
+import { ExpiringMap } from './expiring-map.ts';
 import type { Store } from './store.ts';
 
 /** The store methods that change an account or a list; each empties the cache when it returns. */
 const WRITES = new Set<PropertyKey>(['createAccount', 'updateAccount', 'createList', 'renameList']);
-
-interface Entry<T> {
-  readonly value: T;
-  readonly expires: number;
-}
-
-class ExpiringMap<T> {
-  private readonly entries = new Map<string, Entry<T>>();
-
-  constructor(private readonly ttlMs: number, private readonly maxEntries: number) {}
-
-  get(key: string): T | undefined {
-    const entry = this.entries.get(key);
-    if (entry === undefined) return undefined;
-    if (entry.expires > Date.now()) return entry.value;
-    this.entries.delete(key);
-    return undefined;
-  }
-
-  set(key: string, value: T): void {
-    // Oldest first: a Map iterates in insertion order.
-    if (this.entries.size >= this.maxEntries) this.entries.delete(this.entries.keys().next().value!);
-    this.entries.set(key, { value, expires: Date.now() + this.ttlMs });
-  }
-
-  clear(): void {
-    this.entries.clear();
-  }
-}
 
 /** `store` with its account and list reads cached for `ttlMs`; `ttlMs` 0 returns `store` itself. */
 export function withLookupCache(store: Store, ttlMs: number, maxEntries = 10_000): Store {
