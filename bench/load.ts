@@ -7,9 +7,9 @@
  *    --poll-interval-ms (every 1,000 ms, then every 100 ms: the latency pollers see at that
  *    offered load), then every client sends its next request as soon as the last is answered
  *    (the most the server answers while importing; with a closed loop, latency is then
- *    clients / throughput). Requests/s, p50/p95/p99 latency, errors, and the server's longest
- *    event-loop delay in each window (from its /metrics), which tells a server stall from a
- *    slow network or client.
+ *    clients / throughput). Requests/s, p50/p95/p99 latency, errors, and from the server's
+ *    /metrics its longest event-loop delay in each window, which tells a server stall from a
+ *    slow network or client, and the share of calls answered with a kept answer.
  * 2. In the same run, GetProcessDetails requests/s under the same client load (64 keep-alive
  *    clients for --compare-seconds each) against: our server with no import running (repeats
  *    answered from the answers it keeps: src/http/answer-cache.ts), a second server of ours
@@ -20,7 +20,7 @@
  *    per request (user + system, all threads, from /proc), which varies far less than
  *    requests/s when the machine is shared.
  *
- *   npm run bench:load -- [--rows 1000000] [--clients 200] [--poll-seconds 12] [--poll-interval-ms 1000,100]
+ *   npm run bench:load -- [--rows 1000000] [--clients 200] [--poll-seconds 8] [--poll-interval-ms 1000,100]
  *                         [--compare-clients 64] [--compare-seconds 10] [--warmup-seconds 2]
  */
 import { spawn, type ChildProcess } from 'node:child_process';
@@ -34,7 +34,8 @@ import { drive, isDetails, measure, openConnections, perSecond, type LoadOptions
 
 const ROWS = arg('rows', 1_000_000);
 const CLIENTS = arg('clients', 200);
-const POLL_SECONDS = arg('poll-seconds', 12);
+/** Each window's length: the three (and a warm-up) must fit in a 1,000,000-subscriber import, about 30 s here after its upload is answered. */
+const POLL_SECONDS = arg('poll-seconds', 8);
 /** Each polling client's pace in the paced windows: every second (as shops poll), then ten times a second. */
 const POLL_INTERVALS_MS = (() => {
   const i = process.argv.indexOf('--poll-interval-ms');
@@ -70,10 +71,18 @@ async function stop(child: ChildProcess): Promise<void> {
   await exited;
 }
 
-/** The server's longest event-loop delay since the previous scrape, in ms (its /metrics gauge). */
-async function loopDelayMax(port: number): Promise<number> {
+/**
+ * From the server's /metrics: its longest event-loop delay since the previous scrape (ms), and
+ * how many GetProcessDetails calls it has answered so far, and how many of those with a kept answer.
+ */
+async function scrape(port: number): Promise<{ loopDelayMax: number; answered: number; reused: number }> {
   const text = await (await fetch(`http://127.0.0.1:${port}/metrics`)).text();
-  return Number(/^mailup_event_loop_delay_seconds\{quantile="1"\} (\S+)$/m.exec(text)?.[1] ?? NaN) * 1000;
+  const value = (pattern: RegExp): number => Number(pattern.exec(text)?.[1] ?? NaN);
+  return {
+    loopDelayMax: value(/^mailup_event_loop_delay_seconds\{quantile="1"\} (\S+)$/m) * 1000,
+    answered: value(/^mailup_ws_calls_total\{operation="GetProcessDetails",return_code="0"\} (\S+)$/m),
+    reused: value(/^mailup_ws_answers_reused_total\{operation="GetProcessDetails"\} (\S+)$/m) || 0,
+  };
 }
 
 /** Imports a few subscribers into `server`'s demo list and returns the process id once it has finished. */
@@ -144,11 +153,16 @@ async function main(): Promise<void> {
       POLL_INTERVALS_MS.map((i) => `each every ${i} ms (${fmt((CLIENTS * 1000) / i)} requests/s offered)`).join(', ') + ', then as fast as answered...');
     // The clients open their connections and the server's code is optimised before the clock starts, as for a server in service.
     await drive({ ...polling, pids: [], intervalMs: POLL_INTERVALS_MS.at(-1)!, until: importing(WARMUP_SECONDS) });
-    await loopDelayMax(server.port);
-    const windows: { label: string; stats: LoadStats; stall: number }[] = [];
+    let before = await scrape(server.port);
+    const windows: { label: string; stats: LoadStats; stall: number; keptShare: number }[] = [];
     for (const intervalMs of [...POLL_INTERVALS_MS, 0]) {
       const stats = await drive({ ...polling, intervalMs, until: importing(POLL_SECONDS) });
-      windows.push({ label: intervalMs > 0 ? `ours, import, ${CLIENTS} x 1/${intervalMs} ms` : `ours, import, ${CLIENTS} closed loop`, stats, stall: await loopDelayMax(server.port) });
+      const after = await scrape(server.port);
+      windows.push({
+        label: intervalMs > 0 ? `ours, import, ${CLIENTS} x 1/${intervalMs} ms` : `ours, import, ${CLIENTS} closed loop`, stats,
+        stall: after.loopDelayMax, keptShare: (after.reused - before.reused) / (after.answered - before.answered),
+      });
+      before = after;
     }
     connections.close();
     const stillRunning = importStatus === '2';
@@ -204,6 +218,7 @@ async function main(): Promise<void> {
     out(`while importing: ${windows.reduce((n, w) => n + w.stats.errors, 0)} errors; p99 ` +
       windows.map((w) => `${ms(w.stats.p99)} ms (${w.label.replace('ours, import, ', '')})`).join(', ') + '   (target: zero errors, p99 under 50 ms)');
     out(`server event loop, longest delay in each window: ${windows.map((w) => `${ms(w.stall)} ms`).join(', ')}`);
+    out(`answered with a kept answer in each window: ${windows.map((w) => `${(w.keptShare * 100).toFixed(0)} %`).join(', ')} (the rest worked out anew after the import's commits)`);
     out(`server peak RSS         ${(rss / 1024 / 1024).toFixed(0)} MB`);
   } finally {
     for (const child of children.reverse()) await stop(child);
