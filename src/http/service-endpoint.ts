@@ -3,7 +3,8 @@
  * IIS does: SOAP 1.1 and 1.2 on POST, the WSDL on `?WSDL`, the service page on GET, and the HTTP
  * GET/POST bindings at `…/asmx/<Operation>`. Bodies are read as raw streams (our own byte cap and
  * minimum rate, no buffering of feeds). Every failure is answered here as a fault or an HTTP
- * error.
+ * error. A repeat of a polled call (GetProcessDetails) may get the answer kept from the same
+ * request, nothing having been written since (answer-cache.ts).
  *
  * This endpoint is a node:http request handler that the server calls before fastify (app.ts);
  * fastify serves everything else (console, confirm pages, health, metrics). The web service is

@@ -136,22 +136,24 @@ test('a kept answer is never given to another address or for other credentials, 
   assert.equal(await reusedSoFar(), reused + (keeps() ? 1 : 0), 'only the second good call was answered from a kept answer');
 });
 
-test('a password changed by this process refuses the same request at once', async () => {
+/** A new account's process, polled twice: with SQLite its answer is kept from then on. */
+async function polledTwice(): Promise<{ a: TestAccount; auth: SoapAuth; details: { idList: number; listGUID: string; idProcess: number } }> {
   const a = await svc.addAccount();
   const auth = { User: a.user, Password: a.password };
   const details = await newProcess(a, 1);
   await poll(details, auth);
   await poll(details, auth);
+  return { a, auth, details };
+}
+
+test('a password changed by this process refuses the same request at once', async () => {
+  const { a, auth, details } = await polledTwice();
   await svc.service.store.updateAccount(a.account.id, { passwordHash: await hashPassword('An0ther-Passw0rd!') });
   assert.equal(returnCode(await poll(details, auth)), -1002);
 });
 
 test('a password changed by another process (the admin CLI) refuses the same request within twice LOOKUP_CACHE_MS', async () => {
-  const a = await svc.addAccount();
-  const auth = { User: a.user, Password: a.password };
-  const details = await newProcess(a, 1);
-  await poll(details, auth);
-  await poll(details, auth);
+  const { a, auth, details } = await polledTwice();
   const other = await openStore(loadConfig(svc.storeEnv));
   try {
     await other.updateAccount(a.account.id, { passwordHash: await hashPassword('An0ther-Passw0rd!') });
