@@ -25,7 +25,6 @@ import { DEFAULT_THROTTLE, LoginThrottle } from './operations/login-throttle.ts'
 import { makeDateFormatter } from './protocol/result.ts';
 import { withLookupCache } from './store/lookup-cache.ts';
 import { openStore } from './store/open-store.ts';
-import { newWriteCount } from './store/sqlite/write-counter.ts';
 import { listenForWork, type WakeChannel } from './store/postgres/wake-channel.ts';
 import type { Store } from './store/store.ts';
 
@@ -55,8 +54,7 @@ export async function createService(config: Config, options: ServiceOptions = {}
     level: config.logLevel,
     redact: { paths: ['req.headers.authorization', '*.Password', '*.password', 'credentials'], censor: '[redacted]' },
   });
-  const writeCount = newWriteCount();
-  const store = withLookupCache(await openStore(config, { applicationName: `mailup-import-${config.role}`, writeCount }), config.lookupCacheMs);
+  const store = withLookupCache(await openStore(config, { applicationName: `mailup-import-${config.role}` }), config.lookupCacheMs);
   const servesHttp = config.role !== 'worker';
   const runsWorker = config.role !== 'serve' && options.runWorker !== false;
   let wakeChannel: WakeChannel | null = null;
@@ -86,7 +84,7 @@ export async function createService(config: Config, options: ServiceOptions = {}
   // The embedded worker runs in its own thread so that synchronous SQLite merges never hold up
   // requests. PostgreSQL merges are asynchronous: that worker shares this process and its pool.
   worker = config.store === 'sqlite'
-    ? new ThreadedImportWorker({ config, writeCount, log: workerLog, events: workerEvents })
+    ? new ThreadedImportWorker({ config, log: workerLog, events: workerEvents })
     : new ImportWorker({
       store, leaseMs: config.leaseMs, pollMs: config.pollMs, log: workerLog, events: workerEvents,
       owner: `${hostname()}:${process.pid}:${randomUUID().slice(0, 8)}`,

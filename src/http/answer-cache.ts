@@ -11,11 +11,11 @@
  * SOAPAction) from the same address, so the same credentials and the same IP check; only when it
  * was a success (ReturnCode 0: a failure is worked out anew, and a wrong password meets the login
  * throttle every time); and only while the store's data version is the one read before the call
- * first read anything (`Store.dataVersion`): any write committed by this process since, from the
- * HTTP thread or the import thread, makes every kept answer stale. Writes by another process (the
- * admin CLI) are not seen that way: an answer lives at most `ttlMs` (LOOKUP_CACHE_MS), like the
- * account and list rows it was built from. A store that cannot tell (PostgreSQL, shared with other
- * servers and workers) keeps nothing.
+ * first read anything (`Store.dataVersion`): any write committed since, by the HTTP thread, the
+ * import thread or another process (the admin CLI), makes every kept answer stale. An answer lives
+ * at most `ttlMs` (LOOKUP_CACHE_MS) all the same, as long as the account and list rows it may have
+ * been built from (src/store/lookup-cache.ts). A store that cannot tell (PostgreSQL, shared with
+ * other servers and workers) keeps nothing.
  *
  * Keys are SHA-256 digests, so the passwords inside the requests are not kept.
  */

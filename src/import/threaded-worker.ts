@@ -24,13 +24,12 @@ export class ThreadedImportWorker implements ImportWorkerHandle {
   private thread: Worker | null = null;
   private stopping = false;
 
-  /** `writeCount`: the main thread's count of committed writes, which the thread's store adds to. */
-  constructor(private readonly options: { config: Config; writeCount: SharedArrayBuffer; log: WorkerLog; events?: WorkerEvents }) {}
+  constructor(private readonly options: { config: Config; log: WorkerLog; events?: WorkerEvents }) {}
 
   start(): void {
     if (this.thread || this.stopping) return;
     const thread = new Worker(new URL('./worker-thread-entry.mjs', import.meta.url), {
-      workerData: { config: this.options.config, owner: this.owner, writeCount: this.options.writeCount },
+      workerData: { config: this.options.config, owner: this.owner },
     });
     thread.on('message', (message: ThreadMessage) => this.relay(message));
     thread.on('error', (err) => this.options.log.error({ err }, 'import worker thread failed'));

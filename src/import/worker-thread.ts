@@ -13,13 +13,12 @@ import { openStore } from '../store/open-store.ts';
 import type { ThreadMessage, ThreadCommand } from './threaded-worker.ts';
 import { ImportWorker } from './worker.ts';
 
-const { config, owner, writeCount } = workerData as { config: Config; owner: string; writeCount: SharedArrayBuffer };
+const { config, owner } = workerData as { config: Config; owner: string };
 const port = parentPort!;
 const post = (message: ThreadMessage): void => port.postMessage(message);
 
 // The composition root runs this thread only for the embedded store (service.ts); the store is
-// opened from the same configuration as the main thread's, by the one place that chooses it, and
-// counts its commits into the main thread's count of writes (answers kept there go stale by them).
+// opened from the same configuration as the main thread's, by the one place that chooses it.
 const log = pino({ level: config.logLevel }).child({ component: 'worker' });
 // On Linux a nice value belongs to a thread: raising this one's lets the HTTP thread answer first
 // whenever both want the CPU, and the import takes what is left. Raising it needs no privilege.
@@ -30,7 +29,7 @@ if (config.workerNice !== 0) {
     log.warn({ err }, 'could not set the import thread\'s nice value');
   }
 }
-const store = await openStore(config, { writeCount });
+const store = await openStore(config);
 const worker = new ImportWorker({
   store,
   owner,

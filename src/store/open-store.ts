@@ -16,8 +16,6 @@ import type { Store } from './store.ts';
 export interface OpenStoreOptions {
   /** Names this process's connections in pg_stat_activity (`mailup-import-worker`, …). */
   readonly applicationName?: string;
-  /** SQLite: the count of committed writes shared with this process's other stores of the file (`newWriteCount()`). */
-  readonly writeCount?: SharedArrayBuffer;
 }
 
 export async function openStore(config: Config, options: OpenStoreOptions = {}): Promise<Store> {
@@ -29,7 +27,7 @@ export async function openStore(config: Config, options: OpenStoreOptions = {}):
       ...(options.applicationName ? { applicationName: options.applicationName } : {}),
     });
   }
-  return new SqliteStore(config.databasePath, { maxSize: config.sqliteMaxSize, ...(options.writeCount ? { writeCount: options.writeCount } : {}) });
+  return new SqliteStore(config.databasePath, { maxSize: config.sqliteMaxSize });
 }
 
 /**

@@ -442,10 +442,10 @@ export interface Store {
   setSettingIfAbsent(key: string, value: string): Promise<string>;
 
   /**
-   * A number that changes whenever a write is committed through this process's stores of the
-   * database, whichever thread made it, so that a reader may keep an answer while it stays the
-   * same (src/http/answer-cache.ts). Null when other processes write to the database as a matter
-   * of course (PostgreSQL's scaled-out servers and workers), whose writes no such number sees.
+   * A number that changes whenever a write is committed to the database, by this store or any
+   * other connection (another thread, the admin CLI), so that a reader may keep an answer while it
+   * stays the same (src/http/answer-cache.ts). Null when the store cannot tell cheaply
+   * (PostgreSQL, written by scaled-out servers and workers).
    */
   dataVersion(): number | null;
   close(): Promise<void>;

@@ -1,9 +1,10 @@
 /**
  * Repeated GetProcessDetails calls over HTTP and the answers the endpoint keeps for them
  * (src/http/answer-cache.ts): a repeat is answered from the kept answer only while nothing has
- * been written, by either of the service's threads; never for another address, other credentials
- * or a failure; and a change made by another process shows within twice LOOKUP_CACHE_MS. On
- * PostgreSQL, shared with other servers and workers, nothing is kept.
+ * been written, by either of the service's threads or another process; never for another
+ * address, other credentials or a failure; and a password changed by another process is refused
+ * within twice LOOKUP_CACHE_MS. On PostgreSQL, shared with other servers and workers, nothing is
+ * kept.
  */
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
@@ -11,6 +12,7 @@ import { request } from 'node:http';
 import { loadConfig } from '../../src/config.ts';
 import { hashPassword } from '../../src/operations/passwords.ts';
 import { openStore } from '../../src/store/open-store.ts';
+import type { Store } from '../../src/store/store.ts';
 import {
   callSoap, feedXml, resultFields, soapEnvelope, startTestService, waitForProcess, type SoapAuth, type TestAccount, type TestService,
 } from '../helpers/service.ts';
@@ -30,9 +32,12 @@ async function reusedSoFar(): Promise<number> {
   return line === undefined ? 0 : Number(line.split(' ')[1]);
 }
 
-/** GetProcessDetails as one exact SOAP 1.1 request, sent from `from`; resolves to the result string. */
-function poll(details: { idList: number; listGUID: string; idProcess: number }, auth: SoapAuth, from = '127.0.0.1'): Promise<string> {
-  const body = soapEnvelope('GetProcessDetails', details, auth);
+/**
+ * GetProcessDetails as one exact SOAP 1.1 request, sent from `from`; resolves to the result
+ * string. `prolog` goes before the envelope: a comment there makes bytes no kept answer matches.
+ */
+function poll(details: { idList: number; listGUID: string; idProcess: number }, auth: SoapAuth, from = '127.0.0.1', prolog = ''): Promise<string> {
+  const body = prolog + soapEnvelope('GetProcessDetails', details, auth);
   return new Promise((resolve, reject) => {
     const req = request(svc.endpoint, {
       method: 'POST', localAddress: from, agent: false,
@@ -50,9 +55,10 @@ function poll(details: { idList: number; listGUID: string; idProcess: number }, 
   });
 }
 
-/** The same call in other bytes (SOAP 1.2), which no kept answer matches: what is stored now. */
-async function fresh(details: { idList: number; listGUID: string; idProcess: number }, auth: SoapAuth): Promise<string> {
-  return (await callSoap(svc.endpoint, 'GetProcessDetails', details, auth, '1.2')).result!;
+let freshCalls = 0;
+/** The same call in bytes never sent before, which no kept answer matches: what is stored now. */
+function fresh(details: { idList: number; listGUID: string; idProcess: number }, auth: SoapAuth): Promise<string> {
+  return poll(details, auth, '127.0.0.1', `<!-- fresh ${++freshCalls} -->`);
 }
 
 const returnCode = (result: string): number => Number(resultFields(result).ReturnCode);
@@ -152,14 +158,29 @@ test('a password changed by this process refuses the same request at once', asyn
   assert.equal(returnCode(await poll(details, auth)), -1002);
 });
 
-test('a password changed by another process (the admin CLI) refuses the same request within twice LOOKUP_CACHE_MS', async () => {
-  const { a, auth, details } = await polledTwice();
+/** `change` done through a store of the service's database opened apart, as the admin CLI opens it. */
+async function asAnotherProcess(change: (store: Store) => Promise<unknown>): Promise<void> {
   const other = await openStore(loadConfig(svc.storeEnv));
   try {
-    await other.updateAccount(a.account.id, { passwordHash: await hashPassword('An0ther-Passw0rd!') });
+    await change(other);
   } finally {
     await other.close();
   }
+}
+
+test('a process changed by another process (the admin CLI) shows in the very next answer', async () => {
+  const { a, auth, details } = await polledTwice();
+  const kept = await poll(details, auth);
+  assert.equal(status(kept), 1);
+  await asAnotherProcess((store) => store.startProcesses(a.account.id, [details.idProcess]));
+  const next = await poll(details, auth);
+  assert.notEqual(status(next), 1, `the kept answer was given after the process was started elsewhere:\n${next}`);
+});
+
+test('a password changed by another process (the admin CLI) refuses the same request within twice LOOKUP_CACHE_MS', async () => {
+  const { a, auth, details } = await polledTwice();
+  const passwordHash = await hashPassword('An0ther-Passw0rd!');
+  await asAnotherProcess((store) => store.updateAccount(a.account.id, { passwordHash }));
   const changed = performance.now();
   let code = 0;
   while (code === 0) {

@@ -8,11 +8,11 @@
  * the rows built here: the statement runs in raw mode (each row an array) and the objects are
  * made with the column names read once, all of one shape, which V8 optimises.
  *
- * Writes: every statement that can change the database reports to the store's WriteCounter when
- * it has run, so readers in other threads learn that their kept answers are out of date.
+ * Writes: every statement that can change the database reports when it has run, so that the
+ * store's data version moves with its connection's own writes (SQLite's `data_version` moves
+ * only with other connections' writes; see `SqliteStore.dataVersion`).
  */
 import type Database from 'better-sqlite3';
-import type { WriteCounter } from './write-counter.ts';
 
 export type Row = Record<string, unknown>;
 
@@ -24,12 +24,12 @@ export interface Statement {
   run(...params: unknown[]): Database.RunResult;
 }
 
-/** `writes`: the connection's counter; null for a read-only connection, which cannot write. */
-export function prepare(db: Database.Database, sql: string, writes: WriteCounter | null): Statement {
+/** `wrote`: called after each run of a statement that can write; null for a read-only connection. */
+export function prepare(db: Database.Database, sql: string, wrote: (() => void) | null): Statement {
   const statement = db.prepare(sql);
   // Writes without RETURNING produce no rows: nothing to build.
   const rows = statement.reader ? builtRows(statement) : statement;
-  return statement.readonly || writes === null ? rows : counted(rows, db, writes);
+  return statement.readonly || wrote === null ? rows : counted(rows, wrote);
 }
 
 function builtRows(statement: Database.Statement): Statement {
@@ -54,10 +54,10 @@ function builtRows(statement: Database.Statement): Statement {
   };
 }
 
-/** `statement`, reporting each execution that completed to `writes`. */
-function counted(statement: Statement, db: Database.Database, writes: WriteCounter): Statement {
+/** `statement`, calling `wrote` after each execution that completed. */
+function counted(statement: Statement, wrote: () => void): Statement {
   const done = <T>(result: T): T => {
-    writes.wrote(db.inTransaction);
+    wrote();
     return result;
   };
   return {
@@ -67,7 +67,7 @@ function counted(statement: Statement, db: Database.Database, writes: WriteCount
       try {
         yield* statement.iterate(...params);
       } finally {
-        writes.wrote(db.inTransaction);
+        wrote();
       }
     },
     run: (...params) => done(statement.run(...params)),

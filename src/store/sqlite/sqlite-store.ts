@@ -33,7 +33,6 @@ import type {
 } from '../types.ts';
 import { applyMigrations } from './migrate.ts';
 import { prepare, type Statement } from './prepare.ts';
-import { WriteCounter } from './write-counter.ts';
 
 const now = (): string => new Date().toISOString();
 /** How many inline statements a store keeps prepared (see `prepare` below). */
@@ -54,24 +53,26 @@ export class SqliteStore implements Store {
   private readonly prepare = (sql: string): Statement => {
     let statement = this.statements.get(sql);
     if (statement === undefined) {
-      statement = prepare(this.db, sql, this.writes);
+      statement = prepare(this.db, sql, this.wrote);
       if (this.statements.size >= MAX_CACHED_STATEMENTS) this.statements.clear();
       this.statements.set(sql, statement);
     }
     return statement;
   };
 
-  /** Counts this connection's committed writes, into a count shared with the other threads' stores (see `dataVersion`). */
-  private readonly writes: WriteCounter;
+  /** Statements run on this connection that could have written (see `dataVersion`). */
+  private ownWrites = 0;
+  private readonly wrote = (): void => {
+    this.ownWrites++;
+  };
+  /** SQLite's count of the commits other connections made, as this connection has seen them. */
+  private readonly otherWrites: Database.Statement<[], number>;
 
   /**
    * @param options.maxSize caps the file (bytes): past it writes fail with SQLITE_FULL, as on a
    *   full disk, and the import that hit it ends in status 4.
-   * @param options.writeCount the count of committed writes shared by this process's stores of
-   *   the same file, one per thread (`newWriteCount()`); a count of its own when omitted.
    */
-  constructor(path: string, options: { maxSize?: number | null; writeCount?: SharedArrayBuffer } = {}) {
-    this.writes = new WriteCounter(options.writeCount);
+  constructor(path: string, options: { maxSize?: number | null } = {}) {
     if (path !== ':memory:') mkdirSync(dirname(path), { recursive: true });
     this.db = new Database(path);
     this.db.pragma('journal_mode = WAL');
@@ -84,7 +85,7 @@ export class SqliteStore implements Store {
       this.db.pragma(`max_page_count = ${Math.max(1, Math.floor(options.maxSize / pageSize))}`);
     }
     // Named statements are prepared once, at start-up, so a typo fails on boot.
-    const named = (sql: string): Statement => prepare(this.db, sql, this.writes);
+    const named = (sql: string): Statement => prepare(this.db, sql, this.wrote);
     this.stmt = {
       accountById: named('SELECT * FROM account WHERE id = ?'),
       accountByUser: named('SELECT * FROM account WHERE ws_user = ?'),
@@ -158,12 +159,13 @@ export class SqliteStore implements Store {
         UPDATE import_process SET status = 2, start_date = ?, queued_seq = NULL
         WHERE id = (SELECT id FROM import_process WHERE account_id = ? AND status = 1 AND queued_seq IS NOT NULL ORDER BY queued_seq, id LIMIT 1)`),
     };
+    this.otherWrites = this.db.prepare<[], number>('PRAGMA data_version').pluck();
   }
 
   // Accounts and console users
 
   async createAccount(account: NewAccount): Promise<Account> {
-    const tx = this.transaction(() => {
+    const tx = this.db.transaction(() => {
       const id = account.id ?? Number((this.prepare('SELECT coalesce(max(id), 1000) + 1 AS id FROM account').get() as Row).id);
       this.prepare('INSERT INTO account (id, ws_user, password_hash, ws_enabled, name, created_at) VALUES (?, ?, ?, ?, ?, ?)')
         .run(id, `a${id}`, account.passwordHash, account.wsEnabled === false ? 0 : 1, account.name, now());
@@ -249,7 +251,7 @@ export class SqliteStore implements Store {
   }
 
   async createGroup(listId: number, name: string): Promise<{ group: Group; created: boolean }> {
-    const tx = this.transaction(() => {
+    const tx = this.db.transaction(() => {
       const existing = this.prepare('SELECT * FROM "group" WHERE list_id = ? AND name = ?').get(listId, name) as Row | undefined;
       if (existing) return { group: toGroup(existing), created: false };
       const r = this.prepare('INSERT INTO "group" (list_id, name, created_at) VALUES (?, ?, ?) RETURNING *').get(listId, name, now()) as Row;
@@ -285,7 +287,7 @@ export class SqliteStore implements Store {
       },
       abort: async () => {
         if (feedId === null) return;
-        this.transaction(() => {
+        this.db.transaction(() => {
           this.prepare('DELETE FROM feed_chunk WHERE feed_id = ?').run(feedId);
           this.prepare('DELETE FROM feed WHERE id = ?').run(feedId);
         }).immediate();
@@ -304,7 +306,7 @@ export class SqliteStore implements Store {
   ): Promise<{ ok: true; processes: ImportProcess[] } | Extract<StartOutcome, { ok: false }>> {
     const insert = this.prepare(`
       INSERT INTO import_process (account_id, list_id, feed_id, options, created_at, total_contacts) VALUES (?, ?, ?, ?, ?, ?) RETURNING id`);
-    const tx = this.transaction(() => {
+    const tx = this.db.transaction(() => {
       if (options.start && lists.length > 0) {
         const busy = this.busyReason(accountId, lists[0]!.listId);
         if (busy) return { ok: false as const, reason: busy };
@@ -345,7 +347,7 @@ export class SqliteStore implements Store {
   }
 
   async startProcesses(accountId: number, processIds: readonly number[]): Promise<StartOutcome> {
-    const tx = this.transaction((): StartOutcome => {
+    const tx = this.db.transaction((): StartOutcome => {
       const rows = processIds.map((id) => this.prepare('SELECT * FROM import_process WHERE id = ? AND account_id = ?').get(id, accountId) as Row | undefined);
       if (rows.some((r) => r === undefined)) return { ok: false, reason: 'not-found' };
       if (rows.some((r) => Number(r!.status) !== 1 || r!.queued_seq !== null)) return { ok: false, reason: 'not-startable' };
@@ -386,7 +388,7 @@ export class SqliteStore implements Store {
     plan: (prior: ReadonlyMap<string, PriorRecipient>) => BatchPlan,
   ): Promise<ImportProcess> {
     const p = lease.process;
-    const tx = this.transaction(() => {
+    const tx = this.db.transaction(() => {
       if (!this.stmt.leaseHeld.get(p.id, lease.owner)) throw new LeaseLostError(p.id);
       const prior = new Map<string, PriorRecipient>();
       if (keys.emails.length > 0) {
@@ -462,7 +464,7 @@ export class SqliteStore implements Store {
   }
 
   private endProcess(lease: Lease, status: 3 | 4, reason: string | null): void {
-    this.transaction(() => {
+    this.db.transaction(() => {
       const t = now();
       if (this.stmt.end.run(status, t, reason, lease.process.id, lease.owner).changes !== 1) throw new LeaseLostError(lease.process.id);
       this.stmt.promoteNext.run(t, lease.process.accountId);
@@ -502,7 +504,7 @@ export class SqliteStore implements Store {
   }
 
   async setDefaultConfirmationMessage(accountId: number, messageId: number): Promise<boolean> {
-    return this.transaction(() => {
+    return this.db.transaction(() => {
       if (!this.prepare('SELECT 1 FROM confirmation_message WHERE account_id = ? AND id = ?').get(accountId, messageId)) return false;
       this.prepare('UPDATE confirmation_message SET is_default = (id = ?) WHERE account_id = ?').run(messageId, accountId);
       return true;
@@ -523,7 +525,7 @@ export class SqliteStore implements Store {
     // Due: queued, a transient failure whose time has come, or a claim whose Send Now died.
     const due = `account_id = @account AND (@process IS NULL OR process_id = @process)
       AND (status = 'queued' OR (status IN ('failed', 'sending') AND next_attempt_at IS NOT NULL AND next_attempt_at <= @now))`;
-    const tx = this.transaction(() => {
+    const tx = this.db.transaction(() => {
       const cancelled = this.prepare(`
         UPDATE confirmation_request SET status = 'cancelled', next_attempt_at = NULL, last_error = CASE
             (SELECT s.status FROM subscription s WHERE s.recipient_id = confirmation_request.recipient_id
@@ -557,7 +559,7 @@ export class SqliteStore implements Store {
   async completeConfirmations(requestIds: readonly number[], outcome: ConfirmationOutcome): Promise<number[]> {
     if (requestIds.length === 0) return [];
     const ids = JSON.stringify(requestIds);
-    return this.transaction(() => {
+    return this.db.transaction(() => {
       const touched = (outcome.status === 'sent'
         ? this.prepare(`
             UPDATE confirmation_request SET status = 'sent', sent_at = ?, attempts = attempts + ?, next_attempt_at = NULL, last_error = NULL
@@ -571,7 +573,7 @@ export class SqliteStore implements Store {
   }
 
   async settleConfirmationProcesses(accountId: number, processId: number | null, at: Date): Promise<number[]> {
-    return this.transaction(() => {
+    return this.db.transaction(() => {
       const candidates = (this.prepare(`
         SELECT id FROM import_process WHERE account_id = ? AND (? IS NULL OR id = ?) AND status IN (3, 4)
           AND confirmation_sent_at IS NULL AND json_extract(options, '$.ConfirmEmail') = 1`)
@@ -632,7 +634,7 @@ export class SqliteStore implements Store {
   }
 
   async confirmSubscription(requestId: number, recipientId: number, listId: number, at: Date): Promise<ConfirmOutcome> {
-    return this.transaction((): ConfirmOutcome => {
+    return this.db.transaction((): ConfirmOutcome => {
       const request = this.prepare(`
         SELECT c.confirmed_at, r.email, l.name AS list_name FROM confirmation_request c
         JOIN recipient r ON r.id = c.recipient_id JOIN list l ON l.id = c.list_id
@@ -658,7 +660,7 @@ export class SqliteStore implements Store {
   }
 
   async writeOutbox(entry: NewOutboxMessage): Promise<number> {
-    return this.transaction(() => {
+    return this.db.transaction(() => {
       const written = this.prepare(`
         INSERT INTO outbox (account_id, request_id, sender, recipient, subject, html, text, created_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?)
         ON CONFLICT (request_id) WHERE request_id IS NOT NULL DO NOTHING RETURNING id`)
@@ -712,7 +714,7 @@ export class SqliteStore implements Store {
       JOIN subscription s ON s.recipient_id = m.recipient_id AND s.list_id = ?
       WHERE m.group_id = ? GROUP BY s.channel, s.status`);
     // One read transaction, so the list's and its groups' counts agree with each other.
-    return this.transaction(() => lists.map((listId): ListStats => ({
+    return this.db.transaction(() => lists.map((listId): ListStats => ({
       listId,
       counts: toChannelCounts(bySubscription.all(listId) as Row[]),
       recipients: Number((recipients.get(listId) as Row).n),
@@ -731,7 +733,7 @@ export class SqliteStore implements Store {
   }
 
   async renameGroup(accountId: number, groupId: number, name: string): Promise<GroupRename> {
-    return this.transaction((): GroupRename => {
+    return this.db.transaction((): GroupRename => {
       const group = this.prepare('SELECT g.* FROM "group" g JOIN list l ON l.id = g.list_id WHERE g.id = ? AND l.account_id = ?')
         .get(groupId, accountId) as Row | undefined;
       if (!group) return { ok: false, reason: 'not-found' };
@@ -890,7 +892,7 @@ export class SqliteStore implements Store {
   }
 
   async recipientDetail(accountId: number, recipientId: number): Promise<RecipientDetail | null> {
-    return this.transaction((): RecipientDetail | null => {
+    return this.db.transaction((): RecipientDetail | null => {
       const r = this.prepare('SELECT * FROM recipient WHERE id = ? AND account_id = ?').get(recipientId, accountId) as Row | undefined;
       if (!r) return null;
       const subscriptions = (this.prepare('SELECT * FROM subscription WHERE recipient_id = ? ORDER BY list_id, channel').all(recipientId) as Row[])
@@ -1079,27 +1081,16 @@ export class SqliteStore implements Store {
     return (await this.getSetting(key))!;
   }
 
-  dataVersion(): number {
-    return this.writes.value;
-  }
-
   /**
-   * better-sqlite3's transaction function, counting its writes when the outermost transaction
-   * has ended (committed, or rolled back): only then can other connections see them.
+   * This connection's own writes plus the commits it has seen from every other connection: the
+   * import thread's, the admin CLI's, another process's. SQLite's `data_version` counts only the
+   * latter, so the store counts its own statements that can write; both only grow, so their sum
+   * changes whenever either does. A transaction here is synchronous (better-sqlite3), so no
+   * reader on this connection can see one half done, and its writes can be counted as they run.
+   * Reading `data_version` takes a read transaction: a few microseconds.
    */
-  private transaction<F extends (...args: never[]) => unknown>(fn: F): Database.Transaction<F> {
-    type Run = (...args: unknown[]) => unknown;
-    const tx = this.db.transaction(fn) as unknown as Run & Record<'default' | 'deferred' | 'immediate' | 'exclusive', Run>;
-    const counting = (run: Run): Run => (...args) => {
-      try {
-        return run(...args);
-      } finally {
-        this.writes.transactionEnded(this.db.inTransaction);
-      }
-    };
-    return Object.assign(counting(tx), {
-      default: counting(tx.default), deferred: counting(tx.deferred), immediate: counting(tx.immediate), exclusive: counting(tx.exclusive),
-    }) as unknown as Database.Transaction<F>;
+  dataVersion(): number {
+    return this.ownWrites + this.otherWrites.get()!;
   }
 
   async close(): Promise<void> {
