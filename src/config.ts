@@ -38,6 +38,8 @@ export interface Config {
   readonly uploadRateWindowMs: number;
   /** How long a client may take to send its request headers. */
   readonly headersTimeoutMs: number;
+  /** How long a keep-alive connection is kept open without a request. */
+  readonly keepAliveTimeoutMs: number;
   /** Feed uploads decoded at once; further ones wait for a slot. 0 for no limit. */
   readonly maxConcurrentUploads: number;
   /** How long an upload may wait for a slot before it is answered 503. */
@@ -124,6 +126,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     minUploadBytesPerSecond: integer(env, 'MIN_UPLOAD_BYTES_PER_SECOND', 1024, 0),
     uploadRateWindowMs: integer(env, 'UPLOAD_RATE_WINDOW_SECONDS', 10, 1) * 1000,
     headersTimeoutMs: integer(env, 'HEADERS_TIMEOUT_SECONDS', 60, 1) * 1000,
+    keepAliveTimeoutMs: integer(env, 'KEEP_ALIVE_TIMEOUT_SECONDS', 65, 1) * 1000,
     maxConcurrentUploads: integer(env, 'MAX_CONCURRENT_UPLOADS', 4, 0),
     uploadQueueTimeoutMs: integer(env, 'UPLOAD_QUEUE_SECONDS', 60, 1) * 1000,
     logLevel: env.LOG_LEVEL || 'info',

@@ -46,7 +46,11 @@ export async function buildApp(ctx: AppContext, loggerInstance?: FastifyBaseLogg
         if (service.serves(request)) service.handle(request, response);
         else fastifyHandler(request, response);
       });
-      server.keepAliveTimeout = 5000;
+      // A client that sends its next request just as the server closes the idle connection gets
+      // ECONNRESET (HTTP/1.1 has no way to tell which side goes first). Node's 5 s default meets
+      // shops that poll every few seconds, and reverse proxies that keep upstream connections
+      // for 60 s (nginx, load balancers) turn the race into 502s: the server must wait longer.
+      server.keepAliveTimeout = ctx.config.keepAliveTimeoutMs;
       server.setTimeout(120_000);
       return server;
     },
