@@ -71,7 +71,7 @@ export class AnswerCache {
     return this.kept === null ? null : this.dataVersion();
   }
 
-  /** Keeps `answer` for `key`, worked out from what was stored at data version `version`. */
+  /** Keeps `answer` for `key`, worked out from what was stored at data version `version` (none kept for null). */
   keep(key: string, version: number | null, answer: Answer): void {
     if (this.kept !== null && version !== null && answer.returnCode === 0) this.kept.set(key, { answer, dataVersion: version });
   }

@@ -165,7 +165,6 @@ export function serviceEndpoint(ctx: AppContext, { log, nextRequestId, closing }
         x.call = { operation: kept.operation, user: kept.user, returnCode: kept.returnCode, reused: true };
         return send(x.response, 200, kept.contentType, kept.body);
       }
-      const dataVersion = answers.version();
       const decoded = await decodeSoapRequest(body, {
         version,
         action,
@@ -173,6 +172,9 @@ export function serviceEndpoint(ctx: AppContext, { log, nextRequestId, closing }
         bodyLimit: ctx.config.bodyLimit,
         openStream: (_op, credentials) => ctx.uploads.admit(feed = openFeed(ctx.operations, credentials, caller(x)), x.response),
       });
+      // Read before the call reads anything (decoding a polled call reads nothing), and only for a
+      // call whose answer may be kept: reading it costs a read transaction.
+      const dataVersion = key !== null && isPolled(decoded.operation) ? answers.version() : null;
       const outcome = await invoke(ctx.operations, {
         operation: decoded.operation, args: decoded.args, credentials: decoded.credentials, caller: caller(x), feed,
       });
@@ -180,7 +182,7 @@ export function serviceEndpoint(ctx: AppContext, { log, nextRequestId, closing }
         operation: decoded.operation, user: decoded.credentials?.User ?? null, returnCode: outcome.ok ? 0 : outcome.code,
         contentType: CONTENT_TYPE[version], body: soapResult(version, decoded.operation, renderOutcome(decoded.operation, outcome, format)),
       };
-      if (key !== null && isPolled(answer.operation)) answers.keep(key, dataVersion, answer);
+      if (key !== null) answers.keep(key, dataVersion, answer);
       called(x, answer.operation, answer.user, answer.returnCode);
       send(x.response, 200, answer.contentType, answer.body);
     } catch (err) {

@@ -1087,7 +1087,8 @@ export class SqliteStore implements Store {
    * latter, so the store counts its own statements that can write; both only grow, so their sum
    * changes whenever either does. A transaction here is synchronous (better-sqlite3), so no
    * reader on this connection can see one half done, and its writes can be counted as they run.
-   * Reading `data_version` takes a read transaction: a few microseconds.
+   * Reading `data_version` takes a read transaction: a few microseconds, or a few tens where the
+   * file-lock system calls it makes are slow (docs/operations.md, Benchmarks).
    */
   dataVersion(): number {
     return this.ownWrites + this.otherWrites.get()!;
