@@ -14,8 +14,6 @@ export interface Config {
   readonly loginFreeAttempts: number;
   /** How long account and list rows read by the API are reused (ms); 0 reads them on every call. */
   readonly lookupCacheMs: number;
-  /** How many answers to polled calls (GetProcessDetails) are kept until the next write, at most `lookupCacheMs` each; 0 keeps none. */
-  readonly answerCacheEntries: number;
   /** Largest size the SQLite file may grow to (bytes); null for no limit beyond the disk's. */
   readonly sqliteMaxSize: number | null;
   /** Which store runs the service: the embedded SQLite file, or PostgreSQL (DATABASE_URL=postgres://…). */
@@ -136,7 +134,6 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     demo: env.DEMO !== '0',
     loginFreeAttempts: integer(env, 'LOGIN_FREE_ATTEMPTS', 5, 0),
     lookupCacheMs: integer(env, 'LOOKUP_CACHE_MS', 1000, 0),
-    answerCacheEntries: integer(env, 'ANSWER_CACHE_ENTRIES', 10_000, 0),
     sqliteMaxSize: env.SQLITE_MAX_SIZE ? size(env, 'SQLITE_MAX_SIZE', 0) : null,
     smtpUrl: smtpUrl(env),
     smtpFrom: emailAddress(env, 'SMTP_FROM'),

@@ -3,8 +3,7 @@
  * IIS does: SOAP 1.1 and 1.2 on POST, the WSDL on `?WSDL`, the service page on GET, and the HTTP
  * GET/POST bindings at `…/asmx/<Operation>`. Bodies are read as raw streams (our own byte cap and
  * minimum rate, no buffering of feeds). Every failure is answered here as a fault or an HTTP
- * error. A repeat of a polled call (GetProcessDetails) may get the answer kept from the same
- * request, nothing having been written since (answer-cache.ts).
+ * error.
  *
  * This endpoint is a node:http request handler that the server calls before fastify (app.ts);
  * fastify serves everything else (console, confirm pages, health, metrics). The web service is
@@ -20,13 +19,12 @@ import { escapeText } from '../xml/escape.ts';
 import { convertValue, type RawArgs } from '../protocol/arguments.ts';
 import { clientFault, ProtocolError, tooLarge } from '../protocol/faults.ts';
 import { decodeForm } from '../protocol/form-request.ts';
-import { isOperationName, isPolled, OPERATION_NAMES, paramsOf, SERVICE_NAMESPACE, SERVICE_PATH, type OperationName } from '../protocol/operations.ts';
+import { isOperationName, OPERATION_NAMES, paramsOf, SERVICE_NAMESPACE, SERVICE_PATH, type OperationName } from '../protocol/operations.ts';
 import { renderOutcome } from '../protocol/results.ts';
 import { decodeSoapRequest, type Credentials, type SoapVersion } from '../protocol/soap-request.ts';
 import { CONTENT_TYPE, soapFault, soapResult, stringDocument } from '../protocol/soap-response.ts';
 import { renderWsdl } from '../protocol/wsdl.ts';
 import { invoke, openFeed, type AuthenticatedFeed } from '../operations/invoke.ts';
-import { AnswerCache } from './answer-cache.ts';
 import type { AppContext } from './context.ts';
 import { lingerAfterEarlyAnswer } from './lingering-close.ts';
 import { atMinimumRate, readWholeAtMinimumRate } from './upload-rate.ts';
@@ -64,7 +62,7 @@ interface Exchange {
   readonly id: string;
   readonly ip: string;
   /** Set once the request is known to be a web-service call (the metrics and audit count those only). */
-  call: { operation: string; user: string | null; returnCode: number | 'fault'; reused?: boolean } | null;
+  call: { operation: string; user: string | null; returnCode: number | 'fault' } | null;
 }
 
 /** HTTP Basic credentials for the GET/POST bindings, which have no SOAP header. */
@@ -121,7 +119,6 @@ export function serviceEndpoint(ctx: AppContext, { log, nextRequestId, closing }
   const called = (x: Exchange, operation: string, user: string | null | undefined, returnCode: number | 'fault'): void => {
     x.call = { operation, user: user ?? x.call?.user ?? null, returnCode };
   };
-  const answers = new AnswerCache(() => ctx.store.dataVersion(), ctx.config.lookupCacheMs, ctx.config.answerCacheEntries);
 
   /** The address clients should use, built from the request's own host. */
   const serviceUrl = (request: IncomingMessage): string =>
@@ -159,12 +156,6 @@ export function serviceEndpoint(ctx: AppContext, { log, nextRequestId, closing }
       const body = length !== null && length <= SHORT_BODY_BYTES
         ? await readWholeAtMinimumRate(request, uploadRate, ctx.config.bodyLimit)
         : bodyOf(request);
-      const key = Buffer.isBuffer(body) ? answers.keyOf(x.ip, request.headers, body) : null;
-      const kept = key === null ? undefined : answers.get(key);
-      if (kept !== undefined) {
-        x.call = { operation: kept.operation, user: kept.user, returnCode: kept.returnCode, reused: true };
-        return send(x.response, 200, kept.contentType, kept.body);
-      }
       const decoded = await decodeSoapRequest(body, {
         version,
         action,
@@ -172,19 +163,11 @@ export function serviceEndpoint(ctx: AppContext, { log, nextRequestId, closing }
         bodyLimit: ctx.config.bodyLimit,
         openStream: (_op, credentials) => ctx.uploads.admit(feed = openFeed(ctx.operations, credentials, caller(x)), x.response),
       });
-      // Read before the call reads anything (decoding a polled call reads nothing), and only for a
-      // call whose answer may be kept: reading it costs a read transaction.
-      const dataVersion = key !== null && isPolled(decoded.operation) ? answers.version() : null;
       const outcome = await invoke(ctx.operations, {
         operation: decoded.operation, args: decoded.args, credentials: decoded.credentials, caller: caller(x), feed,
       });
-      const answer = {
-        operation: decoded.operation, user: decoded.credentials?.User ?? null, returnCode: outcome.ok ? 0 : outcome.code,
-        contentType: CONTENT_TYPE[version], body: soapResult(version, decoded.operation, renderOutcome(decoded.operation, outcome, format)),
-      };
-      if (key !== null) answers.keep(key, dataVersion, answer);
-      called(x, answer.operation, answer.user, answer.returnCode);
-      send(x.response, 200, answer.contentType, answer.body);
+      called(x, decoded.operation, decoded.credentials?.User ?? null, outcome.ok ? 0 : outcome.code);
+      send(x.response, 200, CONTENT_TYPE[version], soapResult(version, decoded.operation, renderOutcome(decoded.operation, outcome, format)));
     } catch (err) {
       await (feed as AuthenticatedFeed | null)?.release();
       refuse(x, err, version);

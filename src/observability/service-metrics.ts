@@ -20,8 +20,6 @@ export interface WsCall {
   /** The request id of the call (src/http/app.ts: one sequence with fastify's), also on its request log lines. */
   readonly reqId: string;
   readonly seconds: number;
-  /** Answered with the answer kept from an identical earlier call (src/http/answer-cache.ts). */
-  readonly reused?: boolean;
 }
 
 /** How many feed uploads are being decoded and how many wait for a slot (src/http/upload-gate.ts). */
@@ -44,7 +42,6 @@ export function createServiceMetrics(store: Store, audit: Logger, uploads?: Uplo
   const registry = new Registry();
   const calls = registry.register(new Counter('mailup_ws_calls_total', 'Web-service calls by operation and ReturnCode.'));
   const latency = registry.register(new Histogram('mailup_ws_call_duration_seconds', 'Time to answer a web-service call.'));
-  const reused = registry.register(new Counter('mailup_ws_answers_reused_total', 'Web-service calls answered with the answer kept from an identical call, nothing having been written since.'));
   const rows = registry.register(new Counter('mailup_rows_merged_total', 'Feed rows merged by import workers in this process.'));
   const leaseLosses = registry.register(new Counter('mailup_worker_lease_losses_total', 'Imports taken over by another worker after a lease expired.'));
   const finished = registry.register(new Counter('mailup_imports_finished_total', 'Imports finished by workers in this process, by status.'));
@@ -80,8 +77,7 @@ export function createServiceMetrics(store: Store, audit: Logger, uploads?: Uplo
     recordCall(call) {
       calls.inc({ operation: call.operation, return_code: call.returnCode });
       latency.observe({ operation: call.operation }, call.seconds);
-      if (call.reused) reused.inc({ operation: call.operation });
-      audit.info({ reqId: call.reqId, user: call.user, operation: call.operation, returnCode: call.returnCode, ip: call.ip, ...(call.reused ? { reused: true } : {}) }, 'ws call');
+      audit.info({ reqId: call.reqId, user: call.user, operation: call.operation, returnCode: call.returnCode, ip: call.ip }, 'ws call');
     },
     workerEvents: {
       batch: (_process, n) => rows.inc({}, n),

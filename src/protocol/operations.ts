@@ -29,12 +29,6 @@ export interface ParamSpec {
 export interface OperationSpec {
   /** The parameters in WSDL sequence order. */
   readonly params: readonly ParamSpec[];
-  /**
-   * Clients send the same request over and over to watch for a change (GetProcessDetails). Such
-   * an operation only reads, so the endpoint may answer a repeat with the answer it gave, as long
-   * as nothing has been written since (src/http/answer-cache.ts).
-   */
-  readonly polled?: true;
 }
 
 export const SERVICE_NAMESPACE = 'http://ws.mailupnet.it/';
@@ -69,7 +63,7 @@ export const OPERATIONS = {
     ],
   },
   CreateGroup: { params: [int('idList'), s('listGUID'), s('newGroupName')] },
-  GetProcessDetails: { params: [int('idList'), s('listGUID'), int('idProcess')], polled: true },
+  GetProcessDetails: { params: [int('idList'), s('listGUID'), int('idProcess')] },
   StartProcess: { params: [int('idList'), s('listGUID'), int('idProcess')] },
 } as const satisfies Record<string, OperationSpec>;
 
@@ -107,10 +101,6 @@ export type FeedOperationName = {
 
 export function paramsOf(op: OperationName): readonly ParamSpec[] {
   return OPERATIONS[op].params;
-}
-
-export function isPolled(op: OperationName): boolean {
-  return (OPERATIONS[op] as OperationSpec).polled === true;
 }
 
 /** The default of a missing element, as ASMX's XmlSerializer gives it. */
