@@ -441,13 +441,6 @@ export interface Store {
   getSetting(key: string): Promise<string | null>;
   setSettingIfAbsent(key: string, value: string): Promise<string>;
 
-  /**
-   * A number that changes whenever a write is committed to the database, by this store or any
-   * other connection (another thread, the admin CLI), so that a reader may keep an answer while it
-   * stays the same (src/http/answer-cache.ts). Null when the store cannot tell cheaply
-   * (PostgreSQL, written by scaled-out servers and workers).
-   */
-  dataVersion(): number | null;
   close(): Promise<void>;
 }
 

@@ -1036,9 +1036,6 @@ export class PostgresStore implements Store {
     return (await this.getSetting(key))!;
   }
 
-  dataVersion(): null {
-    return null;
-  }
 
   async close(): Promise<void> {
     await this.pool.end();

@@ -1,5 +1,5 @@
 /**
- * better-sqlite3's statements with rows built in JavaScript, and writes counted.
+ * better-sqlite3's statements with rows built in JavaScript.
  *
  * Rows: in its default mode better-sqlite3 creates every row object in C++, setting each column
  * by name: the names are looked up in V8's string table anew for every row, and the objects end
@@ -7,10 +7,6 @@
  * server under load, one GetProcessDetails process read took about 25 µs that way and 13 µs with
  * the rows built here: the statement runs in raw mode (each row an array) and the objects are
  * made with the column names read once, all of one shape, which V8 optimises.
- *
- * Writes: every statement that can change the database reports when it has run, so that the
- * store's data version moves with its connection's own writes (SQLite's `data_version` moves
- * only with other connections' writes; see `SqliteStore.dataVersion`).
  */
 import type Database from 'better-sqlite3';
 
@@ -24,12 +20,10 @@ export interface Statement {
   run(...params: unknown[]): Database.RunResult;
 }
 
-/** `wrote`: called after each run of a statement that can write; null for a read-only connection. */
-export function prepare(db: Database.Database, sql: string, wrote: (() => void) | null): Statement {
+export function prepare(db: Database.Database, sql: string): Statement {
   const statement = db.prepare(sql);
   // Writes without RETURNING produce no rows: nothing to build.
-  const rows = statement.reader ? builtRows(statement) : statement;
-  return statement.readonly || wrote === null ? rows : counted(rows, wrote);
+  return statement.reader ? builtRows(statement) : statement;
 }
 
 function builtRows(statement: Database.Statement): Statement {
@@ -51,25 +45,5 @@ function builtRows(statement: Database.Statement): Statement {
       for (const values of raw.iterate(...params) as IterableIterator<unknown[]>) yield toRow(values);
     },
     run: (...params) => raw.run(...params),
-  };
-}
-
-/** `statement`, calling `wrote` after each execution that completed. */
-function counted(statement: Statement, wrote: () => void): Statement {
-  const done = <T>(result: T): T => {
-    wrote();
-    return result;
-  };
-  return {
-    get: (...params) => done(statement.get(...params)),
-    all: (...params) => done(statement.all(...params)),
-    *iterate(...params) {
-      try {
-        yield* statement.iterate(...params);
-      } finally {
-        wrote();
-      }
-    },
-    run: (...params) => done(statement.run(...params)),
   };
 }

@@ -53,20 +53,13 @@ export class SqliteStore implements Store {
   private readonly prepare = (sql: string): Statement => {
     let statement = this.statements.get(sql);
     if (statement === undefined) {
-      statement = prepare(this.db, sql, this.wrote);
+      statement = prepare(this.db, sql);
       if (this.statements.size >= MAX_CACHED_STATEMENTS) this.statements.clear();
       this.statements.set(sql, statement);
     }
     return statement;
   };
 
-  /** Statements run on this connection that could have written (see `dataVersion`). */
-  private ownWrites = 0;
-  private readonly wrote = (): void => {
-    this.ownWrites++;
-  };
-  /** SQLite's count of the commits other connections made, as this connection has seen them. */
-  private readonly otherWrites: Database.Statement<[], number>;
 
   /**
    * @param options.maxSize caps the file (bytes): past it writes fail with SQLITE_FULL, as on a
@@ -85,7 +78,7 @@ export class SqliteStore implements Store {
       this.db.pragma(`max_page_count = ${Math.max(1, Math.floor(options.maxSize / pageSize))}`);
     }
     // Named statements are prepared once, at start-up, so a typo fails on boot.
-    const named = (sql: string): Statement => prepare(this.db, sql, this.wrote);
+    const named = (sql: string): Statement => prepare(this.db, sql);
     this.stmt = {
       accountById: named('SELECT * FROM account WHERE id = ?'),
       accountByUser: named('SELECT * FROM account WHERE ws_user = ?'),
@@ -159,7 +152,6 @@ export class SqliteStore implements Store {
         UPDATE import_process SET status = 2, start_date = ?, queued_seq = NULL
         WHERE id = (SELECT id FROM import_process WHERE account_id = ? AND status = 1 AND queued_seq IS NOT NULL ORDER BY queued_seq, id LIMIT 1)`),
     };
-    this.otherWrites = this.db.prepare<[], number>('PRAGMA data_version').pluck();
   }
 
   // Accounts and console users
@@ -930,8 +922,8 @@ export class SqliteStore implements Store {
       // The campo numbers in use, read first: a whole pass over the list, so it goes by ranges of
       // recipient ids, letting other requests run between them.
       const fieldNumbers = new Set<number>();
-      const last = Number((prepare(reader, 'SELECT max(recipient_id) AS m FROM subscription WHERE list_id = ?', null).get(listId) as Row).m ?? 0);
-      const keys = prepare(reader, `SELECT DISTINCT j.key AS k ${from}, json_each(r.fields) j ${where} AND k.recipient_id > @from AND k.recipient_id <= @to`, null);
+      const last = Number((prepare(reader, 'SELECT max(recipient_id) AS m FROM subscription WHERE list_id = ?').get(listId) as Row).m ?? 0);
+      const keys = prepare(reader, `SELECT DISTINCT j.key AS k ${from}, json_each(r.fields) j ${where} AND k.recipient_id > @from AND k.recipient_id <= @to`);
       for (let from = 0; from < last; from += EXPORT_RANGE) {
         for (const f of keys.all({ list: listId, from, to: from + EXPORT_RANGE }) as Row[]) fieldNumbers.add(Number(f.k));
         await yieldToEventLoop();
@@ -940,7 +932,7 @@ export class SqliteStore implements Store {
         SELECT r.id, r.email, r.mobile, r.name, r.fields, r.created_at, r.updated_at,
           (SELECT status FROM subscription e WHERE e.recipient_id = r.id AND e.list_id = @list AND e.channel = 'email') AS email_status,
           (SELECT status FROM subscription e WHERE e.recipient_id = r.id AND e.list_id = @list AND e.channel = 'sms') AS sms_status
-        ${from} ${where} ORDER BY k.recipient_id`, null);
+        ${from} ${where} ORDER BY k.recipient_id`);
       async function* rows(): AsyncGenerator<ListExportRow> {
         if (released) return;
         const iterator = statement.iterate({ list: listId }) as IterableIterator<Row>;
@@ -976,7 +968,7 @@ export class SqliteStore implements Store {
     return (async function* rows(): AsyncGenerator<RejectReportRow> {
       const reader = open();
       try {
-        for (const r of prepare(reader, 'SELECT * FROM import_reject WHERE process_id = ? ORDER BY row_no', null).iterate(processId) as IterableIterator<Row>) {
+        for (const r of prepare(reader, 'SELECT * FROM import_reject WHERE process_id = ? ORDER BY row_no').iterate(processId) as IterableIterator<Row>) {
           yield toRejectRow(r);
         }
       } finally {
@@ -1079,19 +1071,6 @@ export class SqliteStore implements Store {
   async setSettingIfAbsent(key: string, value: string): Promise<string> {
     this.prepare('INSERT INTO setting (key, value) VALUES (?, ?) ON CONFLICT (key) DO NOTHING').run(key, value);
     return (await this.getSetting(key))!;
-  }
-
-  /**
-   * This connection's own writes plus the commits it has seen from every other connection: the
-   * import thread's, the admin CLI's, another process's. SQLite's `data_version` counts only the
-   * latter, so the store counts its own statements that can write; both only grow, so their sum
-   * changes whenever either does. A transaction here is synchronous (better-sqlite3), so no
-   * reader on this connection can see one half done, and its writes can be counted as they run.
-   * Reading `data_version` takes a read transaction: a few microseconds, or a few tens where the
-   * file-lock system calls it makes are slow (docs/operations.md, Benchmarks).
-   */
-  dataVersion(): number {
-    return this.ownWrites + this.otherWrites.get()!;
   }
 
   async close(): Promise<void> {
