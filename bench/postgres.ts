@@ -10,7 +10,7 @@ import { once } from 'node:events';
 import pg from 'pg';
 import { from as copyFrom } from 'pg-copy-streams';
 import { loadConfig } from '../src/config.ts';
-import { createAccount } from '../src/operations/accounts.ts';
+import { createAccount } from '../src/core/accounts.ts';
 import { applyMigrations } from '../src/store/postgres/migrate.ts';
 import { withClient } from '../src/store/postgres/pool.ts';
 import { openStore } from '../src/store/open-store.ts';
@@ -54,8 +54,8 @@ export async function seedAccounts(db: BenchDatabase, count: number): Promise<Be
     for (let i = 0; i < count; i++) {
       const password = `bench-${randomBytes(6).toString('hex')}`;
       const account = await createAccount(store, { name: `Bench ${i + 1}`, password });
-      const list = await store.createList(account.id, 'Newsletter');
-      const group = await store.createGroup(list.id, 'Customers');
+      const list = await store.lists.createList(account.id, 'Newsletter');
+      const group = await store.lists.createGroup(list.id, 'Customers');
       out.push({ user: account.wsUser, password, list: { id: list.id, guid: list.guid }, groupId: group.group.id });
     }
     return out;

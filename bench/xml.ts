@@ -18,7 +18,7 @@ import { SaxesParser } from 'saxes';
 import { FeedReader } from '../src/import/feed-reader.ts';
 import { decodeSoapRequest } from '../src/protocol/soap-request.ts';
 import { escapeText } from '../src/xml/escape.ts';
-import type { FeedRow } from '../src/store/types.ts';
+import type { FeedRow } from '../src/model/records.ts';
 
 function arg(name: string, fallback: number): number {
   const i = process.argv.indexOf(`--${name}`);

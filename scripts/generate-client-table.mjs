@@ -66,7 +66,7 @@ export const AUTHENTICATION_FIELDS = ${literal([...ops.AUTHENTICATION_FIELDS])} 
 /** The nine operations in WSDL order, with their parameters in WSDL sequence order. */
 export const OPERATIONS = {
 ${operations.join('\n')}
-} as const satisfies Record<string, { readonly params: readonly ParamSpec[]; readonly polled?: true }>;
+} as const satisfies Record<string, { readonly params: readonly ParamSpec[] }>;
 
 /** The name of one of the nine operations. */
 export type OperationName = keyof typeof OPERATIONS;

@@ -16,14 +16,14 @@ export interface DemoSetup {
 }
 
 export async function createDemoIfEmpty(store: Store): Promise<DemoSetup | null> {
-  if ((await store.listAccounts()).length > 0) return null;
+  if ((await store.accounts.listAccounts()).length > 0) return null;
   const password = generatePassword();
   const account = await createAccount(store, { name: 'Demo', password });
-  const list = await store.createList(account.id, 'Newsletter');
-  await store.createGroup(list.id, 'Customers');
-  await store.createGroup(list.id, 'Prospects');
+  const list = await store.lists.createList(account.id, 'Newsletter');
+  await store.lists.createGroup(list.id, 'Customers');
+  await store.lists.createGroup(list.id, 'Prospects');
   const consolePassword = generatePassword();
-  await store.createConsoleUser(account.id, 'admin', await hashPassword(consolePassword));
+  await store.accounts.createConsoleUser(account.id, 'admin', await hashPassword(consolePassword));
   return { wsUser: account.wsUser, password, listId: list.id, listGuid: list.guid, consoleUser: 'admin', consolePassword };
 }
 

@@ -2,7 +2,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import fc from 'fast-check';
 import { FeedReader } from '../../src/import/feed-reader.ts';
-import type { FeedRow } from '../../src/store/types.ts';
+import type { FeedRow } from '../../src/model/records.ts';
 import { FeedBuilder, buildFeed, streamFeed, type Subscriber } from './feed-builder.ts';
 
 /** What the server's own feed reader makes of a feed. */

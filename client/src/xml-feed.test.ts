@@ -2,7 +2,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import fc from 'fast-check';
 import { FeedReader } from '../../src/import/feed-reader.ts';
-import type { FeedRow } from '../../src/store/types.ts';
+import type { FeedRow } from '../../src/model/records.ts';
 import { buildFeed } from './feed-builder.ts';
 import { FeedInputError, readXmlFeed, type RawSubscriber } from './xml-feed.ts';
 

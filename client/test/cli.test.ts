@@ -196,7 +196,7 @@ describe('commands', () => {
 
   test('status finds the process in any list; --watch follows it to the end', async () => {
     const a = await fixture.svc.addAccount();
-    await fixture.svc.service.store.createList(a.account.id, 'Another list');
+    await fixture.svc.service.store.lists.createList(a.account.id, 'Another list');
     const path = join(fixture.dir, 'status.csv');
     writeFileSync(path, `email\n${Array.from({ length: 300 }, (_, i) => `status-${i}@example.com`).join('\n')}\n`);
     const started = await cli(['import', path, '--list', String(a.list.id), '--no-wait', '--json'], envFor(a));

@@ -40,8 +40,8 @@ for (const soapVersion of ['1.1', '1.2'] as const) {
     });
 
     test('GetIdUser and GetNlListsUser: a console user and the lists it may see', async () => {
-      const other = await svc.service.store.createList(acc.account.id, 'Hidden list');
-      const user = await svc.service.store.createConsoleUser(acc.account.id, `editor-${soapVersion}`, 'not-a-real-hash', [acc.list.id]);
+      const other = await svc.service.store.lists.createList(acc.account.id, 'Hidden list');
+      const user = await svc.service.store.accounts.createConsoleUser(acc.account.id, `editor-${soapVersion}`, 'not-a-real-hash', [acc.list.id]);
       const userId = await client.getIdUser({ userName: `editor-${soapVersion}` });
       assert.equal(userId, user.id);
       const lists = await client.getNlListsUser({ userId });

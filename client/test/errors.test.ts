@@ -9,7 +9,7 @@ import assert from 'node:assert/strict';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import { connect, createServer as createTcpServer, type Server as TcpServer, type Socket } from 'node:net';
 import type { AddressInfo } from 'node:net';
-import { mailupMessage } from '../../src/protocol/result.ts';
+import { mailupMessage } from '../../src/protocol/mailup-message.ts';
 import { soapResult } from '../../src/protocol/soap-response.ts';
 import { feedXml, startTestService, type TestAccount, type TestService } from '../../test/helpers/service.ts';
 import {
@@ -72,11 +72,11 @@ describe('ReturnCodes from the real service', () => {
     await rejectsWith(client({ password: 'wrong' }).getNlLists(), -1002, 'GetNlLists');
     const other = await svc.addAccount();
     const otherClient = new MailUpImportClient({ endpoint: svc.endpoint, user: other.user, password: other.password });
-    await svc.service.store.updateAccount(other.account.id, { wsEnabled: false });
+    await svc.service.store.accounts.updateAccount(other.account.id, { wsEnabled: false });
     await rejectsWith(otherClient.getNlLists(), -1006, 'GetNlLists');
-    await svc.service.store.updateAccount(other.account.id, { wsEnabled: true, ipCheck: true, allowedIps: ['10.1.2.3'] });
+    await svc.service.store.accounts.updateAccount(other.account.id, { wsEnabled: true, ipCheck: true, allowedIps: ['10.1.2.3'] });
     await rejectsWith(otherClient.getNlLists(), -1011, 'GetNlLists');
-    await svc.service.store.updateAccount(other.account.id, { allowedIps: ['127.0.0.1'] });
+    await svc.service.store.accounts.updateAccount(other.account.id, { allowedIps: ['127.0.0.1'] });
     assert.equal(await otherClient.getIdWsUser(), other.account.id);
   });
 
@@ -107,7 +107,7 @@ describe('ReturnCodes from the real service', () => {
     const busy = await startTestService({}, { runWorker: false });
     try {
       const a = await busy.addAccount();
-      const second = await busy.service.store.createList(a.account.id, 'Second');
+      const second = await busy.service.store.lists.createList(a.account.id, 'Second');
       const c = new MailUpImportClient({ endpoint: busy.endpoint, user: a.user, password: a.password });
       // Nothing runs imports on this service, so the first one stays running.
       const [running] = await c.startImportProcesses({ listsIDs: String(a.list.id), listsGUIDs: a.list.guid, xmlDoc: buildFeed([{ email: 'r@b.it' }]) });

@@ -117,7 +117,7 @@ for (const [returnCode, sameList] of [[-601, true], [-602, false]] as const) {
     try {
       const acc = await busy.addAccount();
       const c = clientFor(busy, acc);
-      const blockingList = sameList ? acc.list : await busy.service.store.createList(acc.account.id, 'Other list');
+      const blockingList = sameList ? acc.list : await busy.service.store.lists.createList(acc.account.id, 'Other list');
       const [blocking] = await c.startImportProcesses({
         listsIDs: String(blockingList.id), listsGUIDs: blockingList.guid, xmlDoc: buildFeed(people(50, `blocking${returnCode}`)),
       });

@@ -174,10 +174,10 @@ describe('admin CLI as a process', () => {
     // The stored hashes are those of the passwords the CLI was given or generated.
     const store = new SqliteStore(join(dataDir, 'mailup.db'));
     try {
-      assert.equal(await verifyPassword('Stdin-Pass-1', (await store.findAccountByWsUser('a1001'))!.passwordHash), true);
-      assert.equal(await verifyPassword('Given-Pass-1', (await store.findAccountByWsUser('a2000'))!.passwordHash), true);
-      assert.equal(await verifyPassword(admin1.password, (await store.findConsoleUser(1001, 'admin'))!.passwordHash), true);
-      assert.equal(await store.confirmationMessageExists(1001, 1), true, 'account create adds the default confirmation message');
+      assert.equal(await verifyPassword('Stdin-Pass-1', (await store.accounts.findAccountByWsUser('a1001'))!.passwordHash), true);
+      assert.equal(await verifyPassword('Given-Pass-1', (await store.accounts.findAccountByWsUser('a2000'))!.passwordHash), true);
+      assert.equal(await verifyPassword(admin1.password, (await store.accounts.findConsoleUser(1001, 'admin'))!.passwordHash), true);
+      assert.equal(await store.confirmations.confirmationMessageExists(1001, 1), true, 'account create adds the default confirmation message');
     } finally {
       await store.close();
     }
@@ -336,7 +336,7 @@ describe('admin CLI rules', () => {
       assert.equal((await admin(fresh, ['account', 'enable', 'bob'])).code, 2);
       assert.equal((await admin(fresh, ['account', 'allow-ip', 'a1', 'add', 'x'])).code, 2);
       const store = new SqliteStore(join(fresh, 'mailup.db'));
-      assert.deepEqual(await store.listAccounts(), []);
+      assert.deepEqual(await store.accounts.listAccounts(), []);
       await store.close();
     } finally {
       rmSync(fresh, { recursive: true, force: true });

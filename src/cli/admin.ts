@@ -14,7 +14,7 @@ import { fileURLToPath } from 'node:url';
 import { ConfigError, loadConfig, type Config } from '../config.ts';
 import { openStore } from '../store/open-store.ts';
 import type { Store } from '../store/store.ts';
-import type { Account } from '../store/types.ts';
+import type { Account } from '../model/records.ts';
 import * as accountCommands from './commands/accounts.ts';
 import * as confirmationCommands from './commands/confirmations.ts';
 import * as listCommands from './commands/lists.ts';
@@ -73,7 +73,7 @@ export async function runAdmin(args: readonly string[], io: AdminIo = processIo(
     async account(wsUser) {
       const user = wsUser.trim().toLowerCase();
       if (!WS_USER.test(user)) throw new UsageError(`"${wsUser}" is not a WS user; expected "a" and the account number, such as a1001`);
-      const account = await (await store()).findAccountByWsUser(user);
+      const account = await (await store()).accounts.findAccountByWsUser(user);
       if (account === null) throw new CliError(`account ${user} does not exist`);
       return account;
     },

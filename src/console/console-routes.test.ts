@@ -97,10 +97,10 @@ before(async () => {
   a = await svc.addAccount({ listName: 'Alpha news' });
   b = await svc.addAccount({ listName: 'Beta news' });
   const store = svc.service.store;
-  await store.createConsoleUser(a.account.id, 'alice', await hashPassword(PASSWORD));
-  await store.createConsoleUser(b.account.id, 'bob', await hashPassword(PASSWORD));
-  otherListOfA = (await store.createList(a.account.id, 'Alpha offers')).id;
-  await store.createConsoleUser(a.account.id, 'carol', await hashPassword(PASSWORD), [otherListOfA]);
+  await store.accounts.createConsoleUser(a.account.id, 'alice', await hashPassword(PASSWORD));
+  await store.accounts.createConsoleUser(b.account.id, 'bob', await hashPassword(PASSWORD));
+  otherListOfA = (await store.lists.createList(a.account.id, 'Alpha offers')).id;
+  await store.accounts.createConsoleUser(a.account.id, 'carol', await hashPassword(PASSWORD), [otherListOfA]);
   processOfA = await importInto(a, [{ email: 'anna@example.com', fields: ['Anna'] }, { email: 'broken' }, { email: 'ben@example.com', Number: '+39 333 1234567' }],
     { ConfirmEmail: true });
   app = Fastify({ routerOptions: { caseSensitive: false } });
@@ -123,7 +123,7 @@ describe('signing in', () => {
     assert.equal(fragment.statusCode, 401);
     assert.equal(fragment.headers['hx-redirect'], '/console/sign-in?notice=session-ended');
     assert.equal((await c.request('POST', '/console/lists', { name: 'x' })).statusCode, 303);
-    assert.equal((await svc.service.store.listLists(a.account.id)).length, 2);
+    assert.equal((await svc.service.store.lists.listLists(a.account.id)).length, 2);
   });
 
   test('a session starts with a fresh id, stored only as its hash, in an HttpOnly SameSite=Lax cookie', async () => {
@@ -176,7 +176,7 @@ describe('signing in', () => {
     await local.register(consoleRoutes, { ctx: svc.service.context, prefix: '/console', now: () => new Date(clock), throttle });
     await local.ready();
     try {
-      await svc.service.store.createConsoleUser(a.account.id, 'tess', await hashPassword(PASSWORD));
+      await svc.service.store.accounts.createConsoleUser(a.account.id, 'tess', await hashPassword(PASSWORD));
       const timed = async (client: Client, account: string, username: string, password: string): Promise<[number, number]> => {
         const started = performance.now();
         const res = await client.signIn(account, username, password);
@@ -247,7 +247,7 @@ describe('CSRF', () => {
     await c.signIn(a.user, 'alice', PASSWORD);
     await c.get('/console/lists');
     const token = c.csrf;
-    const before = (await svc.service.store.listLists(a.account.id)).length;
+    const before = (await svc.service.store.lists.listLists(a.account.id)).length;
     for (const [form, headers] of [
       [{ name: 'No token' }, {}],
       [{ name: 'Wrong token', _csrf: 'x'.repeat(token.length) }, {}],
@@ -262,12 +262,12 @@ describe('CSRF', () => {
     for (const url of ['/console/settings/password', '/console/settings/access', `/console/send/${processOfA}`, '/console/sign-out']) {
       assert.equal((await c.request('POST', url, { newPassword: 'x'.repeat(12), confirmPassword: 'x'.repeat(12), currentPassword: PASSWORD })).statusCode, 403, url);
     }
-    assert.equal((await svc.service.store.listLists(a.account.id)).length, before);
+    assert.equal((await svc.service.store.lists.listLists(a.account.id)).length, before);
     assert.equal((await c.get('/console/imports')).statusCode, 200, 'still signed in');
     // The right token, in the form or in the header htmx sends, is accepted from this site.
     assert.equal((await c.request('POST', '/console/lists', { name: 'With token', _csrf: token }, { origin: 'http://localhost:80' })).statusCode, 303);
     assert.equal((await c.request('POST', '/console/lists', { name: 'With header' }, { 'x-csrf-token': token })).statusCode, 303);
-    assert.equal((await svc.service.store.listLists(a.account.id)).length, before + 2);
+    assert.equal((await svc.service.store.lists.listLists(a.account.id)).length, before + 2);
   });
 });
 
@@ -282,7 +282,7 @@ describe('accounts are kept apart', () => {
   test("another account's process, list, recipient and messages are not found, and cannot be changed", async () => {
     const c = new Client(app);
     await c.signIn(b.user, 'bob', PASSWORD);
-    const anna = (await svc.service.store.searchRecipients(a.account.id, { emailPrefix: 'anna@' }, { limit: 1 })).items[0]!;
+    const anna = (await svc.service.store.queries.searchRecipients(a.account.id, { emailPrefix: 'anna@' }, { limit: 1 })).items[0]!;
     for (const url of [
       `/console/imports/${processOfA}`, `/console/imports/${processOfA}/progress`, `/console/imports/${processOfA}/rejects`,
       `/console/imports/${processOfA}/rejects.csv`, `/console/lists/${a.list.id}`, `/console/lists/${a.list.id}/export.csv`,
@@ -307,7 +307,7 @@ describe('accounts are kept apart', () => {
     ] as const) {
       assert.equal((await c.post(url, form)).statusCode, 404, url);
     }
-    const listA = (await svc.service.store.listLists(a.account.id, [a.list.id]))[0]!;
+    const listA = (await svc.service.store.lists.listLists(a.account.id, [a.list.id]))[0]!;
     assert.equal(listA.name, 'Alpha news');
     assert.deepEqual(listA.groups.map((g) => g.name), ['Group A', 'Group B']);
     const details = await callSoap(svc.endpoint, 'GetProcessDetails', { idList: a.list.id, listGUID: a.list.guid, idProcess: processOfA }, { User: a.user, Password: a.password });
@@ -363,7 +363,7 @@ describe('pages', () => {
 
   test('process pages come newest first, 25 at a time, with links to older and newer ones', async () => {
     const acc = await svc.addAccount({ listName: 'Paging' });
-    await svc.service.store.createConsoleUser(acc.account.id, 'pat', await hashPassword(PASSWORD));
+    await svc.service.store.accounts.createConsoleUser(acc.account.id, 'pat', await hashPassword(PASSWORD));
     const ids: number[] = [];
     for (let i = 0; i < 27; i++) {
       const r = await callSoap(svc.endpoint, 'NewImportProcess', {
@@ -402,7 +402,7 @@ describe('pages', () => {
     assert.equal((await c.post(`/console/lists/${listId}/groups`, { name: 'VIP' })).headers.location, `/console/lists/${listId}?notice=group-created`);
     assert.equal((await c.post(`/console/lists/${listId}/groups`, { name: 'vip' })).headers.location, `/console/lists/${listId}?notice=group-exists`);
     await c.post(`/console/lists/${listId}/groups`, { name: 'Staff' });
-    const [gamma] = await svc.service.store.listLists(a.account.id, [listId]);
+    const [gamma] = await svc.service.store.lists.listLists(a.account.id, [listId]);
     assert.equal(gamma!.name, 'Gamma');
     const [vip, staff] = gamma!.groups;
     await c.get(`/console/lists/${listId}`);
@@ -410,7 +410,7 @@ describe('pages', () => {
     assert.equal(clash.statusCode, 409);
     assert.match(clash.body, /already has a group of that name/);
     assert.equal((await c.post(`/console/lists/${listId}/groups/${vip!.id}/rename`, { name: 'V.I.P.' })).statusCode, 303);
-    assert.deepEqual((await svc.service.store.getGroups(listId)).map((g) => g.name), ['V.I.P.', 'Staff']);
+    assert.deepEqual((await svc.service.store.lists.getGroups(listId)).map((g) => g.name), ['V.I.P.', 'Staff']);
 
     // The page comes first, its counts follow (or come at once with ?counts=1, for browsers without scripts).
     const alpha = await c.get(`/console/lists/${a.list.id}`);
@@ -477,7 +477,7 @@ describe('pages', () => {
 describe('web-service settings', () => {
   test('a new WS password works at once over SOAP and the old one is refused; a wrong console password changes nothing', async () => {
     const acc = await svc.addAccount({ listName: 'Settings' });
-    await svc.service.store.createConsoleUser(acc.account.id, 'sam', await hashPassword(PASSWORD));
+    await svc.service.store.accounts.createConsoleUser(acc.account.id, 'sam', await hashPassword(PASSWORD));
     const old = { User: acc.user, Password: acc.password };
     // The credential cache now holds the old password.
     assert.equal((await callSoap(svc.endpoint, 'GetNlLists', {}, old)).returnCode, 0);
@@ -506,7 +506,7 @@ describe('web-service settings', () => {
 
   test('enabled, IP check and allowed addresses take effect over SOAP; bad addresses are refused', async () => {
     const acc = await svc.addAccount({ listName: 'Access' });
-    await svc.service.store.createConsoleUser(acc.account.id, 'ivy', await hashPassword(PASSWORD));
+    await svc.service.store.accounts.createConsoleUser(acc.account.id, 'ivy', await hashPassword(PASSWORD));
     const auth = { User: acc.user, Password: acc.password };
     const c = new Client(app);
     await c.signIn(acc.user, 'ivy', PASSWORD);
@@ -519,7 +519,7 @@ describe('web-service settings', () => {
     assert.equal((await callSoap(svc.endpoint, 'GetNlLists', {}, auth)).returnCode, -1006);
     await c.get('/console/settings');
     await c.post('/console/settings/access', { enabled: '1', ipCheck: '1', allowedIps: '10.1.2.3, 2001:DB8:0:0::1' });
-    assert.deepEqual((await svc.service.store.getAccount(acc.account.id))!.allowedIps, ['10.1.2.3', '2001:db8::1']);
+    assert.deepEqual((await svc.service.store.accounts.getAccount(acc.account.id))!.allowedIps, ['10.1.2.3', '2001:db8::1']);
     assert.equal((await callSoap(svc.endpoint, 'GetNlLists', {}, auth)).returnCode, -1011);
     await c.get('/console/settings');
     await c.post('/console/settings/access', { enabled: '1', ipCheck: '1', allowedIps: '::ffff:127.0.0.1\n10.1.2.3' });
@@ -533,7 +533,7 @@ describe('web-service settings', () => {
 describe('Send Now', () => {
   test('sends the queued requests of a process, and ConfirmationSent becomes True over SOAP', async () => {
     const acc = await svc.addAccount({ listName: 'Double opt-in' });
-    await svc.service.store.createConsoleUser(acc.account.id, 'dora', await hashPassword(PASSWORD));
+    await svc.service.store.accounts.createConsoleUser(acc.account.id, 'dora', await hashPassword(PASSWORD));
     const id = await importInto(acc, [{ email: 'x1@example.com' }, { email: 'x2@example.com' }], { ConfirmEmail: true });
     const auth = { User: acc.user, Password: acc.password };
     const sent = async (): Promise<string> =>

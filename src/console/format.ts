@@ -2,8 +2,8 @@
  * How the console writes values: dates in the service's time zone, numbers with separators,
  * durations and rates for the live import status, and the words for codes.
  */
-import type { SubscriptionStatus } from '../import/subscription-rules.ts';
-import type { ImportProcess, ProcessStatus } from '../store/types.ts';
+import type { SubscriptionStatus } from '../model/subscription.ts';
+import type { ImportProcess, ProcessStatus } from '../model/records.ts';
 
 export type DateFormatter = (date: Date | null) => string;
 

@@ -7,8 +7,8 @@
  */
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import { RESULT_BUILDERS } from '../protocol/results.ts';
-import type { ProcessStatusFilter } from '../store/store.ts';
-import type { ImportProcess, ListWithGroups, ProcessWithQueue } from '../store/types.ts';
+import type { ProcessStatusFilter } from '../store/queries.ts';
+import type { ImportProcess, ListWithGroups, ProcessWithQueue } from '../model/records.ts';
 import { authOf, canSeeList, field, idParam, noticeOf, notFound, visibleListIds, type ConsoleDeps } from './context.ts';
 import { csvLine, sendCsv } from './csv.ts';
 import { formatCount, formatDuration, IMPORT_TYPES, PROCESS_STATUS, progressOf } from './format.ts';
@@ -31,7 +31,7 @@ const FILTERS: readonly { readonly id: ProcessStatusFilter; readonly label: stri
 type ListNames = ReadonlyMap<number, ListWithGroups>;
 
 async function listsOf(deps: ConsoleDeps, auth: ConsoleAuth): Promise<ListNames> {
-  return new Map((await deps.ctx.store.listLists(auth.account.id, visibleListIds(auth))).map((l) => [l.id, l]));
+  return new Map((await deps.ctx.store.lists.listLists(auth.account.id, visibleListIds(auth))).map((l) => [l.id, l]));
 }
 
 const listName = (lists: ListNames, id: number): string => lists.get(id)?.name ?? `list ${id}`;
@@ -116,9 +116,9 @@ function progressDetails(deps: ConsoleDeps, p: ImportProcess): Html {
 async function livePanel(deps: ConsoleDeps, auth: ConsoleAuth, lists: ListNames): Promise<{ markup: Html; state: string }> {
   const { store } = deps.ctx;
   const listIds = visibleListIds(auth);
-  const running = (await store.consoleProcesses(auth.account.id, { status: 'running', listIds, limit: 1 })).items[0] ?? null;
-  const waiting = (await store.consoleProcesses(auth.account.id, { status: 'waiting', listIds, limit: 100 })).items.length;
-  const recent = running ? [] : (await store.consoleProcesses(auth.account.id, { status: 'all', listIds, limit: 10 })).items;
+  const running = (await store.queries.consoleProcesses(auth.account.id, { status: 'running', listIds, limit: 1 })).items[0] ?? null;
+  const waiting = (await store.queries.consoleProcesses(auth.account.id, { status: 'waiting', listIds, limit: 100 })).items.length;
+  const recent = running ? [] : (await store.queries.consoleProcesses(auth.account.id, { status: 'all', listIds, limit: 10 })).items;
   const last = recent.find((p) => p.status === 3 || p.status === 4) ?? null;
   const state = `${running?.id ?? 0}.${last?.id ?? 0}.${waiting}`;
   const shown = running ?? last;
@@ -155,9 +155,9 @@ function pageLinks(filter: ProcessStatusFilter, items: readonly ImportProcess[],
 async function findProcess(deps: ConsoleDeps, request: FastifyRequest): Promise<ProcessWithQueue | null> {
   const auth = authOf(request);
   const id = idParam(request.params, 'id');
-  const p = id === null ? null : await deps.ctx.store.getProcess(auth.account.id, id);
+  const p = id === null ? null : await deps.ctx.store.processes.getProcess(auth.account.id, id);
   if (p === null || !canSeeList(auth, p.listId)) return null;
-  return { ...p, confirmationsPending: await deps.ctx.store.pendingConfirmations(auth.account.id, p.id) };
+  return { ...p, confirmationsPending: await deps.ctx.store.confirmations.pendingConfirmations(auth.account.id, p.id) };
 }
 
 
@@ -223,7 +223,7 @@ export function registerImportRoutes(app: FastifyInstance, deps: ConsoleDeps): v
     const older = idParam(request.query, 'older');
     const newer = older === null ? idParam(request.query, 'newer') : null;
     const lists = await listsOf(deps, auth);
-    const result = await store.consoleProcesses(auth.account.id, {
+    const result = await store.queries.consoleProcesses(auth.account.id, {
       status: filter, listIds: visibleListIds(auth), limit: PAGE_SIZE,
       ...(older !== null ? { olderThan: older } : {}), ...(newer !== null ? { newerThan: newer } : {}),
     });
@@ -255,7 +255,7 @@ ${live.markup}
     if (!p) return notFound(reply);
     const lists = await listsOf(deps, auth);
     const details = processDetailsResult(deps, p);
-    const rejects = await store.rejectReportPage(auth.account.id, p.id, { limit: 20 });
+    const rejects = await store.queries.rejectReportPage(auth.account.id, p.id, { limit: 20 });
     return sendHtml(reply, page({
       title: `Import #${p.id}`, section: 'imports', auth, notice: noticeOf(request),
       body: html`<div class="page-head"><div>
@@ -312,7 +312,7 @@ ${processProgress(deps, p)}
     const p = await findProcess(deps, request);
     if (!p) return notFound(reply);
     const after = idParam(request.query, 'after') ?? 0;
-    const rejects = await store.rejectReportPage(auth.account.id, p.id, { afterRow: after, limit: REJECTS_PER_PAGE });
+    const rejects = await store.queries.rejectReportPage(auth.account.id, p.id, { afterRow: after, limit: REJECTS_PER_PAGE });
     return sendHtml(reply, page({
       title: `Rejected rows of import #${p.id}`, section: 'imports', auth,
       body: html`<div class="page-head"><div>
@@ -336,7 +336,7 @@ ${pager(
     if (!p) return notFound(reply);
     async function* lines(): AsyncGenerator<string> {
       yield csvLine(['row', 'reason', 'raw']);
-      const rows = await store.streamRejectReport(auth.account.id, p!.id);
+      const rows = await store.queries.streamRejectReport(auth.account.id, p!.id);
       if (rows === null) return;
       for await (const r of rows) yield csvLine([r.row, r.reason, r.raw]);
     }

@@ -3,8 +3,9 @@
  * per group the same counts for the group's members. The CSV export of a list streams.
  */
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
-import type { ChannelCounts, ListStats } from '../store/store.ts';
-import type { Channel, ListWithGroups } from '../store/types.ts';
+import type { ChannelCounts, ListStats } from '../store/queries.ts';
+import type { ListWithGroups } from '../model/records.ts';
+import type { Channel } from '../model/subscription.ts';
 import { authOf, canSeeList, field, idParam, isAccountWide, noticeOf, notFound, redirectTo, visibleListIds, type ConsoleDeps } from './context.ts';
 import { csvLine, sendCsv, type CsvValue } from './csv.ts';
 import { formatCount } from './format.ts';
@@ -75,9 +76,9 @@ function listRow(l: ListWithGroups, stats: ListStats | null): Html {
 
 async function listsPage(deps: ConsoleDeps, request: FastifyRequest, reply: FastifyReply, form: { value: string; error: string } | null): Promise<FastifyReply> {
   const auth = authOf(request);
-  const lists = await deps.ctx.store.listLists(auth.account.id, visibleListIds(auth));
+  const lists = await deps.ctx.store.lists.listLists(auth.account.id, visibleListIds(auth));
   const stats = countsNow(request)
-    ? new Map((await deps.ctx.store.listStats(auth.account.id, lists.map((l) => l.id), { groups: false })).map((s) => [s.listId, s]))
+    ? new Map((await deps.ctx.store.queries.listStats(auth.account.id, lists.map((l) => l.id), { groups: false })).map((s) => [s.listId, s]))
     : new Map<number, ListStats>();
   return sendHtml(reply, page({
     title: 'Lists & groups', section: 'lists', auth, notice: noticeOf(request),
@@ -163,7 +164,7 @@ async function listPage(
   const auth = authOf(request);
   // A form sent back with an error shows its groups at once; otherwise the counts load after the page.
   const now = countsNow(request) || forms.newGroup !== undefined || forms.renameGroup !== undefined;
-  const stats = now ? (await deps.ctx.store.listStats(auth.account.id, [list.id]))[0] ?? null : null;
+  const stats = now ? (await deps.ctx.store.queries.listStats(auth.account.id, [list.id]))[0] ?? null : null;
   const base = `/lists/${list.id}`;
   return sendHtml(reply, page({
     title: list.name, section: 'lists', auth, notice: noticeOf(request),
@@ -200,7 +201,7 @@ export function registerListRoutes(app: FastifyInstance, deps: ConsoleDeps): voi
     const auth = authOf(request);
     const id = idParam(request.params, 'id');
     if (id === null || !canSeeList(auth, id)) return null;
-    return (await store.listLists(auth.account.id, [id]))[0] ?? null;
+    return (await store.lists.listLists(auth.account.id, [id]))[0] ?? null;
   }
 
   app.get('/lists', async (request, reply) => listsPage(deps, request, reply, null));
@@ -210,7 +211,7 @@ export function registerListRoutes(app: FastifyInstance, deps: ConsoleDeps): voi
     if (!isAccountWide(auth)) return notFound(reply);
     const checked = checkName(field(request.body, 'name'), MAX_LIST_NAME, 'list');
     if (!checked.ok) return listsPage(deps, request, reply, { value: field(request.body, 'name'), error: checked.error });
-    const list = await store.createList(auth.account.id, checked.name);
+    const list = await store.lists.createList(auth.account.id, checked.name);
     request.log.info({ accountId: auth.account.id, listId: list.id, user: auth.user.username }, 'list created from the console');
     return redirectTo(reply, `/lists/${list.id}`, { notice: 'list-created' });
   });
@@ -224,7 +225,7 @@ export function registerListRoutes(app: FastifyInstance, deps: ConsoleDeps): voi
     const auth = authOf(request);
     const list = await findList(request);
     if (!list) return notFound(reply);
-    const stats = (await store.listStats(auth.account.id, [list.id]))[0] ?? null;
+    const stats = (await store.queries.listStats(auth.account.id, [list.id]))[0] ?? null;
     return sendHtml(reply, stats ? statsSection(auth, list, stats, {}) : html``);
   });
 
@@ -232,7 +233,7 @@ export function registerListRoutes(app: FastifyInstance, deps: ConsoleDeps): voi
     const auth = authOf(request);
     const list = await findList(request);
     if (!list) return notFound(reply);
-    const stats = (await store.listStats(auth.account.id, [list.id], { groups: false }))[0] ?? null;
+    const stats = (await store.queries.listStats(auth.account.id, [list.id], { groups: false }))[0] ?? null;
     return sendHtml(reply, stats ? listRow(list, stats) : html``);
   });
 
@@ -242,7 +243,7 @@ export function registerListRoutes(app: FastifyInstance, deps: ConsoleDeps): voi
     if (!list) return notFound(reply);
     const checked = checkName(field(request.body, 'name'), MAX_LIST_NAME, 'list');
     if (!checked.ok) return listPage(deps, request, reply, list, { rename: { value: field(request.body, 'name'), error: checked.error } }, 400);
-    await store.renameList(auth.account.id, list.id, checked.name);
+    await store.lists.renameList(auth.account.id, list.id, checked.name);
     return redirectTo(reply, `/lists/${list.id}`, { notice: 'list-renamed' });
   });
 
@@ -251,7 +252,7 @@ export function registerListRoutes(app: FastifyInstance, deps: ConsoleDeps): voi
     if (!list) return notFound(reply);
     const checked = checkName(field(request.body, 'name'), MAX_GROUP_NAME, 'group');
     if (!checked.ok) return listPage(deps, request, reply, list, { newGroup: { value: field(request.body, 'name'), error: checked.error } }, 400);
-    const { created } = await store.createGroup(list.id, checked.name);
+    const { created } = await store.lists.createGroup(list.id, checked.name);
     return redirectTo(reply, `/lists/${list.id}`, { notice: created ? 'group-created' : 'group-exists' });
   });
 
@@ -263,7 +264,7 @@ export function registerListRoutes(app: FastifyInstance, deps: ConsoleDeps): voi
     const raw = field(request.body, 'name');
     const checked = checkName(raw, MAX_GROUP_NAME, 'group');
     if (!checked.ok) return listPage(deps, request, reply, list, { renameGroup: { groupId, value: raw, error: checked.error } }, 400);
-    const renamed = await store.renameGroup(auth.account.id, groupId, checked.name);
+    const renamed = await store.lists.renameGroup(auth.account.id, groupId, checked.name);
     if (!renamed.ok && renamed.reason === 'not-found') return notFound(reply);
     if (!renamed.ok) {
       return listPage(deps, request, reply, list, { renameGroup: { groupId, value: raw, error: 'The list already has a group of that name.' } }, 409);
@@ -277,7 +278,7 @@ export function registerListRoutes(app: FastifyInstance, deps: ConsoleDeps): voi
     if (!list) return notFound(reply);
     // The export is opened only when the response starts streaming, and closed however it ends.
     async function* lines(): AsyncGenerator<string> {
-      const exported = await store.exportList(auth.account.id, list!.id);
+      const exported = await store.queries.exportList(auth.account.id, list!.id);
       if (exported === null) return;
       try {
         const fields = exported.fieldNumbers;

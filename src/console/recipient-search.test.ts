@@ -6,9 +6,10 @@
  */
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
-import type { SubscriptionStatus } from '../import/subscription-rules.ts';
-import type { RecipientFilter, Store } from '../store/store.ts';
-import type { Channel } from '../store/types.ts';
+import type { SubscriptionStatus } from '../model/subscription.ts';
+import type { RecipientFilter } from '../store/queries.ts';
+import type { Store } from '../store/store.ts';
+import type { Channel } from '../model/subscription.ts';
 import { callSoap, feedXml, resultFields, startTestService, type TestAccount, type TestService } from '../../test/helpers/service.ts';
 
 let svc: TestService;
@@ -44,7 +45,7 @@ before(async () => {
   acc = await svc.addAccount({ listName: 'Main' });
   other = await svc.addAccount({ listName: 'Elsewhere' });
   const list = { id: acc.list.id, guid: acc.list.guid };
-  const l2 = await store.createList(acc.account.id, 'Second');
+  const l2 = await store.lists.createList(acc.account.id, 'Second');
   secondList = { id: l2.id, guid: l2.guid };
   const people = Array.from({ length: 120 }, (_, i) => person(i));
   await runImport(acc, list, people.slice(0, 60), { groups: String(acc.groups[0]!.id) });
@@ -119,7 +120,7 @@ test('keyset pages of every kind of search list exactly what a plain query finds
     const cursors: string[] = [];
     let after: string | undefined;
     for (;;) {
-      const page = await store.searchRecipients(acc.account.id, filter, { limit: 7, ...(after ? { after } : {}) });
+      const page = await store.queries.searchRecipients(acc.account.id, filter, { limit: 7, ...(after ? { after } : {}) });
       pages.push(page.items.map((r) => r.id));
       cursors.push(page.items[0]?.cursor ?? '');
       assert.equal(page.hasPrevious, after !== undefined, label);
@@ -132,7 +133,7 @@ test('keyset pages of every kind of search list exactly what a plain query finds
     const back: number[][] = [pages.at(-1)!];
     let before = cursors.at(-1)!;
     for (let i = pages.length - 2; i >= 0; i--) {
-      const page = await store.searchRecipients(acc.account.id, filter, { limit: 7, before });
+      const page = await store.queries.searchRecipients(acc.account.id, filter, { limit: 7, before });
       back.unshift(page.items.map((r) => r.id));
       assert.equal(page.hasNext, true, label);
       assert.equal(page.hasPrevious, i > 0, label);
@@ -141,16 +142,16 @@ test('keyset pages of every kind of search list exactly what a plain query finds
     assert.deepEqual(back, pages, label);
   }
   // A cursor of another kind of search, or garbage, starts over at the first page.
-  const first = await store.searchRecipients(acc.account.id, {}, { limit: 3 });
-  const email = await store.searchRecipients(acc.account.id, { emailPrefix: 'p' }, { limit: 3 });
+  const first = await store.queries.searchRecipients(acc.account.id, {}, { limit: 3 });
+  const email = await store.queries.searchRecipients(acc.account.id, { emailPrefix: 'p' }, { limit: 3 });
   for (const after of [email.items[0]!.cursor, 'not-a-cursor', Buffer.from('["i","1; DROP TABLE recipient"]').toString('base64url')]) {
-    assert.deepEqual((await store.searchRecipients(acc.account.id, {}, { limit: 3, after })).items.map((r) => r.id), first.items.map((r) => r.id));
+    assert.deepEqual((await store.queries.searchRecipients(acc.account.id, {}, { limit: 3, after })).items.map((r) => r.id), first.items.map((r) => r.id));
   }
 });
 
 test('list statistics count recipients by channel and status, for the list and for each group', async () => {
   const all = await oracle(acc.account.id);
-  const [stats] = await store.listStats(acc.account.id, [acc.list.id]);
+  const [stats] = await store.queries.listStats(acc.account.id, [acc.list.id]);
   const count = (rows: readonly OracleRow[], channel: Channel, status: SubscriptionStatus): number =>
     rows.filter((r) => r.subs.some((s) => s.list === acc.list.id && s.channel === channel && s.status === status)).length;
   const members = all.filter((r) => r.subs.some((s) => s.list === acc.list.id));
@@ -165,13 +166,13 @@ test('list statistics count recipients by channel and status, for the list and f
   }
   assert.deepEqual(stats!.groups.map((g) => g.members), acc.groups.map((grp) => all.filter((r) => r.groups.includes(grp.id)).length));
   assert.equal(stats!.counts.email.pending, 10);
-  assert.deepEqual(await store.listStats(acc.account.id, [other.list.id]), []);
+  assert.deepEqual(await store.queries.listStats(acc.account.id, [other.list.id]), []);
 });
 
 test('the CSV export streams every recipient of the list once, from one snapshot, while the store stays usable', async () => {
   const all = await oracle(acc.account.id);
   const want = all.filter((r) => r.subs.some((s) => s.list === acc.list.id)).sort((x, y) => x.id - y.id);
-  const exported = await store.exportList(acc.account.id, acc.list.id);
+  const exported = await store.queries.exportList(acc.account.id, acc.list.id);
   assert.ok(exported);
   assert.deepEqual(exported.fieldNumbers, [1]);
   const rows: { id: number; email: string | null; emailStatus: string | null; smsStatus: string | null }[] = [];
@@ -181,7 +182,7 @@ test('the CSV export streams every recipient of the list once, from one snapshot
     if (!changedMeanwhile) {
       // Half-way through a read, the store still answers, and a new recipient joins the list.
       changedMeanwhile = true;
-      assert.equal((await store.listLists(acc.account.id)).length, 2);
+      assert.equal((await store.lists.listLists(acc.account.id)).length, 2);
       await runImport(acc, { id: acc.list.id, guid: acc.list.guid }, [{ email: 'late@example.com' }]);
     }
   }
@@ -191,7 +192,7 @@ test('the CSV export streams every recipient of the list once, from one snapshot
     assert.equal(r.emailStatus, o.subs.find((s) => s.list === acc.list.id && s.channel === 'email')?.status ?? null);
     assert.equal(r.smsStatus, o.subs.find((s) => s.list === acc.list.id && s.channel === 'sms')?.status ?? null);
   }
-  const again = await store.exportList(acc.account.id, acc.list.id);
+  const again = await store.queries.exportList(acc.account.id, acc.list.id);
   let n = 0;
   for await (const r of again!.rows) {
     n++;
@@ -199,5 +200,5 @@ test('the CSV export streams every recipient of the list once, from one snapshot
   }
   assert.equal(n, want.length + 1);
   again!.close();
-  assert.equal(await store.exportList(other.account.id, acc.list.id), null);
+  assert.equal(await store.queries.exportList(other.account.id, acc.list.id), null);
 });

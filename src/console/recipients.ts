@@ -5,9 +5,10 @@
  * channel, groups, and history (imports that changed it, confirmation requests).
  */
 import type { FastifyInstance } from 'fastify';
-import type { SubscriptionStatus } from '../import/subscription-rules.ts';
-import type { RecipientFilter, RecipientSummary } from '../store/store.ts';
-import type { Channel, ListWithGroups } from '../store/types.ts';
+import type { SubscriptionStatus } from '../model/subscription.ts';
+import type { RecipientFilter, RecipientSummary } from '../store/queries.ts';
+import type { ListWithGroups } from '../model/records.ts';
+import type { Channel } from '../model/subscription.ts';
 import { authOf, canSeeList, field, idParam, noticeOf, notFound, visibleListIds, type ConsoleDeps } from './context.ts';
 import { formatCount, PROCESS_STATUS, SUBSCRIPTION_STATUS } from './format.ts';
 import { html, type Html } from './html.ts';
@@ -90,7 +91,7 @@ export function registerRecipientRoutes(app: FastifyInstance, deps: ConsoleDeps)
 
   app.get('/recipients', async (request, reply) => {
     const auth = authOf(request);
-    const lists = await store.listLists(auth.account.id, visibleListIds(auth));
+    const lists = await store.lists.listLists(auth.account.id, visibleListIds(auth));
     const listsById = new Map(lists.map((l) => [l.id, l]));
     let form = readForm(request.query);
     // A user limited to some lists searches one of them at a time.
@@ -108,7 +109,7 @@ export function registerRecipientRoutes(app: FastifyInstance, deps: ConsoleDeps)
     const after = field(request.query, 'after');
     const before = field(request.query, 'before');
     const result = allowed
-      ? await store.searchRecipients(auth.account.id, filter, {
+      ? await store.queries.searchRecipients(auth.account.id, filter, {
         limit: PAGE_SIZE, ...(after !== '' ? { after } : before !== '' ? { before } : {}),
       })
       : { items: [], hasNext: false, hasPrevious: false };
@@ -139,8 +140,8 @@ ${pager(
   app.get('/recipients/:id', async (request, reply) => {
     const auth = authOf(request);
     const id = idParam(request.params, 'id');
-    const r = id === null ? null : await store.recipientDetail(auth.account.id, id);
-    const lists = new Map((await store.listLists(auth.account.id, visibleListIds(auth))).map((l) => [l.id, l]));
+    const r = id === null ? null : await store.queries.recipientDetail(auth.account.id, id);
+    const lists = new Map((await store.lists.listLists(auth.account.id, visibleListIds(auth))).map((l) => [l.id, l]));
     const subscriptions = r?.subscriptions.filter((s) => canSeeList(auth, s.listId)) ?? [];
     // A user limited to some lists sees only recipients of those lists.
     if (r === null || (visibleListIds(auth) !== null && subscriptions.length === 0)) return notFound(reply);

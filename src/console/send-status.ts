@@ -5,8 +5,8 @@
  * the outbox, which is shown here too.
  */
 import type { FastifyInstance, FastifyRequest } from 'fastify';
-import type { ConfirmationSummary } from '../store/store.ts';
-import type { ImportProcess } from '../store/types.ts';
+import type { ConfirmationSummary } from '../store/confirmations.ts';
+import type { ImportProcess } from '../model/records.ts';
 import { authOf, canSeeList, idParam, isAccountWide, noticeOf, notFound, redirectTo, visibleListIds, type ConsoleDeps } from './context.ts';
 import { formatCount, formatDuration, PROCESS_STATUS } from './format.ts';
 import { html, type Html } from './html.ts';
@@ -65,10 +65,10 @@ async function sendPanel(deps: ConsoleDeps, auth: ConsoleAuth): Promise<Html> {
   const { store } = deps.ctx;
   const accountId = auth.account.id;
   // The outbox holds every list's messages: only for users who see the whole account.
-  const outbox = deps.ctx.mail.mailer.channel === 'outbox' && isAccountWide(auth) ? await store.outboxPage(accountId, { limit: 10 }) : null;
-  const lists = new Map((await store.listLists(accountId, visibleListIds(auth))).map((l) => [l.id, l.name]));
-  const summaries = (await store.confirmationSummary(accountId, null, { limit: PROCESSES_SHOWN })).filter((s) => canSeeList(auth, s.listId));
-  const failures = (await store.confirmationFailures(accountId, null, { limit: 20 })).filter((f) => canSeeList(auth, f.listId));
+  const outbox = deps.ctx.mail.mailer.channel === 'outbox' && isAccountWide(auth) ? await store.queries.outboxPage(accountId, { limit: 10 }) : null;
+  const lists = new Map((await store.lists.listLists(accountId, visibleListIds(auth))).map((l) => [l.id, l.name]));
+  const summaries = (await store.confirmations.confirmationSummary(accountId, null, { limit: PROCESSES_SHOWN })).filter((s) => canSeeList(auth, s.listId));
+  const failures = (await store.confirmations.confirmationFailures(accountId, null, { limit: 20 })).filter((f) => canSeeList(auth, f.listId));
   const current = deps.sends.current(accountId);
   const busy = current !== null;
   const live = busy || summaries.some((s) => s.sending > 0);
@@ -151,7 +151,7 @@ ${await sendPanel(deps, auth)}`,
   app.post('/send/:id', async (request, reply) => {
     const auth = authOf(request);
     const id = idParam(request.params, 'id');
-    const p = id === null ? null : await store.getProcess(auth.account.id, id);
+    const p = id === null ? null : await store.processes.getProcess(auth.account.id, id);
     if (p === null || !canSeeList(auth, p.listId) || !p.options.ConfirmEmail) return notFound(reply);
     const outcome = await start(request, p.id);
     return redirectTo(reply, '/send', { notice: outcome === 'started' ? 'send-started' : 'send-busy' });
@@ -162,7 +162,7 @@ ${await sendPanel(deps, auth)}`,
     if (!isAccountWide(auth)) return notFound(reply);
     const older = idParam(request.query, 'older');
     const newer = older === null ? idParam(request.query, 'newer') : null;
-    const result = await store.outboxPage(auth.account.id, {
+    const result = await store.queries.outboxPage(auth.account.id, {
       limit: OUTBOX_PAGE, ...(older !== null ? { olderThan: older } : {}), ...(newer !== null ? { newerThan: newer } : {}),
     });
     return sendHtml(reply, page({
@@ -181,7 +181,7 @@ ${pager(
   app.get('/send/outbox/:id', async (request, reply) => {
     const auth = authOf(request);
     const id = idParam(request.params, 'id');
-    const m = id === null || !isAccountWide(auth) ? null : await store.getOutboxMessage(auth.account.id, id);
+    const m = id === null || !isAccountWide(auth) ? null : await store.queries.getOutboxMessage(auth.account.id, id);
     if (!m) return notFound(reply);
     return sendHtml(reply, page({
       title: m.subject, section: 'send', auth,

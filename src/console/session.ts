@@ -9,8 +9,9 @@
  */
 import { createHash, randomBytes, timingSafeEqual } from 'node:crypto';
 import type { FastifyReply, FastifyRequest } from 'fastify';
-import type { ConsoleSession, Store } from '../store/store.ts';
-import type { Account, ConsoleUser } from '../store/types.ts';
+import type { ConsoleSession } from '../store/sessions.ts';
+import type { Store } from '../store/store.ts';
+import type { Account, ConsoleUser } from '../model/records.ts';
 import { CONSOLE_PREFIX } from './urls.ts';
 
 export const SESSION_COOKIE = 'console_session';
@@ -85,15 +86,15 @@ export class SessionManager {
   /** Starts a session for the user: a fresh id (the old session, if any, is ended), a fresh CSRF token. */
   async start(request: FastifyRequest, reply: FastifyReply, user: ConsoleUser): Promise<void> {
     const previous = parseCookies(request.headers.cookie).get(SESSION_COOKIE);
-    if (previous) await this.store.deleteConsoleSession(hashSessionId(previous));
+    if (previous) await this.store.sessions.deleteConsoleSession(hashSessionId(previous));
     const id = randomToken();
-    await this.store.createConsoleSession({
+    await this.store.sessions.createConsoleSession({
       idHash: hashSessionId(id), userId: user.id, accountId: user.accountId, csrfToken: randomToken(),
       expiresAt: new Date(this.now().getTime() + IDLE_MS), ip: request.ip, userAgent: String(request.headers['user-agent'] ?? ''),
     });
     setCookie(reply, SESSION_COOKIE, id, { path: CONSOLE_PREFIX, secure: this.isSecure(request) });
     // Expired sessions of anyone are swept now and then, at sign-in, rather than by a timer.
-    await this.store.deleteExpiredConsoleSessions(this.now());
+    await this.store.sessions.deleteExpiredConsoleSessions(this.now());
   }
 
   /** The signed-in user of the request, or null; keeps an active session alive. */
@@ -101,24 +102,24 @@ export class SessionManager {
     const id = parseCookies(request.headers.cookie).get(SESSION_COOKIE);
     if (!id) return null;
     const now = this.now();
-    const found = await this.store.findConsoleSession(hashSessionId(id), now);
+    const found = await this.store.sessions.findConsoleSession(hashSessionId(id), now);
     if (!found) return null;
     const { session, user } = found;
     if (now.getTime() - session.createdAt.getTime() > ABSOLUTE_MS) {
-      await this.store.deleteConsoleSession(session.idHash);
+      await this.store.sessions.deleteConsoleSession(session.idHash);
       return null;
     }
-    const account = await this.store.getAccount(session.accountId);
+    const account = await this.store.accounts.getAccount(session.accountId);
     if (!account) return null;
     if (now.getTime() - session.lastSeenAt.getTime() > TOUCH_EVERY_MS) {
-      await this.store.touchConsoleSession(session.idHash, new Date(now.getTime() + IDLE_MS), now);
+      await this.store.sessions.touchConsoleSession(session.idHash, new Date(now.getTime() + IDLE_MS), now);
     }
     return { user, account, session };
   }
 
   async end(request: FastifyRequest, reply: FastifyReply): Promise<void> {
     const id = parseCookies(request.headers.cookie).get(SESSION_COOKIE);
-    if (id) await this.store.deleteConsoleSession(hashSessionId(id));
+    if (id) await this.store.sessions.deleteConsoleSession(hashSessionId(id));
     setCookie(reply, SESSION_COOKIE, '', { path: CONSOLE_PREFIX, secure: this.isSecure(request), maxAge: 0 });
   }
 }

@@ -142,7 +142,7 @@ export function registerSettingsRoutes(app: FastifyInstance, deps: ConsoleDeps):
         access: { ...form, error: 'With the IP check on and no address allowed, every call would be refused. Add at least one address.' },
       }, 400);
     }
-    await store.updateAccount(auth.account.id, { wsEnabled: form.enabled, ipCheck: form.ipCheck, allowedIps: parsed.addresses });
+    await store.accounts.updateAccount(auth.account.id, { wsEnabled: form.enabled, ipCheck: form.ipCheck, allowedIps: parsed.addresses });
     request.log.info({ accountId: auth.account.id, user: auth.user.username, ...form, allowedIps: parsed.addresses }, 'web-service access changed from the console');
     return redirectTo(reply, '/settings', { notice: 'access-saved' });
   });
@@ -160,7 +160,7 @@ export function registerSettingsRoutes(app: FastifyInstance, deps: ConsoleDeps):
     if (!(await verifyPassword(field(body, 'currentPassword'), auth.user.passwordHash))) {
       return refuse('Your console password is not right; the WS password was not changed.');
     }
-    await store.updateAccount(auth.account.id, { passwordHash: await hashPassword(password) });
+    await store.accounts.updateAccount(auth.account.id, { passwordHash: await hashPassword(password) });
     request.log.info({ accountId: auth.account.id, user: auth.user.username }, 'WS password changed from the console');
     return redirectTo(reply, '/settings', { notice: 'password-changed' });
   });
@@ -169,7 +169,7 @@ export function registerSettingsRoutes(app: FastifyInstance, deps: ConsoleDeps):
     const auth = authOf(request);
     if (!isAccountWide(auth)) return restricted(reply, auth);
     const endpoint = `${request.protocol}://${request.host}${SERVICE_PATH}`;
-    const lists = await store.listLists(auth.account.id);
+    const lists = await store.lists.listLists(auth.account.id);
     const first = lists[0] ?? null;
     const soap = soapExample(auth.account.wsUser);
     const curl = `curl -s ${endpoint} \\

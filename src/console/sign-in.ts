@@ -91,8 +91,8 @@ export function registerSignInRoutes(app: FastifyInstance, deps: ConsoleDeps): v
     const throttleKey = `console:${form.account.trim().toLowerCase()}:${form.username.trim()}`;
     const delay = deps.throttle.delayFor(throttleKey, request.ip);
     if (delay > 0) await new Promise((resolve) => setTimeout(resolve, delay));
-    const account = /^a\d{1,15}$/.test(form.account) ? await store.findAccountByWsUser(form.account) : null;
-    const consoleUser = account ? await store.findConsoleUser(account.id, form.username) : null;
+    const account = /^a\d{1,15}$/.test(form.account) ? await store.accounts.findAccountByWsUser(form.account) : null;
+    const consoleUser = account ? await store.accounts.findConsoleUser(account.id, form.username) : null;
     // Verified even when the account or user does not exist, so timing tells nothing.
     const valid = await verifyPassword(password, consoleUser?.passwordHash ?? null);
     if (!valid || consoleUser === null) {

@@ -18,7 +18,7 @@ import { escapeHtml } from '../mail/render-message.ts';
 import { sendConfirmations } from '../mail/send-now.ts';
 import { authenticate } from '../operations/authenticate.ts';
 import { describeReturnCode } from '../protocol/return-codes.ts';
-import type { Account } from '../store/types.ts';
+import type { Account } from '../model/records.ts';
 import type { AppContext } from './context.ts';
 import { basicCredentials } from './service-endpoint.ts';
 
@@ -63,7 +63,7 @@ export async function confirmRoutes(app: FastifyInstance, { ctx }: { ctx: AppCon
 
   async function checkProcess(accountId: number, processId: number | null): Promise<void> {
     if (processId === null) return;
-    const process = await ctx.store.getProcess(accountId, processId);
+    const process = await ctx.store.processes.getProcess(accountId, processId);
     if (process === null) throw new ApiError(404, `Import process ${processId} does not exist in this account.`);
     if (!process.options.ConfirmEmail) throw new ApiError(409, `Import process ${processId} did not ask for ConfirmEmail: it has no confirmation requests.`);
   }
@@ -82,8 +82,8 @@ export async function confirmRoutes(app: FastifyInstance, { ctx }: { ctx: AppCon
     const processId = query.processId === undefined ? null : positiveId(query.processId, 'processId');
     await checkProcess(owner.id, processId);
     const [processes, failures] = await Promise.all([
-      ctx.store.confirmationSummary(owner.id, processId, { limit: 200 }),
-      ctx.store.confirmationFailures(owner.id, processId, { limit: 500 }),
+      ctx.store.confirmations.confirmationSummary(owner.id, processId, { limit: 200 }),
+      ctx.store.confirmations.confirmationFailures(owner.id, processId, { limit: 500 }),
     ]);
     return reply.type('application/json; charset=utf-8').send({
       processes: processes.map((p) => ({ ...p, confirmationSent: p.confirmationSentAt !== null })),
@@ -95,7 +95,7 @@ export async function confirmRoutes(app: FastifyInstance, { ctx }: { ctx: AppCon
     const owner = await account(request, reply);
     const query = request.query as Record<string, string | undefined>;
     const limit = query.limit === undefined ? 50 : Math.min(positiveId(query.limit, 'limit'), 1000);
-    return reply.type('application/json; charset=utf-8').send({ messages: await ctx.store.listOutbox(owner.id, { limit }) });
+    return reply.type('application/json; charset=utf-8').send({ messages: await ctx.store.confirmations.listOutbox(owner.id, { limit }) });
   });
 }
 

@@ -7,7 +7,7 @@ import assert from 'node:assert/strict';
 import fc from 'fast-check';
 import { FeedError, FeedReader, MAX_FIELD_NUMBER, MAX_VALUE_LENGTH } from './feed-reader.ts';
 import { escapeAttribute, escapeText } from '../xml/escape.ts';
-import type { FeedRow } from '../store/types.ts';
+import type { FeedRow } from '../model/records.ts';
 
 /** Reads a whole feed from the given chunks, taking rows after every chunk as the upload does. */
 function read(chunks: string | readonly string[]): FeedRow[] {

@@ -9,7 +9,7 @@
  * raw; rules and normalisation happen when the process runs.
  */
 import { XmlSyntaxError, XmlTokenizer, type XmlHandler } from '../xml/tokenizer.ts';
-import type { FeedRow } from '../store/types.ts';
+import type { FeedRow } from '../model/records.ts';
 
 export class FeedError extends Error {
   constructor(message: string) {

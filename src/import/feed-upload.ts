@@ -5,7 +5,8 @@
  * the text is read and dropped. A feed that is empty or not well-formed is deleted, and the
  * caller answers -401 or -402.
  */
-import type { Feed, FeedRow, FeedWriter } from '../store/types.ts';
+import type { Feed, FeedRow } from '../model/records.ts';
+import type { FeedWriter } from '../store/feeds.ts';
 import { FeedError, FeedReader } from './feed-reader.ts';
 
 /** Rows per stored chunk, which is also the worker's batch size. */

@@ -1,7 +1,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { channelsOf, normaliseMobile, normaliseRow } from './normalise-row.ts';
-import type { FeedRow } from '../store/types.ts';
+import type { FeedRow } from '../model/records.ts';
 
 const row = (over: Partial<FeedRow>): FeedRow => ({ row: 1, email: '', prefix: '', number: '', name: '', fields: {}, ...over });
 

@@ -9,7 +9,7 @@
  *   Number, 2 in Prefix; `00` and `+` both introduce the country code, leading zeros of it dropped.
  * - campoN: at most 100 characters, or 200 when pure 7-bit ASCII (spec §8.2).
  */
-import type { FeedRow, ImportOptions } from '../store/types.ts';
+import type { FeedRow, ImportOptions } from '../model/records.ts';
 
 export interface Channels {
   readonly email: boolean;

@@ -1,7 +1,8 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { planBatch, prepareBatch } from './plan-batch.ts';
-import type { FeedRow, ImportOptions, PriorRecipient } from '../store/types.ts';
+import type { PriorRecipient } from '../model/batch.ts';
+import type { FeedRow, ImportOptions } from '../model/records.ts';
 
 const options = (over: Partial<ImportOptions> = {}): ImportOptions => ({
   groupIds: [7], importType: 3, mobileInputType: 1, asPending: false, ConfirmEmail: false, asOptOut: false,

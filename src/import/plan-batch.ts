@@ -8,13 +8,13 @@
  * no subscription on that channel of the list before the row, otherwise as Existing. A row that
  * repeats an earlier one of the same feed therefore counts as Existing.
  */
-import { emailKey, mobileKey } from '../store/store.ts';
-import {
-  zeroCounters, type BatchKeys, type BatchPlan, type Channel, type Counters, type FeedRow, type ImportOptions,
-  type PriorRecipient, type RecipientWrite, type RejectedRow, type SubscriptionWrite,
-} from '../store/types.ts';
+import { emailKey, mobileKey } from '../model/batch.ts';
+import type { BatchKeys, BatchPlan, PriorRecipient, RecipientWrite, RejectedRow, SubscriptionWrite } from '../model/batch.ts';
+import { type Counters, type FeedRow, type ImportOptions, zeroCounters } from '../model/records.ts';
+import type { Channel } from '../model/subscription.ts';
 import { describeRow, normaliseRow, type NormalisedRow } from './normalise-row.ts';
-import { applySubscriptionRules, type PriorState } from './subscription-rules.ts';
+import { applySubscriptionRules } from './subscription-rules.ts';
+import type { PriorState } from '../model/subscription.ts';
 
 export interface PreparedBatch {
   readonly keys: BatchKeys;

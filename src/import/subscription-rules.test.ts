@@ -30,7 +30,8 @@ import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import fc from 'fast-check';
 import { applySubscriptionRules } from './subscription-rules.ts';
-import type { ImportFlags, PriorState, RuleOutcome, SubscriptionStatus, UnsubscribeReason } from './subscription-rules.ts';
+import type { ImportFlags, RuleOutcome } from './subscription-rules.ts';
+import type { PriorState, SubscriptionStatus, UnsubscribeReason } from '../model/subscription.ts';
 
 // ---------------------------------------------------------------------------------------------------------------
 // Helpers

@@ -2,17 +2,7 @@
  * MailUp's subscription rules for one recipient on one list and channel (spec §9).
  * Pure and total: every prior state and flag combination has a defined outcome.
  */
-
-export type SubscriptionStatus = 'subscribed' | 'pending' | 'unsubscribed';
-/** Why a recipient is unsubscribed. Bounce and complaint unsubscribes are final. */
-export type UnsubscribeReason = 'user' | 'import' | 'bounce' | 'complaint';
-
-/** The recipient's state on this list and channel before the row is applied. */
-export type PriorState =
-  | { readonly status: 'none' }
-  | { readonly status: 'subscribed' }
-  | { readonly status: 'pending' }
-  | { readonly status: 'unsubscribed'; readonly reason: UnsubscribeReason };
+import type { PriorState, SubscriptionStatus, UnsubscribeReason } from '../model/subscription.ts';
 
 export interface ImportFlags {
   readonly asPending: boolean;

@@ -6,7 +6,7 @@
 import { Worker } from 'node:worker_threads';
 import { randomUUID } from 'node:crypto';
 import type { Config } from '../config.ts';
-import type { ImportProcess } from '../store/types.ts';
+import type { ImportProcess } from '../model/records.ts';
 import type { ImportWorkerHandle, WorkerEvents, WorkerLog } from './worker.ts';
 
 export type ThreadCommand = { type: 'wake' } | { type: 'stop' };

@@ -6,8 +6,10 @@
  */
 import { randomUUID } from 'node:crypto';
 import { setImmediate as yieldToEventLoop } from 'node:timers/promises';
-import { LeaseLostError, type Store } from '../store/store.ts';
-import type { ImportProcess, Lease } from '../store/types.ts';
+import { LeaseLostError } from '../store/processes.ts';
+import type { Store } from '../store/store.ts';
+import type { ImportProcess } from '../model/records.ts';
+import type { Lease } from '../store/processes.ts';
 import { planBatch, prepareBatch } from './plan-batch.ts';
 
 /**
@@ -112,7 +114,7 @@ export class ImportWorker implements ImportWorkerHandle {
     while (!this.stopping) {
       let lease: Lease | null = null;
       try {
-        lease = await this.options.store.claimProcess(this.owner, this.options.leaseMs);
+        lease = await this.options.store.processes.claimProcess(this.owner, this.options.leaseMs);
       } catch (err) {
         this.options.log.error({ err }, 'claiming an import process failed');
       }
@@ -144,20 +146,20 @@ export class ImportWorker implements ImportWorkerHandle {
       let checkpoint = process.checkpoint;
       for (;;) {
         if (this.stopping) {
-          await store.releaseLease(lease);
+          await store.processes.releaseLease(lease);
           log.info({ processId: process.id, checkpoint }, 'import process released for shutdown');
           return;
         }
-        const rows = await store.readFeedRows(process.feedId, checkpoint + 1);
+        const rows = await store.feeds.readFeedRows(process.feedId, checkpoint + 1);
         if (rows.length === 0) break;
         const batch = prepareBatch(rows, process.options);
-        const updated = await store.mergeBatch(lease, batch.keys, batch.lastRow, (prior) => planBatch(batch, prior, process.options));
+        const updated = await store.merge.mergeBatch(lease, batch.keys, batch.lastRow, (prior) => planBatch(batch, prior, process.options));
         checkpoint = batch.lastRow;
         this.emit('batch', updated, rows.length);
         // Let waiting requests run between batches.
         await yieldToEventLoop();
       }
-      await store.finishProcess(lease);
+      await store.processes.finishProcess(lease);
       this.emit('finished', process.id, 3);
       log.info({ processId: process.id }, 'import process finished');
     } catch (err) {
@@ -168,13 +170,13 @@ export class ImportWorker implements ImportWorkerHandle {
       }
       if (isTransient(err)) {
         log.warn({ err, processId: process.id }, 'import paused by a transient database error; it will be retried');
-        await store.releaseLease(lease).catch(() => undefined);
+        await store.processes.releaseLease(lease).catch(() => undefined);
         await new Promise((r) => setTimeout(r, RETRY_PAUSE_MS));
         return;
       }
       log.error({ err, processId: process.id }, 'import process failed');
       try {
-        await store.failProcess(lease, err instanceof Error ? err.message : String(err));
+        await store.processes.failProcess(lease, err instanceof Error ? err.message : String(err));
         this.emit('finished', process.id, 4);
       } catch (failErr) {
         // The lease will expire and another attempt will resume from the checkpoint.

@@ -31,7 +31,7 @@ export async function openConfirmLink(deps: ConfirmLinkDeps, token: string): Pro
     return { result: check.reason, changed: false, email: null, listName: null, at: check.reason === 'expired' ? check.claims.expiresAt : null };
   }
   const { requestId, recipientId, listId } = check.claims;
-  const outcome = await deps.store.confirmSubscription(requestId, recipientId, listId, now);
+  const outcome = await deps.store.confirmations.confirmSubscription(requestId, recipientId, listId, now);
   return {
     result: outcome.result, changed: outcome.result === 'confirmed', email: outcome.email, listName: outcome.listName,
     at: outcome.confirmedAt,

@@ -32,7 +32,7 @@ export type TokenCheck =
 
 /** The installation's secret: created on first use, then always the same. */
 export async function loadConfirmSecret(store: Store): Promise<Buffer> {
-  const stored = await store.setSettingIfAbsent(SECRET_SETTING, randomBytes(32).toString('base64url'));
+  const stored = await store.settings.setSettingIfAbsent(SECRET_SETTING, randomBytes(32).toString('base64url'));
   const secret = Buffer.from(stored, 'base64url');
   if (secret.length < 32) throw new Error(`The stored ${SECRET_SETTING} setting is shorter than 32 bytes.`);
   return secret;

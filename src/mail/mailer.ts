@@ -107,7 +107,7 @@ export function createOutboxMailer(store: Store): Mailer {
     channel: 'outbox',
     async deliver(mail) {
       try {
-        await store.writeOutbox({
+        await store.confirmations.writeOutbox({
           accountId: mail.accountId, requestId: mail.requestId, sender: mail.from, recipient: mail.to,
           subject: mail.subject, html: mail.html, text: mail.text,
         });

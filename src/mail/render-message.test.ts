@@ -1,7 +1,8 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { DEFAULT_CONFIRMATION } from '../operations/accounts.ts';
-import { escapeHtml, renderConfirmation } from './render-message.ts';
+import { DEFAULT_CONFIRMATION } from '../core/confirmations.ts';
+import { escapeHtml } from '../xml/escape.ts';
+import { renderConfirmation } from './render-message.ts';
 
 const link = 'https://lists.example.com/confirm/MS4yLjMuNA.abc?x=1&y=2';
 

@@ -9,6 +9,7 @@
  * are escaped in the HTML part (a field may hold `<script>`), written as they are in the text
  * part, and kept on one line in the subject, so no value can add a header.
  */
+import { escapeHtml } from '../xml/escape.ts';
 
 export interface MessageTemplate {
   readonly subject: string;
@@ -24,14 +25,6 @@ export interface RecipientValues {
 export type RenderedMessage = MessageTemplate;
 
 const PLACEHOLDER = /\[(confirm_link|email|campo(\d{1,4}))\]/gi;
-
-const HTML_SPECIAL = /[&<>"']/g;
-const HTML_ENTITIES: Record<string, string> = { '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&#39;' };
-
-/** Safe in HTML text and in quoted attribute values alike. */
-export function escapeHtml(s: string): string {
-  return s.replace(HTML_SPECIAL, (c) => HTML_ENTITIES[c]!);
-}
 
 function fill(template: string, recipient: RecipientValues, confirmLink: string, encode: (value: string) => string): string {
   return template.replace(PLACEHOLDER, (_match, name: string, n: string | undefined) => {

@@ -13,7 +13,8 @@
  * True in the same transaction as its last request is delivered (docs/double-opt-in.md).
  */
 import { setImmediate as yieldToEventLoop, setTimeout as sleep } from 'node:timers/promises';
-import type { ClaimedConfirmation, ConfirmationMessage, ConfirmationOutcome, Store } from '../store/store.ts';
+import type { ClaimedConfirmation, ConfirmationMessage, ConfirmationOutcome } from '../store/confirmations.ts';
+import type { Store } from '../store/store.ts';
 import { signConfirmToken } from './confirm-token.ts';
 import { DeliveryError, type DeliveryChannel, type Mailer } from './mailer.ts';
 import { renderConfirmation } from './render-message.ts';
@@ -102,7 +103,7 @@ export async function sendConfirmations(
   const retry: RetryPolicy = { ...DEFAULT_RETRY, ...deps.retry };
   const templates = new Map<number, Promise<ConfirmationMessage | null>>();
   const template = (id: number): Promise<ConfirmationMessage | null> => {
-    if (!templates.has(id)) templates.set(id, deps.store.getConfirmationMessage(accountId, id));
+    if (!templates.has(id)) templates.set(id, deps.store.confirmations.getConfirmationMessage(accountId, id));
     return templates.get(id)!;
   };
   const counts = { queued: 0, sent: 0, written_to_outbox: 0, failed: 0, cancelled: 0, requests: 0 };
@@ -110,13 +111,13 @@ export async function sendConfirmations(
   const confirmationSent = new Set<number>();
   const settled = (ids: readonly number[]): void => ids.forEach((id) => confirmationSent.add(id));
 
-  if (options.retryFailed) await deps.store.requeueFailedConfirmations(accountId, processId);
+  if (options.retryFailed) await deps.store.confirmations.requeueFailedConfirmations(accountId, processId);
   // Outcomes of the previous page: a recipient whose requests straddle two pages gets one message.
   let previous = new Map<string, ConfirmationOutcome>();
   for (;;) {
     // The embedded store answers synchronously: yield between pages so requests are served meanwhile.
     await yieldToEventLoop();
-    const claim = await deps.store.claimConfirmations(accountId, processId, { limit: PAGE_SIZE, leaseMs: CLAIM_MS, now: now() });
+    const claim = await deps.store.confirmations.claimConfirmations(accountId, processId, { limit: PAGE_SIZE, leaseMs: CLAIM_MS, now: now() });
     counts.cancelled += claim.cancelled;
     settled(claim.settled);
     if (claim.requests.length === 0) break;
@@ -128,13 +129,13 @@ export async function sendConfirmations(
       const ids = group.map((r) => r.requestId);
       const earlier = previous.get(key);
       if (earlier) {
-        settled(await deps.store.completeConfirmations(ids, { ...earlier, attempts: 0 }));
+        settled(await deps.store.confirmations.completeConfirmations(ids, { ...earlier, attempts: 0 }));
         return;
       }
       counts.queued++;
       const outcome = await deliver(deps, retry, now, accountId, group, await template(first.messageId));
       current.set(key, outcome);
-      settled(await deps.store.completeConfirmations(ids, outcome));
+      settled(await deps.store.confirmations.completeConfirmations(ids, outcome));
       if (outcome.status === 'sent') {
         if (deps.mailer.channel === 'smtp') counts.sent++;
         else counts.written_to_outbox++;
@@ -152,7 +153,7 @@ export async function sendConfirmations(
     });
     previous = current;
   }
-  settled(await deps.store.settleConfirmationProcesses(accountId, processId, now()));
+  settled(await deps.store.confirmations.settleConfirmationProcesses(accountId, processId, now()));
   const report: SendNowReport = {
     accountId, processId, channel: deps.mailer.channel, ...counts, failures, confirmationSent: [...confirmationSent].sort((a, b) => a - b),
   };

@@ -45,7 +45,7 @@ export function createServiceMetrics(store: Store, audit: Logger, uploads?: Uplo
   const rows = registry.register(new Counter('mailup_rows_merged_total', 'Feed rows merged by import workers in this process.'));
   const leaseLosses = registry.register(new Counter('mailup_worker_lease_losses_total', 'Imports taken over by another worker after a lease expired.'));
   const finished = registry.register(new Counter('mailup_imports_finished_total', 'Imports finished by workers in this process, by status.'));
-  const counts = () => store.processStatusCounts();
+  const counts = () => store.processes.processStatusCounts();
   registry.register(new Gauge('mailup_import_processes', 'Import processes by status (1 to run, 2 running, 3 done, 4 failed).', async () => {
     const { byStatus } = await counts();
     return Object.entries(byStatus).map(([status, value]) => ({ labels: { status }, value }));

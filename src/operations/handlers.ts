@@ -6,7 +6,7 @@
 import type { FeedOutcome, FeedUpload } from '../import/feed-upload.ts';
 import type { OperationArgs, OperationName } from '../protocol/operations.ts';
 import { fail, type Failure } from '../protocol/return-codes.ts';
-import type { Account, ImportOptions, ImportProcess, ListWithGroups, MailingList } from '../store/types.ts';
+import type { Account, ImportOptions, ImportProcess, ListWithGroups, MailingList } from '../model/records.ts';
 import type { OperationContext } from './context.ts';
 import { checkList, isFailure, isGuid } from './list-check.ts';
 
@@ -48,18 +48,18 @@ export const handlers: { [Op in OperationName]: Handler<Op> } = {
 
   async GetIdUser(ctx, { account, args }) {
     const name = args.userName?.trim() ?? '';
-    const user = name === '' ? null : await ctx.store.findConsoleUser(account.id, name);
+    const user = name === '' ? null : await ctx.store.accounts.findConsoleUser(account.id, name);
     return user ? ok({ idUser: user.id }) : fail(-200);
   },
 
   async GetNlLists(ctx, { account }) {
-    return ok({ lists: await ctx.store.listLists(account.id) });
+    return ok({ lists: await ctx.store.lists.listLists(account.id) });
   },
 
   async GetNlListsUser(ctx, { account, args }) {
-    const user = await ctx.store.getConsoleUser(account.id, args.userId);
+    const user = await ctx.store.accounts.getConsoleUser(account.id, args.userId);
     if (!user) return fail(-200);
-    return ok({ lists: await ctx.store.listLists(account.id, user.listIds) });
+    return ok({ lists: await ctx.store.lists.listLists(account.id, user.listIds) });
   },
 
   async CreateGroup(ctx, { account, args }) {
@@ -69,9 +69,9 @@ export const handlers: { [Op in OperationName]: Handler<Op> } = {
     const name = truncateName(args.newGroupName ?? '', MAX_GROUP_NAME);
     if (name === '') return fail(-302);
     // The store's unique index folds ASCII case only; "CITTÀ" must find "Città" too.
-    const existing = (await ctx.store.getGroups(list.id)).find((g) => SAME_GROUP_NAME.compare(g.name, name) === 0);
+    const existing = (await ctx.store.lists.getGroups(list.id)).find((g) => SAME_GROUP_NAME.compare(g.name, name) === 0);
     if (existing) return ok({ idGroup: existing.id });
-    const { group } = await ctx.store.createGroup(list.id, name);
+    const { group } = await ctx.store.lists.createGroup(list.id, name);
     return ok({ idGroup: group.id });
   },
 
@@ -82,8 +82,8 @@ export const handlers: { [Op in OperationName]: Handler<Op> } = {
     if (isFailure(options)) return options;
     const stored = await storedFeed(feed);
     if (isFailure(stored)) return stored;
-    if (options.idConfirmNL !== 0 && !(await ctx.store.confirmationMessageExists(account.id, options.idConfirmNL))) return fail(-410);
-    const created = await ctx.store.createProcesses(account.id, stored.feed, [{ listId: list.id, options }], { start: false });
+    if (options.idConfirmNL !== 0 && !(await ctx.store.confirmations.confirmationMessageExists(account.id, options.idConfirmNL))) return fail(-410);
+    const created = await ctx.store.processes.createProcesses(account.id, stored.feed, [{ listId: list.id, options }], { start: false });
     if (!created.ok) return fail(-403);
     feed!.adopt();
     return ok({ idProcess: created.processes[0]!.id });
@@ -94,12 +94,12 @@ export const handlers: { [Op in OperationName]: Handler<Op> } = {
     if (isFailure(lists)) return lists;
     if (feed === null) {
       // No xmlDoc: run every process prepared with NewImportProcess, oldest first (spec §7.1).
-      const pending = await ctx.store.pendingProcessIds(account.id);
+      const pending = await ctx.store.processes.pendingProcessIds(account.id);
       if (pending.length === 0) return ok({ processes: [] });
-      const started = await ctx.store.startProcesses(account.id, pending);
+      const started = await ctx.store.processes.startProcesses(account.id, pending);
       if (!started.ok) return fail(startFailureCode(started.reason));
       ctx.wakeWorkers();
-      const processes = await Promise.all(pending.map((id) => ctx.store.getProcess(account.id, id)));
+      const processes = await Promise.all(pending.map((id) => ctx.store.processes.getProcess(account.id, id)));
       return ok({ processes: processes.map((p) => ({ processId: p!.id, listId: p!.listId })) });
     }
     if (lists.length === 0) return fail(-450);
@@ -112,7 +112,7 @@ export const handlers: { [Op in OperationName]: Handler<Op> } = {
     }
     const stored = await storedFeed(feed);
     if (isFailure(stored)) return stored;
-    const created = await ctx.store.createProcesses(account.id, stored.feed, entries, { start: true });
+    const created = await ctx.store.processes.createProcesses(account.id, stored.feed, entries, { start: true });
     if (!created.ok) return fail(startFailureCode(created.reason));
     feed.adopt();
     ctx.wakeWorkers();
@@ -122,9 +122,9 @@ export const handlers: { [Op in OperationName]: Handler<Op> } = {
   async StartProcess(ctx, { account, args }) {
     const list = await checkList(ctx, account, args.idList, args.listGUID);
     if (isFailure(list)) return list;
-    const process = await ctx.store.getProcess(account.id, args.idProcess);
+    const process = await ctx.store.processes.getProcess(account.id, args.idProcess);
     if (process === null || process.listId !== list.id) return fail(-603);
-    const started = await ctx.store.startProcesses(account.id, [process.id]);
+    const started = await ctx.store.processes.startProcesses(account.id, [process.id]);
     if (!started.ok) return fail(startFailureCode(started.reason));
     ctx.wakeWorkers();
     return ok({});
@@ -133,7 +133,7 @@ export const handlers: { [Op in OperationName]: Handler<Op> } = {
   async GetProcessDetails(ctx, { account, args }) {
     const list = await checkList(ctx, account, args.idList, args.listGUID);
     if (isFailure(list)) return list;
-    const process = await ctx.store.getProcess(account.id, args.idProcess);
+    const process = await ctx.store.processes.getProcess(account.id, args.idProcess);
     if (process === null || process.listId !== list.id) return fail(-501);
     return ok({ process });
   },
@@ -185,7 +185,7 @@ async function importOptions(
   const ids = tokens.map(Number);
   if (ids.some((n) => !Number.isInteger(n) || n <= 0)) return fail(-400);
   if (ids.length > 0) {
-    const known = new Set((await ctx.store.getGroups(list.id)).map((g) => g.id));
+    const known = new Set((await ctx.store.lists.getGroups(list.id)).map((g) => g.id));
     if (ids.some((id) => !known.has(id))) return fail(-400);
   }
   return {
@@ -205,7 +205,7 @@ async function resolveLists(ctx: OperationContext, account: Account, ids: string
   const guidItems = split(guids);
   if (idItems && guidItems && idItems.length !== guidItems.length) return fail(-450);
   const count = idItems?.length ?? guidItems?.length ?? 0;
-  const all = count > 0 ? await ctx.store.listLists(account.id) : [];
+  const all = count > 0 ? await ctx.store.lists.listLists(account.id) : [];
   const lists: MailingList[] = [];
   for (let i = 0; i < count; i++) {
     const id = idItems?.[i] ?? '';

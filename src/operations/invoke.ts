@@ -8,7 +8,7 @@ import { withDefaults, type RawArgs } from '../protocol/arguments.ts';
 import type { OperationName } from '../protocol/operations.ts';
 import type { Failure } from '../protocol/return-codes.ts';
 import type { Credentials } from '../protocol/soap-request.ts';
-import type { Account } from '../store/types.ts';
+import type { Account } from '../model/records.ts';
 import { authenticate } from './authenticate.ts';
 import type { Caller, OperationContext } from './context.ts';
 import { handlers, type Outcome } from './handlers.ts';
@@ -18,7 +18,7 @@ export type AuthenticatedFeed = FeedUpload<Account | Failure>;
 export function openFeed(ctx: OperationContext, credentials: Credentials | null, caller: Caller): AuthenticatedFeed {
   const gate = authenticate(ctx, credentials, caller).then((account) => ({
     value: account,
-    writer: 'ok' in account ? null : ctx.store.openFeedWriter(account.id),
+    writer: 'ok' in account ? null : ctx.store.feeds.openFeedWriter(account.id),
   }));
   return new FeedUpload(gate);
 }

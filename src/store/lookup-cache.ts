@@ -11,12 +11,11 @@
  * once everywhere. Import processes are not kept here: their status must be read fresh (a whole
  * GetProcessDetails answer is kept only until the next write: src/http/answer-cache.ts).
  */
-import type { Account, MailingList } from './types.ts';
+import type { Account, MailingList } from '../model/records.ts';
 import { ExpiringMap } from './expiring-map.ts';
+import type { AccountStore } from './accounts.ts';
+import type { ListStore } from './lists.ts';
 import type { Store } from './store.ts';
-
-/** The store methods that change an account or a list; each empties the cache when it returns. */
-const WRITES = new Set<PropertyKey>(['createAccount', 'updateAccount', 'createList', 'renameList']);
 
 /** `store` with its account and list reads cached for `ttlMs`; `ttlMs` 0 returns `store` itself. */
 export function withLookupCache(store: Store, ttlMs: number, maxEntries = 10_000): Store {
@@ -26,49 +25,71 @@ export function withLookupCache(store: Store, ttlMs: number, maxEntries = 10_000
   // A read that started before a write must not put the old row back after the write emptied
   // the cache: each read remembers the generation it started in.
   let generation = 0;
-
-  const findAccountByWsUser = async (wsUser: string): Promise<Account | null> => {
-    const hit = accounts.get(wsUser);
-    if (hit) return hit;
-    const started = generation;
-    const account = await store.findAccountByWsUser(wsUser);
-    if (account && started === generation) accounts.set(wsUser, account);
-    return account;
-  };
-  const getList = async (accountId: number, listId: number): Promise<MailingList | null> => {
-    const key = `${accountId}:${listId}`;
-    const hit = lists.get(key);
-    if (hit) return hit;
-    const started = generation;
-    const list = await store.getList(accountId, listId);
-    if (list && started === generation) lists.set(key, list);
-    return list;
-  };
   const forget = (): void => {
     generation++;
     accounts.clear();
     lists.clear();
   };
-
-  // Every other method is the store's own, bound once.
-  const methods = new Map<PropertyKey, unknown>([['findAccountByWsUser', findAccountByWsUser], ['getList', getList]]);
-  return new Proxy(store, {
-    get(target, prop) {
-      const known = methods.get(prop);
-      if (known !== undefined) return known;
-      const value = Reflect.get(target, prop) as unknown;
-      if (typeof value !== 'function') return value;
-      const method = value as (...args: unknown[]) => Promise<unknown>;
-      const wrapped = !WRITES.has(prop) ? method.bind(target) : async (...args: unknown[]) => {
-        forget();
-        try {
-          return await method.apply(target, args);
-        } finally {
-          forget();
-        }
-      };
-      methods.set(prop, wrapped);
-      return wrapped;
+  /** `write`, emptying the cache before it starts and after it ends. */
+  const forgetting = <A extends unknown[], R>(write: (...args: A) => Promise<R>) => async (...args: A): Promise<R> => {
+    forget();
+    try {
+      return await write(...args);
+    } finally {
+      forget();
+    }
+  };
+  const cachedAccounts: AccountStore = {
+    ...bound(store.accounts),
+    async findAccountByWsUser(wsUser) {
+      const hit = accounts.get(wsUser);
+      if (hit) return hit;
+      const started = generation;
+      const account = await store.accounts.findAccountByWsUser(wsUser);
+      if (account && started === generation) accounts.set(wsUser, account);
+      return account;
     },
-  });
+    createAccount: forgetting((account) => store.accounts.createAccount(account)),
+    updateAccount: forgetting((id, changes) => store.accounts.updateAccount(id, changes)),
+  };
+  const cachedLists: ListStore = {
+    ...bound(store.lists),
+    async getList(accountId, listId) {
+      const key = `${accountId}:${listId}`;
+      const hit = lists.get(key);
+      if (hit) return hit;
+      const started = generation;
+      const list = await store.lists.getList(accountId, listId);
+      if (list && started === generation) lists.set(key, list);
+      return list;
+    },
+    createList: forgetting((accountId, name, guid) => store.lists.createList(accountId, name, guid)),
+    renameList: forgetting((accountId, listId, name) => store.lists.renameList(accountId, listId, name)),
+  };
+  return {
+    kind: store.kind,
+    accounts: cachedAccounts,
+    lists: cachedLists,
+    feeds: store.feeds,
+    processes: store.processes,
+    merge: store.merge,
+    confirmations: store.confirmations,
+    queries: store.queries,
+    sessions: store.sessions,
+    settings: store.settings,
+    ping: () => store.ping(),
+    close: () => store.close(),
+  };
+}
+
+/** The methods of a store part, bound to it, as an object whose members can be replaced. */
+function bound<T extends object>(part: T): T {
+  const out: Record<string, unknown> = {};
+  for (let proto: object | null = part; proto !== null && proto !== Object.prototype; proto = Object.getPrototypeOf(proto)) {
+    for (const name of Object.getOwnPropertyNames(proto)) {
+      const value = (part as Record<string, unknown>)[name];
+      if (name !== 'constructor' && !(name in out) && typeof value === 'function') out[name] = value.bind(part);
+    }
+  }
+  return out as T;
 }

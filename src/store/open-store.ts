@@ -3,14 +3,14 @@
  * by default, PostgreSQL when DATABASE_URL is a postgres:// URL.
  */
 import Database from 'better-sqlite3';
-import { mkdirSync } from 'node:fs';
+import { existsSync, mkdirSync } from 'node:fs';
 import { dirname } from 'node:path';
 import type { Config } from '../config.ts';
 import { applyMigrations as applyPostgresMigrations } from './postgres/migrate.ts';
 import { withClient } from './postgres/pool.ts';
-import { PostgresStore } from './postgres/postgres-store.ts';
+import { PostgresStore } from './postgres/store.ts';
 import { applyMigrations as applySqliteMigrations } from './sqlite/migrate.ts';
-import { SqliteStore } from './sqlite/sqlite-store.ts';
+import { SqliteStore } from './sqlite/store.ts';
 import type { Store } from './store.ts';
 
 export interface OpenStoreOptions {
@@ -28,6 +28,19 @@ export async function openStore(config: Config, options: OpenStoreOptions = {}):
     });
   }
   return new SqliteStore(config.databasePath, { maxSize: config.sqliteMaxSize });
+}
+
+/**
+ * Whether the configured store has been made already: the SQLite file exists, or the PostgreSQL
+ * database holds the schema (a server has started on it, or `migrate` ran). Opening a store
+ * makes it; the admin CLI asks first, so that a mistyped DATA_DIR is not a new, empty database.
+ */
+export async function storeExists(config: Config): Promise<boolean> {
+  if (config.store === 'postgres') {
+    return withClient(config.databaseUrl!, 'mailup-import-admin', async (client) =>
+      (await client.query<{ present: boolean }>("SELECT to_regclass('schema_migration') IS NOT NULL AS present")).rows[0]!.present);
+  }
+  return existsSync(config.databasePath);
 }
 
 /**

@@ -53,7 +53,7 @@ before(async () => {
   mkdirSync(SHOTS, { recursive: true });
   svc = await startTestService();
   acc = await svc.addAccount({ listName: 'Newsletter' });
-  await svc.service.store.createConsoleUser(acc.account.id, CONSOLE_USER, await hashPassword(CONSOLE_PASSWORD));
+  await svc.service.store.accounts.createConsoleUser(acc.account.id, CONSOLE_USER, await hashPassword(CONSOLE_PASSWORD));
   browser = await chromium.launch({
     executablePath: CHROMIUM,
     args: ['--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update', '--disable-sync',

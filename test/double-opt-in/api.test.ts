@@ -31,13 +31,13 @@ test('Send Now needs the account\'s WS credentials over HTTP Basic', async () =>
   assert.match(String(wrong.body.error), /password not valid/);
   const unknown = await api(svc, { user: 'a999999', password: 'x' }, 'POST', '/api/confirmations/send-now', {});
   assert.equal(unknown.status, 401);
-  await svc.service.store.updateAccount(other.account.id, { wsEnabled: false });
+  await svc.service.store.accounts.updateAccount(other.account.id, { wsEnabled: false });
   try {
     const disabled = await api(svc, other, 'POST', '/api/confirmations/send-now', {});
     assert.equal(disabled.status, 403);
     assert.match(String(disabled.body.error), /-1006/);
   } finally {
-    await svc.service.store.updateAccount(other.account.id, { wsEnabled: true });
+    await svc.service.store.accounts.updateAccount(other.account.id, { wsEnabled: true });
   }
 });
 

@@ -100,14 +100,14 @@ test('a Send Now that died after claiming leaves its requests to the next one on
     const crashed = await runImport(svc, acc, [{ email: 'crash@example.com' }], { ConfirmEmail: true });
 
     // A run claimed these requests and is still at work (or died an instant ago): nobody else sends them meanwhile.
-    const claim = await store.claimConfirmations(acc.account.id, held, { limit: 10, leaseMs: 3600_000, now: new Date() });
+    const claim = await store.confirmations.claimConfirmations(acc.account.id, held, { limit: 10, leaseMs: 3600_000, now: new Date() });
     assert.equal(claim.requests.length, 1);
     const meanwhile = await sendNow(svc, acc, { processId: held });
     assert.deepEqual([meanwhile.body.queued, meanwhile.body.written_to_outbox], [0, 0]);
     assert.equal(await sentFlag(svc, acc, held), 'False');
 
     // A run that died long enough ago: its claim expired, and the next Send Now takes the request over.
-    const dead = await store.claimConfirmations(acc.account.id, crashed, { limit: 10, leaseMs: 1, now: new Date() });
+    const dead = await store.confirmations.claimConfirmations(acc.account.id, crashed, { limit: 10, leaseMs: 1, now: new Date() });
     const requestId = dead.requests[0]!.requestId;
     await new Promise((r) => setTimeout(r, 10));
     const next = await sendNow(svc, acc, { processId: crashed });
@@ -117,7 +117,7 @@ test('a Send Now that died after claiming leaves its requests to the next one on
     // Writing the same request's message again (a run that died between the outbox and the status) keeps one entry.
     const [entry] = (await api<{ messages: { id: number; requestId: number }[] }>(svc, acc, 'GET', '/api/confirmations/outbox')).body.messages;
     assert.equal(entry?.requestId, requestId);
-    const again = await store.writeOutbox({
+    const again = await store.confirmations.writeOutbox({
       accountId: acc.account.id, requestId, sender: 's@example.com', recipient: 'crash@example.com', subject: 'x', html: 'x', text: 'x',
     });
     assert.equal(again, entry.id);

@@ -124,7 +124,7 @@ test('import with ConfirmEmail → False → Send Now → one message each → T
 
 test('idConfirmNL picks the account\'s message, filled per recipient; an unknown one is -410', async () => {
   const acc = await svc.addAccount();
-  const messageId = await svc.service.store.createConfirmationMessage(acc.account.id, {
+  const messageId = await svc.service.store.confirmations.createConfirmationMessage(acc.account.id, {
     isDefault: false, sender: 'Newsletter <news@example.com>', subject: 'Welcome [campo1], please confirm',
     html: '<p>Ciao [campo1] &amp; [campo2]</p><p><a href="[confirm_link]">Confirm [email]</a></p>',
     text: 'Ciao [campo1]\nConfirm: [confirm_link]\n',

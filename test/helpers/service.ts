@@ -7,7 +7,7 @@ import pino from 'pino';
 import { loadConfig, type Config } from '../../src/config.ts';
 import { createAccount } from '../../src/operations/accounts.ts';
 import { createService, type Service, type ServiceOptions } from '../../src/service.ts';
-import type { Account, Group, MailingList } from '../../src/store/types.ts';
+import type { Account, Group, MailingList } from '../../src/model/records.ts';
 import { escapeText } from '../../src/xml/escape.ts';
 import { createTestDatabase, type TestDatabase } from './test-database.ts';
 
@@ -61,8 +61,8 @@ export async function startTestService(env: Record<string, string> = {}, options
       n++;
       const password = opts.password ?? `pw-${n}-S3cret!`;
       const account = await createAccount(service.store, { name: `Test ${n}`, password });
-      const list = await service.store.createList(account.id, opts.listName ?? `List ${n}`);
-      const groups = [(await service.store.createGroup(list.id, 'Group A')).group, (await service.store.createGroup(list.id, 'Group B')).group];
+      const list = await service.store.lists.createList(account.id, opts.listName ?? `List ${n}`);
+      const groups = [(await service.store.lists.createGroup(list.id, 'Group A')).group, (await service.store.lists.createGroup(list.id, 'Group B')).group];
       return { account, user: account.wsUser, password, list, groups };
     },
     async close() {

@@ -53,7 +53,7 @@ describe('NewImportProcess', () => {
     assert.equal(await code('<!DOCTYPE x [<!ENTITY e SYSTEM "file:///etc/passwd">]><subscribers>&e;</subscribers>'), -402);
     assert.equal(await code('not xml at all'), -402);
     // Nothing was stored for the refused feeds.
-    const lists = await svc.service.store.listProcesses(a.account.id);
+    const lists = await svc.service.store.processes.listProcesses(a.account.id);
     assert.equal(lists.length, 0);
   });
 
@@ -87,7 +87,7 @@ describe('StartProcess and GetProcessDetails', () => {
 
   test('-501 for an unknown process or one of another list; -603 when starting it', async () => {
     const a = await svc.addAccount();
-    const other = await svc.service.store.createList(a.account.id, 'Other');
+    const other = await svc.service.store.lists.createList(a.account.id, 'Other');
     const id = (await callSoap(svc.endpoint, 'NewImportProcess', newImport(a, subscribers(1)), auth(a))).returnCode!;
     assert.equal((await callSoap(svc.endpoint, 'GetProcessDetails', { idList: a.list.id, listGUID: a.list.guid, idProcess: 987654 }, auth(a))).returnCode, -501);
     assert.equal((await callSoap(svc.endpoint, 'GetProcessDetails', { idList: other.id, listGUID: other.guid, idProcess: id }, auth(a))).returnCode, -501);
@@ -112,7 +112,7 @@ describe('StartImportProcesses', () => {
       assert.equal(f.NewEmail, '50');
       ends.push(f.EndDate!);
     }
-    const processes = (await svc.service.store.listProcesses(a.account.id)).sort((x, y) => x.id - y.id);
+    const processes = (await svc.service.store.processes.listProcesses(a.account.id)).sort((x, y) => x.id - y.id);
     for (let i = 1; i < processes.length; i++) {
       assert.ok(processes[i]!.startDate! >= processes[i - 1]!.endDate!, 'each process starts after the previous one ended');
     }
@@ -120,8 +120,8 @@ describe('StartImportProcesses', () => {
 
   test('an inline feed into two lists with groups per list, and the -450 count rule', async () => {
     const a = await svc.addAccount();
-    const second = await svc.service.store.createList(a.account.id, 'Second');
-    const g2 = (await svc.service.store.createGroup(second.id, 'G2')).group;
+    const second = await svc.service.store.lists.createList(a.account.id, 'Second');
+    const g2 = (await svc.service.store.lists.createGroup(second.id, 'G2')).group;
     const mismatch = await callSoap(svc.endpoint, 'StartImportProcesses', {
       listsIDs: `${a.list.id};${second.id}`, listsGUIDs: a.list.guid, xmlDoc: subscribers(2), groupsIDs: '', importType: 3, mobileInputType: 1, ...flags,
     }, auth(a));
@@ -137,14 +137,14 @@ describe('StartImportProcesses', () => {
     assert.deepEqual(started.map(([, list]) => list), [a.list.id, second.id]);
     await waitForProcess(svc.endpoint, auth(a), a.list.id, a.list.guid, started[0]![0]!);
     await waitForProcess(svc.endpoint, auth(a), second.id, second.guid, started[1]![0]!);
-    const p2 = await svc.service.store.getProcess(a.account.id, started[1]![0]!);
+    const p2 = await svc.service.store.processes.getProcess(a.account.id, started[1]![0]!);
     assert.deepEqual(p2!.options.groupIds, [g2.id]);
     assert.equal(p2!.counters.newEmail, 4);
   });
 
   test('-601 for the same list and -602 for another list while an import runs, under a real concurrent start', async () => {
     const a = await svc.addAccount();
-    const other = await svc.service.store.createList(a.account.id, 'Other');
+    const other = await svc.service.store.lists.createList(a.account.id, 'Other');
     const big = (await callSoap(svc.endpoint, 'NewImportProcess', newImport(a, subscribers(20_000, 'big')), auth(a))).returnCode!;
     const small = (await callSoap(svc.endpoint, 'NewImportProcess', newImport(a, subscribers(1, 'small')), auth(a))).returnCode!;
     const onOther = (await callSoap(svc.endpoint, 'NewImportProcess', { ...newImport(a, subscribers(1, 'other')), idList: other.id, listGUID: other.guid }, auth(a))).returnCode!;
@@ -155,7 +155,7 @@ describe('StartImportProcesses', () => {
     assert.deepEqual(codes, [-601, 0], `one start wins, the other gets -601: ${codes}`);
     const runningId = replies[0]!.returnCode === 0 ? big : small;
     const otherList = await callSoap(svc.endpoint, 'StartProcess', { idList: other.id, listGUID: other.guid, idProcess: onOther }, auth(a));
-    const running = await svc.service.store.getProcess(a.account.id, runningId);
+    const running = await svc.service.store.processes.getProcess(a.account.id, runningId);
     if (running!.status === 2) assert.equal(otherList.returnCode, -602);
     await waitForProcess(svc.endpoint, auth(a), a.list.id, a.list.guid, runningId, 120_000);
   });

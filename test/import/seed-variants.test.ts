@@ -69,6 +69,6 @@ test('variant B: confirmation requested, not sent — ConfirmationEmail True, Co
   // counts in TotalContacts (DESIGN.md), so it is 1 where the documented sample oddly shows 0.
   const feed = feedXml([{ email: 'seed-b@example.com', Prefix: '+39', Number: '3331234567', fields: ['Anna'] }]);
   compare(await runImport(feed, true), sample!, { TotalContacts: '1' });
-  const pending = await svc.service.store.listProcesses(a.account.id, { limit: 1 });
+  const pending = await svc.service.store.processes.listProcesses(a.account.id, { limit: 1 });
   assert.equal(pending[0]!.confirmationsPending, 1, 'one confirmation request waits in the queue');
 });

@@ -104,8 +104,8 @@ test('rejected rows are reported with row number, raw value and reason, and neve
   const a = await svc.addAccount();
   const r = await importInto(a, feedXml([{ email: 'ok@x.it' }, { email: 'bad address' }, { email: `${'l'.repeat(60)}@x.it` }, { email: 'ok2@x.it', fields: ['x'.repeat(300)] }]));
   assert.deepEqual([r.StatusCode, r.TotalContacts, r.NewEmail], ['3', '4', '1']);
-  const processes = await svc.service.store.listProcesses(a.account.id);
-  const report = await svc.service.store.rejectReport(a.account.id, processes[0]!.id);
+  const processes = await svc.service.store.processes.listProcesses(a.account.id);
+  const report = await svc.service.store.processes.rejectReport(a.account.id, processes[0]!.id);
   assert.deepEqual(report.map((x) => [x.row, x.reason]), [
     [2, 'invalid e-mail address'], [3, 'e-mail address longer than 50 characters'], [4, 'campo1 longer than the allowed length'],
   ]);

@@ -96,30 +96,30 @@ describe('authentication ReturnCodes', () => {
 
     test(`SOAP ${version}: a disabled web service answers -1006, after the password check`, async (t) => {
       const store = svc.service.store;
-      await store.updateAccount(a.account.id, { wsEnabled: false });
-      t.after(() => store.updateAccount(a.account.id, { wsEnabled: true }));
+      await store.accounts.updateAccount(a.account.id, { wsEnabled: false });
+      t.after(() => store.accounts.updateAccount(a.account.id, { wsEnabled: true }));
       assert.equal(await code('GetNlLists', {}, authA, version), -1006);
       assert.equal(await code('CreateGroup', { idList: a.list.id, listGUID: a.list.guid, newGroupName: 'Disabled' }, authA, version), -1006);
       assert.equal(await code('GetNlLists', {}, { User: a.user, Password: 'wrong' }, version), -1002, 'a disabled account does not reveal itself to a wrong password');
       assert.equal(await code('GetNlLists', {}, authB, version), 0, 'other accounts are unaffected');
-      assert.ok(!(await store.getGroups(a.list.id)).some((g) => g.name === 'Disabled'));
-      await store.updateAccount(a.account.id, { wsEnabled: true });
+      assert.ok(!(await store.lists.getGroups(a.list.id)).some((g) => g.name === 'Disabled'));
+      await store.accounts.updateAccount(a.account.id, { wsEnabled: true });
       assert.equal(await code('GetNlLists', {}, authA, version), 0);
     });
 
     test(`SOAP ${version}: with the IP check on, only allowed addresses get in (-1011 otherwise)`, async (t) => {
       const store = svc.service.store;
-      t.after(() => store.updateAccount(a.account.id, { ipCheck: false, allowedIps: [] }));
-      await store.updateAccount(a.account.id, { ipCheck: true, allowedIps: ['10.1.2.3', '2001:db8::1'] });
+      t.after(() => store.accounts.updateAccount(a.account.id, { ipCheck: false, allowedIps: [] }));
+      await store.accounts.updateAccount(a.account.id, { ipCheck: true, allowedIps: ['10.1.2.3', '2001:db8::1'] });
       assert.equal(await code('GetNlLists', {}, authA, version), -1011);
       assert.equal(await code('GetNlLists', {}, { User: a.user, Password: 'wrong' }, version), -1002);
-      await store.updateAccount(a.account.id, { ipCheck: true, allowedIps: [] });
+      await store.accounts.updateAccount(a.account.id, { ipCheck: true, allowedIps: [] });
       assert.equal(await code('GetNlLists', {}, authA, version), -1011, 'an empty allow-list admits nobody');
       for (const allowed of ['127.0.0.1', '::ffff:127.0.0.1', '::FFFF:127.0.0.1', ' 127.0.0.1 ']) {
-        await store.updateAccount(a.account.id, { ipCheck: true, allowedIps: ['10.1.2.3', allowed] });
+        await store.accounts.updateAccount(a.account.id, { ipCheck: true, allowedIps: ['10.1.2.3', allowed] });
         assert.equal(await code('GetNlLists', {}, authA, version), 0, allowed);
       }
-      await store.updateAccount(a.account.id, { ipCheck: false, allowedIps: ['10.1.2.3'] });
+      await store.accounts.updateAccount(a.account.id, { ipCheck: false, allowedIps: ['10.1.2.3'] });
       assert.equal(await code('GetNlLists', {}, authA, version), 0, 'the allow-list is ignored while the check is off');
     });
   }
@@ -139,10 +139,10 @@ describe('authentication ReturnCodes', () => {
     const auth = { User: acc.user, Password: acc.password };
     const store = dual.service.store;
     for (const version of VERSIONS) {
-      await store.updateAccount(acc.account.id, { ipCheck: true, allowedIps: ['10.0.0.1'] });
+      await store.accounts.updateAccount(acc.account.id, { ipCheck: true, allowedIps: ['10.0.0.1'] });
       assert.equal((await callSoap(endpoint, 'GetNlLists', {}, auth, version)).returnCode, -1011);
       for (const allowed of ['127.0.0.1', '::ffff:127.0.0.1']) {
-        await store.updateAccount(acc.account.id, { ipCheck: true, allowedIps: [allowed] });
+        await store.accounts.updateAccount(acc.account.id, { ipCheck: true, allowedIps: [allowed] });
         assert.equal((await callSoap(endpoint, 'GetNlLists', {}, auth, version)).returnCode, 0, allowed);
       }
     }
@@ -157,7 +157,7 @@ describe('the list check on every method taking idList + listGUID', () => {
     return id;
   }
 
-  const processCount = async (accountId: number): Promise<number> => (await svc.service.store.listProcesses(accountId)).length;
+  const processCount = async (accountId: number): Promise<number> => (await svc.service.store.processes.listProcesses(accountId)).length;
 
   const methods = {
     CreateGroup: (listGUID: string | undefined, idList = a.list.id) => ({ idList, listGUID, newGroupName: 'Checked' }),
@@ -184,16 +184,16 @@ describe('the list check on every method taking idList + listGUID', () => {
     for (const [op, params] of Object.entries(methods)) {
       test(`SOAP ${version} ${op}: malformed or missing GUID -102, mismatch -101, nothing changes`, async () => {
         const processes = await processCount(a.account.id);
-        const groups = await svc.service.store.getGroups(a.list.id);
+        const groups = await svc.service.store.lists.getGroups(a.list.id);
         for (const guid of malformed) assert.equal(await code(op, params(guid), authA, version), -102, `GUID "${guid}"`);
         assert.equal(await code(op, params(undefined), authA, version), -102, 'listGUID omitted (null)');
-        const other = await svc.service.store.createList(a.account.id, `Other ${op} ${version}`);
+        const other = await svc.service.store.lists.createList(a.account.id, `Other ${op} ${version}`);
         assert.equal(await code(op, params(other.guid), authA, version), -101, 'the GUID of another list of the account');
         assert.equal(await code(op, params(a.list.guid, other.id), authA, version), -101, 'the id of another list of the account');
         assert.equal(await code(op, params(a.list.guid, 999999), authA, version), -101, 'an unknown id');
         assert.equal(await code(op, params('00000000-aaaa-bbbb-cccc-000123456789'), authA, version), -101, 'an unknown GUID');
         assert.equal(await processCount(a.account.id), processes);
-        assert.deepEqual(await svc.service.store.getGroups(a.list.id), groups);
+        assert.deepEqual(await svc.service.store.lists.getGroups(a.list.id), groups);
       });
     }
 
@@ -219,11 +219,11 @@ describe('the list check on every method taking idList + listGUID', () => {
   }
 
   test('StartProcess and GetProcessDetails refuse a process of another list of the same account', async () => {
-    const other = await svc.service.store.createList(a.account.id, 'Second list');
+    const other = await svc.service.store.lists.createList(a.account.id, 'Second list');
     const id = await newProcess('1.1');
     assert.equal(await code('GetProcessDetails', { idList: other.id, listGUID: other.guid, idProcess: id }, authA, '1.1'), -501);
     assert.equal(await code('StartProcess', { idList: other.id, listGUID: other.guid, idProcess: id }, authA, '1.2'), -603);
-    assert.equal((await svc.service.store.getProcess(a.account.id, id))!.status, 1);
+    assert.equal((await svc.service.store.processes.getProcess(a.account.id, id))!.status, 1);
   });
 });
 
@@ -236,29 +236,29 @@ describe('one account cannot reach another', () => {
 
   for (const version of VERSIONS) {
     test(`SOAP ${version}: B's list with A's credentials answers -101, even with B's correct GUID`, async () => {
-      const bGroups = await svc.service.store.getGroups(b.list.id);
-      const aProcesses = (await svc.service.store.listProcesses(a.account.id)).length;
-      const bProcesses = (await svc.service.store.listProcesses(b.account.id)).length;
+      const bGroups = await svc.service.store.lists.getGroups(b.list.id);
+      const aProcesses = (await svc.service.store.processes.listProcesses(a.account.id)).length;
+      const bProcesses = (await svc.service.store.processes.listProcesses(b.account.id)).length;
       assert.equal(await code('CreateGroup', { idList: b.list.id, listGUID: b.list.guid, newGroupName: 'Intruder' }, authA, version), -101);
       assert.equal(await code('NewImportProcess', importParams(b.list.id, b.list.guid), authA, version), -101);
       assert.equal(await code('GetProcessDetails', { idList: b.list.id, listGUID: b.list.guid, idProcess: processB }, authA, version), -101);
       assert.equal(await code('StartProcess', { idList: b.list.id, listGUID: b.list.guid, idProcess: processB }, authA, version), -101);
-      assert.deepEqual(await svc.service.store.getGroups(b.list.id), bGroups);
-      assert.equal((await svc.service.store.listProcesses(a.account.id)).length, aProcesses);
-      assert.equal((await svc.service.store.listProcesses(b.account.id)).length, bProcesses);
+      assert.deepEqual(await svc.service.store.lists.getGroups(b.list.id), bGroups);
+      assert.equal((await svc.service.store.processes.listProcesses(a.account.id)).length, aProcesses);
+      assert.equal((await svc.service.store.processes.listProcesses(b.account.id)).length, bProcesses);
     });
 
     test(`SOAP ${version}: B's process through A's own list is not found (-501) and cannot be started (-603)`, async () => {
       assert.equal(await code('GetProcessDetails', { idList: a.list.id, listGUID: a.list.guid, idProcess: processB }, authA, version), -501);
       assert.equal(await code('StartProcess', { idList: a.list.id, listGUID: a.list.guid, idProcess: processB }, authA, version), -603);
-      const p = await svc.service.store.getProcess(b.account.id, processB);
+      const p = await svc.service.store.processes.getProcess(b.account.id, processB);
       assert.equal(p!.status, 1);
       assert.equal(p!.queued, false);
     });
 
     test(`SOAP ${version}: StartImportProcesses naming B's list answers -101 and starts nothing`, async () => {
       const base = { groupsIDs: '', importType: 3, mobileInputType: 1, asPending: false, ConfirmEmail: false, asOptOut: false, forceOptIn: false, replaceGroups: false };
-      const bProcesses = await svc.service.store.listProcesses(b.account.id);
+      const bProcesses = await svc.service.store.processes.listProcesses(b.account.id);
       for (const lists of [
         { listsIDs: b.list.id, listsGUIDs: b.list.guid },
         { listsIDs: String(b.list.id) },
@@ -268,7 +268,7 @@ describe('one account cannot reach another', () => {
         assert.equal(await code('StartImportProcesses', { ...lists, ...base, xmlDoc: feed }, authA, version), -101, JSON.stringify(lists));
         assert.equal(await code('StartImportProcesses', { ...lists, ...base }, authA, version), -101, `${JSON.stringify(lists)} without xmlDoc`);
       }
-      assert.deepEqual(await svc.service.store.listProcesses(b.account.id), bProcesses);
+      assert.deepEqual(await svc.service.store.processes.listProcesses(b.account.id), bProcesses);
     });
 
     test(`SOAP ${version}: A's GetNlLists shows none of B's lists`, async () => {
@@ -276,7 +276,7 @@ describe('one account cannot reach another', () => {
       assert.equal(reply.returnCode, 0);
       assert.ok(!reply.result!.includes(b.list.guid));
       const ids = [...reply.result!.matchAll(/idList="(\d+)"/g)].map((m) => Number(m[1]));
-      const own = (await svc.service.store.listLists(a.account.id)).map((l) => l.id);
+      const own = (await svc.service.store.lists.listLists(a.account.id)).map((l) => l.id);
       assert.deepEqual(ids, own);
       assert.ok(!ids.includes(b.list.id));
     });
@@ -289,7 +289,7 @@ describe('one account cannot reach another', () => {
     }, authA, '1.1');
     assert.equal(reply.returnCode, 0, reply.result ?? reply.body);
     assert.ok(!new RegExp(`<processID>${processB}</processID>`).test(reply.result!));
-    const p = await svc.service.store.getProcess(b.account.id, processB);
+    const p = await svc.service.store.processes.getProcess(b.account.id, processB);
     assert.equal(p!.status, 1);
     assert.equal(p!.queued, false);
     for (const m of reply.result!.matchAll(/<processID>(\d+)<\/processID>/g)) {

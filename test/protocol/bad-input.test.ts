@@ -391,7 +391,7 @@ describe('charsets other than UTF-8', () => {
       assert.equal(reply.status, 200, reply.body);
       const id = Number(/ReturnCode&gt;(-?\d+)&lt;/.exec(reply.body)![1]);
       assert.ok(id > 0);
-      assert.equal((await svc.service.store.getGroups(acc.list.id)).find((g) => g.id === id)?.name, name);
+      assert.equal((await svc.service.store.lists.getGroups(acc.list.id)).find((g) => g.id === id)?.name, name);
       const result = await listsNow();
       assert.ok(result.includes(`<Group idGroup="${id}" groupName="Citt&#224; &#8364; ${label}" />`), result);
       assert.equal(parseXml(result).root.name, 'mailupMessage');

@@ -74,7 +74,7 @@ const listChildren = (): string => `<ws:idList>${acc.list.id}</ws:idList><ws:lis
 
 async function processOptions(id: number): Promise<{ ConfirmationEmail: string; options: Record<string, unknown> }> {
   const details = await callSoap(svc.endpoint, 'GetProcessDetails', { idList: acc.list.id, listGUID: acc.list.guid, idProcess: id }, auth);
-  const p = await svc.service.store.getProcess(acc.account.id, id);
+  const p = await svc.service.store.processes.getProcess(acc.account.id, id);
   return { ConfirmationEmail: /<ConfirmationEmail>(\w*)<\/ConfirmationEmail>/.exec(details.result!)![1]!, options: { ...p!.options } };
 }
 
@@ -109,7 +109,7 @@ describe('element decoding', () => {
         '<newGroupName xmlns="">Unqualified</newGroupName><o:newGroupName>Other namespace</o:newGroupName>' +
         '<ws:newGroupName>Qualified</ws:newGroupName></ws:CreateGroup>');
       assert.ok(answer.returnCode! > 0, answer.body);
-      const group = (await svc.service.store.getGroups(acc.list.id)).find((g) => g.id === answer.returnCode);
+      const group = (await svc.service.store.lists.getGroups(acc.list.id)).find((g) => g.id === answer.returnCode);
       assert.equal(group?.name, 'Qualified');
     });
 
@@ -152,8 +152,8 @@ describe('element decoding', () => {
     });
 
     test(`SOAP ${version}: an empty element of a non-string type is a SOAP Fault with HTTP 500`, async () => {
-      const groups = await svc.service.store.getGroups(acc.list.id);
-      const processes = (await svc.service.store.listProcesses(acc.account.id)).length;
+      const groups = await svc.service.store.lists.getGroups(acc.list.id);
+      const processes = (await svc.service.store.processes.listProcesses(acc.account.id)).length;
       for (const [op, body, name] of [
         ['NewImportProcess', importBody(`${listChildren()}${xmlDocElement(FEED)}<ws:asOptOut/>`), 'asOptOut'],
         ['NewImportProcess', importBody(`${listChildren()}${xmlDocElement(FEED)}<ws:asPending></ws:asPending>`), 'asPending'],
@@ -170,8 +170,8 @@ describe('element decoding', () => {
         assert.match(text, new RegExp(`\\b${name}\\b`), text);
         assert.equal(faultCode(answer.body), version === '1.1' ? 'soap:Client' : 'soap:Sender');
       }
-      assert.deepEqual(await svc.service.store.getGroups(acc.list.id), groups);
-      assert.equal((await svc.service.store.listProcesses(acc.account.id)).length, processes, 'a fault stores no feed and no process');
+      assert.deepEqual(await svc.service.store.lists.getGroups(acc.list.id), groups);
+      assert.equal((await svc.service.store.processes.listProcesses(acc.account.id)).length, processes, 'a fault stores no feed and no process');
     });
 
     test(`SOAP ${version}: booleans are true/false/1/0 (white space around them allowed)`, async () => {
@@ -188,7 +188,7 @@ describe('element decoding', () => {
       const answer = await send(version, 'CreateGroup',
         `<ws:CreateGroup><ws:newGroupName>Reordered ${version}</ws:newGroupName><ws:listGUID>${acc.list.guid}</ws:listGUID><ws:idList>${acc.list.id}</ws:idList></ws:CreateGroup>`);
       assert.ok(answer.returnCode! > 0, answer.body);
-      assert.equal((await svc.service.store.getGroups(acc.list.id)).find((g) => g.id === answer.returnCode)?.name, `Reordered ${version}`);
+      assert.equal((await svc.service.store.lists.getGroups(acc.list.id)).find((g) => g.id === answer.returnCode)?.name, `Reordered ${version}`);
       const process = await send(version, 'NewImportProcess', importBody(
         `<ws:ConfirmEmail>true</ws:ConfirmEmail>${xmlDocElement(FEED)}<ws:listGUID>${acc.list.guid}</ws:listGUID><ws:importType>2</ws:importType><ws:idList>${acc.list.id}</ws:idList>`));
       assert.ok(process.returnCode! > 0, process.body);

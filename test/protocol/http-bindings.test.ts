@@ -78,7 +78,7 @@ describe('HTTP GET', () => {
   });
 
   test('parameters come from the query string', async () => {
-    const user = await svc.service.store.createConsoleUser(acc.account.id, 'mario', 'x', null);
+    const user = await svc.service.store.accounts.createConsoleUser(acc.account.id, 'mario', 'x', null);
     const answer = await readString(await fetch(`${base}/GetIdUser?userName=mario`, { headers: { authorization: basic } }));
     assert.deepEqual(elements(elements(parseXml(answer.result).root)[0]!), [el('ReturnCode', {}, 0), el('IdUser', {}, user.id)]);
     const details = await readString(await fetch(`${base}/GetProcessDetails?idList=${acc.list.id}&listGUID=${acc.list.guid}&idProcess=999`, { headers: { authorization: basic } }));
@@ -114,7 +114,7 @@ describe('HTTP POST', () => {
     assert.equal(answer.status, 200);
     assert.ok(answer.returnCode > 0);
     assert.equal(answer.result, `<?xml version="1.0" encoding="windows-1252" ?><mailupMessage><mailupBody><ReturnCode>${answer.returnCode}</ReturnCode></mailupBody></mailupMessage>`);
-    const group = (await svc.service.store.getGroups(acc.list.id)).find((g) => g.id === answer.returnCode);
+    const group = (await svc.service.store.lists.getGroups(acc.list.id)).find((g) => g.id === answer.returnCode);
     assert.equal(group?.name, 'Città € & <Co>');
     const again = await readString(await post('CreateGroup', form({ idList: acc.list.id, listGUID: acc.list.guid, newGroupName: 'CITTÀ € & <CO>' })));
     assert.equal(again.returnCode, answer.returnCode, 'a duplicate name in another case is the same group');
@@ -128,7 +128,7 @@ describe('HTTP POST', () => {
   });
 
   test('without credentials: 401 with WWW-Authenticate and -1013, nothing created', async () => {
-    const before = await svc.service.store.getGroups(acc.list.id);
+    const before = await svc.service.store.lists.getGroups(acc.list.id);
     const res = await fetch(`${base}/CreateGroup`, {
       method: 'POST', headers: { 'content-type': 'application/x-www-form-urlencoded' },
       body: form({ idList: acc.list.id, listGUID: acc.list.guid, newGroupName: 'Anonymous' }),
@@ -137,7 +137,7 @@ describe('HTTP POST', () => {
     assert.equal(answer.status, 401);
     assert.ok(answer.headers.get('www-authenticate'));
     assert.equal(answer.returnCode, -1013);
-    assert.deepEqual(await svc.service.store.getGroups(acc.list.id), before);
+    assert.deepEqual(await svc.service.store.lists.getGroups(acc.list.id), before);
   });
 
   test('NewImportProcess with a percent-encoded xmlDoc (multi-byte characters) creates a process that runs', async () => {
@@ -155,7 +155,7 @@ describe('HTTP POST', () => {
     assert.equal(answer.status, 200);
     const id = answer.returnCode;
     assert.ok(id > 0, answer.result);
-    const process = await svc.service.store.getProcess(acc.account.id, id);
+    const process = await svc.service.store.processes.getProcess(acc.account.id, id);
     assert.equal(process?.totalContacts, 3);
     assert.deepEqual(process?.options.groupIds, [acc.groups[0]!.id]);
 
@@ -163,7 +163,7 @@ describe('HTTP POST', () => {
     assert.equal(started.returnCode, 0);
     const done = await waitForProcess(svc.endpoint, { User: acc.user, Password: acc.password }, acc.list.id, acc.list.guid, id);
     assert.match(done.result!, /<TotalContacts>3<\/TotalContacts><NewMobile>0<\/NewMobile><NewEmail>3<\/NewEmail>/);
-    assert.equal((await svc.service.store.rejectReport(acc.account.id, id)).length, 0);
+    assert.equal((await svc.service.store.processes.rejectReport(acc.account.id, id)).length, 0);
   });
 
   test('a form sent in small pieces, splitting escapes and characters, decodes the same', async () => {
@@ -186,7 +186,7 @@ describe('HTTP POST', () => {
     assert.match(response, /^HTTP\/1\.1 200 /);
     const id = Number(response.split('ReturnCode&gt;')[1]!.split('&lt;')[0]);
     assert.ok(id > 0, response);
-    assert.equal((await svc.service.store.getProcess(acc.account.id, id))?.totalContacts, 1);
+    assert.equal((await svc.service.store.processes.getProcess(acc.account.id, id))?.totalContacts, 1);
   });
 
   test('a form with invalid UTF-8 or a broken escape is refused with 400', async () => {
@@ -224,7 +224,7 @@ test('other HTTP methods are refused with 405 and Allow; HEAD reads the WSDL but
     assert.equal(res.status, 405, `${method} ${path}`);
     assert.equal(res.headers.get('allow'), allow);
   }
-  assert.ok(!(await svc.service.store.getGroups(acc.list.id)).some((g) => g.name === 'Head'), 'HEAD created a group');
+  assert.ok(!(await svc.service.store.lists.getGroups(acc.list.id)).some((g) => g.name === 'Head'), 'HEAD created a group');
   const head = await fetch(`${base}?WSDL`, { method: 'HEAD' });
   assert.equal(head.status, 200);
   assert.equal(head.headers.get('content-type'), 'text/xml; charset=utf-8');

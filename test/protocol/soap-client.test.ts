@@ -8,7 +8,7 @@ import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import soap from 'soap';
 import { hashPassword } from '../../src/operations/passwords.ts';
-import type { ConsoleUser } from '../../src/store/types.ts';
+import type { ConsoleUser } from '../../src/model/records.ts';
 import { feedXml, startTestService, type TestAccount, type TestService } from '../helpers/service.ts';
 import { el, elements, parseXml, textOf, type XmlNode } from './xml-tree.ts';
 
@@ -22,8 +22,8 @@ let consoleUser: ConsoleUser;
 before(async () => {
   svc = await startTestService();
   acc = await svc.addAccount();
-  consoleUser = await svc.service.store.createConsoleUser(acc.account.id, 'admin', await hashPassword('console'), [acc.list.id]);
-  await svc.service.store.createList(acc.account.id, 'Hidden from admin');
+  consoleUser = await svc.service.store.accounts.createConsoleUser(acc.account.id, 'admin', await hashPassword('console'), [acc.list.id]);
+  await svc.service.store.lists.createList(acc.account.id, 'Hidden from admin');
 });
 after(() => svc.close());
 
@@ -123,7 +123,7 @@ for (const version of ['1.1', '1.2'] as const) {
       const created = await invoke(client, version, 'CreateGroup', { idList: acc.list.id, listGUID: acc.list.guid, newGroupName: name });
       assert.ok(created.returnCode > 0);
       assert.equal(created.body.length, 1);
-      assert.equal((await svc.service.store.getGroups(acc.list.id)).find((g) => g.id === created.returnCode)?.name, name);
+      assert.equal((await svc.service.store.lists.getGroups(acc.list.id)).find((g) => g.id === created.returnCode)?.name, name);
       const again = await invoke(client, version, 'CreateGroup', { idList: acc.list.id, listGUID: acc.list.guid.toUpperCase(), newGroupName: name.toUpperCase() });
       assert.equal(again.returnCode, created.returnCode);
       assert.equal((await invoke(client, version, 'CreateGroup', { idList: acc.list.id, listGUID: 'nope', newGroupName: 'x' })).returnCode, -102);

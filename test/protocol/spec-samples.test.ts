@@ -8,7 +8,7 @@
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { hashPassword } from '../../src/operations/passwords.ts';
-import type { Group, MailingList } from '../../src/store/types.ts';
+import type { Group, MailingList } from '../../src/model/records.ts';
 import { postSoap, soapEnvelope, startTestService, type SoapAuth, type SoapParams, type TestAccount, type TestService } from '../helpers/service.ts';
 import { el, elements, parseXml, soapResultText, textOf, type XmlNode } from './xml-tree.ts';
 
@@ -106,12 +106,12 @@ before(async () => {
   news = acc.list;
   // The groups of the documentation's GetNlLists sample, after the two the harness creates.
   sampleGroups = [...acc.groups];
-  for (const name of ['MY FIRST IMPORT', 'Preferred Customers']) sampleGroups.push((await store.createGroup(news.id, name)).group);
-  empty = await store.createList(acc.account.id, 'Company News Subscribers');
-  odd = await store.createList(acc.account.id, 'Città € & "Soci" <VIP>');
+  for (const name of ['MY FIRST IMPORT', 'Preferred Customers']) sampleGroups.push((await store.lists.createGroup(news.id, name)).group);
+  empty = await store.lists.createList(acc.account.id, 'Company News Subscribers');
+  odd = await store.lists.createList(acc.account.id, 'Città € & "Soci" <VIP>');
   oddGroups = [
-    (await store.createGroup(odd.id, 'Tom & Jerry "TJ" <b>')).group,
-    (await store.createGroup(odd.id, '😀 smile')).group,
+    (await store.lists.createGroup(odd.id, 'Tom & Jerry "TJ" <b>')).group,
+    (await store.lists.createGroup(odd.id, '😀 smile')).group,
   ];
 });
 after(() => svc.close());
@@ -170,7 +170,7 @@ describe('GetNlLists (spec §6.2)', () => {
 });
 
 describe('CreateGroup (spec §13)', () => {
-  const groupsOf = async (listId: number): Promise<Group[]> => svc.service.store.getGroups(listId);
+  const groupsOf = async (listId: number): Promise<Group[]> => svc.service.store.lists.getGroups(listId);
 
   for (const version of VERSIONS) {
     for (const style of STYLES) {
@@ -249,13 +249,13 @@ describe('CreateGroup (spec §13)', () => {
     ['idList 0', { idList: 0, newGroupName: 'Nowhere' }, -301],
   ] as const) {
     test(`${label} answers ${code} and creates nothing`, async () => {
-      const before = await svc.service.store.listLists(acc.account.id);
+      const before = await svc.service.store.lists.listLists(acc.account.id);
       for (const version of VERSIONS) {
         const answer = await call('documentation (ws:)', 'CreateGroup', { idList: news.id, listGUID: news.guid, ...params }, auth, version);
         assert.deepEqual(mailupBody(answer.result), [el('ReturnCode', {}, code)]);
         assert.equal(aspReturnCode(answer.raw), String(code));
       }
-      assert.deepEqual(await svc.service.store.listLists(acc.account.id), before);
+      assert.deepEqual(await svc.service.store.lists.listLists(acc.account.id), before);
     });
   }
 });
@@ -274,8 +274,8 @@ describe('GetIdWsUser, GetIdUser, GetNlListsUser (DESIGN.md: the mailupMessage f
   test('GetIdUser answers a console user\'s id; an unknown or missing name answers -200', async () => {
     const store = svc.service.store;
     const hash = await hashPassword('console-secret');
-    const mario = await store.createConsoleUser(acc.account.id, 'mario.rossi', hash, null);
-    const anna = await store.createConsoleUser(acc.account.id, 'anna', hash, [empty.id]);
+    const mario = await store.accounts.createConsoleUser(acc.account.id, 'mario.rossi', hash, null);
+    const anna = await store.accounts.createConsoleUser(acc.account.id, 'anna', hash, [empty.id]);
     for (const style of STYLES) {
       for (const version of VERSIONS) {
         for (const user of [mario, anna]) {
@@ -292,7 +292,7 @@ describe('GetIdWsUser, GetIdUser, GetNlListsUser (DESIGN.md: the mailupMessage f
 
   test('a console user of another account is not found', async () => {
     const other = await svc.addAccount();
-    const user = await svc.service.store.createConsoleUser(other.account.id, 'luigi', await hashPassword('x'), null);
+    const user = await svc.service.store.accounts.createConsoleUser(other.account.id, 'luigi', await hashPassword('x'), null);
     const byName = await call('documentation (ws:)', 'GetIdUser', { userName: 'luigi' }, auth, '1.1');
     assert.deepEqual(mailupBody(byName.result), [el('ReturnCode', {}, -200)]);
     const byId = await call('documentation (ws:)', 'GetNlListsUser', { userId: user.id }, auth, '1.1');
@@ -302,9 +302,9 @@ describe('GetIdWsUser, GetIdUser, GetNlListsUser (DESIGN.md: the mailupMessage f
   test('GetNlListsUser answers like GetNlLists, restricted to the lists the console user may see', async () => {
     const store = svc.service.store;
     const hash = await hashPassword('console-secret');
-    const all = await store.createConsoleUser(acc.account.id, 'all-lists', hash, null);
-    const two = await store.createConsoleUser(acc.account.id, 'two-lists', hash, [odd.id, empty.id]);
-    const none = await store.createConsoleUser(acc.account.id, 'no-lists', hash, []);
+    const all = await store.accounts.createConsoleUser(acc.account.id, 'all-lists', hash, null);
+    const two = await store.accounts.createConsoleUser(acc.account.id, 'two-lists', hash, [odd.id, empty.id]);
+    const none = await store.accounts.createConsoleUser(acc.account.id, 'no-lists', hash, []);
     for (const style of STYLES) {
       for (const version of VERSIONS) {
         const full = await call(style, 'GetNlLists', {}, auth, version);

@@ -38,7 +38,7 @@ test('a database that fills up fails the import with status 4 and a reason, and 
       const done = resultFields((await waitForProcess(svc.endpoint, auth, a.list.id, a.list.guid, id, 120_000)).result!);
       assert.equal(done.StatusCode, '4');
       assert.equal(done.IsRunning, 'False');
-      const process = await svc.service.store.getProcess(a.account.id, id);
+      const process = await svc.service.store.processes.getProcess(a.account.id, id);
       assert.match(process!.failureReason ?? '', /full/i);
       // Counters and data match exactly the batches that were committed before the limit.
       const merged = process!.checkpoint;

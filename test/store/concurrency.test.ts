@@ -7,7 +7,7 @@
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
 import type { Store } from '../../src/store/store.ts';
-import type { Lease, StartOutcome } from '../../src/store/types.ts';
+import type { Lease, StartOutcome } from '../../src/store/processes.ts';
 import { accountWithList, defaultOptions, feedRow, storeFeed, storeFixture, type StoreFixture } from './store-fixture.ts';
 
 let fx: StoreFixture;
@@ -21,19 +21,19 @@ after(() => fx.close());
 test('racing starts of one account: exactly one import runs, every other start is told busy (-601/-602), none fails', async () => {
   const store = fx.store;
   const a = await accountWithList(store, 'Race');
-  const second = await store.createList(a.accountId, 'Second');
+  const second = await store.lists.createList(a.accountId, 'Second');
   const feed = await storeFeed(store, a.accountId, [feedRow(1, 'race@x.it')]);
   const ids: number[] = [];
   for (let i = 0; i < 12; i++) {
-    const created = await store.createProcesses(a.accountId, feed, [{ listId: i % 2 ? second.id : a.listId, options: defaultOptions() }], { start: false });
+    const created = await store.processes.createProcesses(a.accountId, feed, [{ listId: i % 2 ? second.id : a.listId, options: defaultOptions() }], { start: false });
     assert.ok(created.ok);
     ids.push(created.processes[0]!.id);
   }
   // Every handle starts its own processes at the same moment, single and in pairs, and creates started ones.
   const outcomes: StartOutcome[] = await Promise.all([
-    ...ids.map((id, i) => handles[i % handles.length]!.startProcesses(a.accountId, i % 4 === 3 ? [id, ids[(i + 5) % ids.length]!] : [id])),
+    ...ids.map((id, i) => handles[i % handles.length]!.processes.startProcesses(a.accountId, i % 4 === 3 ? [id, ids[(i + 5) % ids.length]!] : [id])),
     ...handles.map(async (h) => {
-      const r = await h.createProcesses(a.accountId, feed, [{ listId: second.id, options: defaultOptions() }], { start: true });
+      const r = await h.processes.createProcesses(a.accountId, feed, [{ listId: second.id, options: defaultOptions() }], { start: true });
       return r.ok ? { ok: true as const } : r;
     }),
   ]);
@@ -53,13 +53,13 @@ test('racing workers: each running process is claimed by exactly one of them', a
   for (let i = 0; i < 8; i++) {
     const a = await accountWithList(store, `Claim ${i}`);
     const feed = await storeFeed(store, a.accountId, [feedRow(1, `c${i}@x.it`)]);
-    const created = await store.createProcesses(a.accountId, feed, [{ listId: a.listId, options: defaultOptions() }], { start: true });
+    const created = await store.processes.createProcesses(a.accountId, feed, [{ listId: a.listId, options: defaultOptions() }], { start: true });
     assert.ok(created.ok);
     processIds.push(created.processes[0]!.id);
   }
   const claimed = await Promise.all(handles.flatMap((h, w) => [0, 1, 2].map(async (k) => {
     const mine: Lease[] = [];
-    for (let l = await h.claimProcess(`worker-${w}-${k}`, 60_000); l; l = await h.claimProcess(`worker-${w}-${k}`, 60_000)) mine.push(l);
+    for (let l = await h.processes.claimProcess(`worker-${w}-${k}`, 60_000); l; l = await h.processes.claimProcess(`worker-${w}-${k}`, 60_000)) mine.push(l);
     return mine;
   })));
   const all = claimed.flat().map((l) => l.process.id).filter((id) => processIds.includes(id)).sort((x, y) => x - y);
@@ -74,12 +74,12 @@ test('racing workers: each running process is claimed by exactly one of them', a
 
 test('racing group creation and account creation give one group per name and distinct account numbers', async () => {
   const store = fx.store;
-  const account = await store.createAccount({ passwordHash: 'h', name: 'Groups' });
-  const list = await store.createList(account.id, 'L');
-  const groups = await Promise.all(handles.flatMap((h) => ['Promo', 'PROMO', 'promo'].map((name) => h.createGroup(list.id, name))));
+  const account = await store.accounts.createAccount({ passwordHash: 'h', name: 'Groups' });
+  const list = await store.lists.createList(account.id, 'L');
+  const groups = await Promise.all(handles.flatMap((h) => ['Promo', 'PROMO', 'promo'].map((name) => h.lists.createGroup(list.id, name))));
   assert.equal(new Set(groups.map((g) => g.group.id)).size, 1);
   assert.equal(groups.filter((g) => g.created).length, 1);
-  const accounts = await Promise.all(handles.flatMap((h) => [1, 2, 3].map((i) => h.createAccount({ passwordHash: 'h', name: `Racer ${i}` }))));
+  const accounts = await Promise.all(handles.flatMap((h) => [1, 2, 3].map((i) => h.accounts.createAccount({ passwordHash: 'h', name: `Racer ${i}` }))));
   assert.equal(new Set(accounts.map((a) => a.id)).size, accounts.length);
 });
 
@@ -90,22 +90,22 @@ test('a process read through one handle shows at once what another handle commit
     const [reader, writer] = [own.store, await own.open()];
     const a = await accountWithList(reader, 'Fresh reads');
     const feed = await storeFeed(reader, a.accountId, [feedRow(1, 'fresh@x.it')]);
-    const created = await reader.createProcesses(a.accountId, feed, [{ listId: a.listId, options: defaultOptions() }], { start: false });
+    const created = await reader.processes.createProcesses(a.accountId, feed, [{ listId: a.listId, options: defaultOptions() }], { start: false });
     assert.ok(created.ok);
     const id = created.processes[0]!.id;
-    assert.equal((await reader.getProcess(a.accountId, id))?.status, 1);
-    assert.equal((await reader.getProcess(a.accountId, id))?.status, 1, 'read twice, nothing written between');
-    assert.equal(await reader.getProcess(a.accountId + 1, id), null, 'another account never sees it');
+    assert.equal((await reader.processes.getProcess(a.accountId, id))?.status, 1);
+    assert.equal((await reader.processes.getProcess(a.accountId, id))?.status, 1, 'read twice, nothing written between');
+    assert.equal(await reader.processes.getProcess(a.accountId + 1, id), null, 'another account never sees it');
 
-    assert.equal((await writer.startProcesses(a.accountId, [id])).ok, true);
-    const started = await reader.getProcess(a.accountId, id);
+    assert.equal((await writer.processes.startProcesses(a.accountId, [id])).ok, true);
+    const started = await reader.processes.getProcess(a.accountId, id);
     assert.equal(started?.status, 2, 'a start committed through another handle');
     assert.ok(started?.startDate instanceof Date);
 
-    const lease = await reader.claimProcess('reader', 60_000);
+    const lease = await reader.processes.claimProcess('reader', 60_000);
     assert.equal(lease?.process.id, id);
-    await reader.failProcess(lease!, 'stopped by the test');
-    const failed = await reader.getProcess(a.accountId, id);
+    await reader.processes.failProcess(lease!, 'stopped by the test');
+    const failed = await reader.processes.getProcess(a.accountId, id);
     assert.equal(failed?.status, 4, 'a write made through the reading handle itself');
     assert.equal(failed?.failureReason, 'stopped by the test');
   } finally {

@@ -6,7 +6,7 @@
 import { loadConfig } from '../../src/config.ts';
 import { openStore } from '../../src/store/open-store.ts';
 import type { Store } from '../../src/store/store.ts';
-import type { Feed, FeedRow, ImportOptions } from '../../src/store/types.ts';
+import type { Feed, FeedRow, ImportOptions } from '../../src/model/records.ts';
 import { createTestDatabase, type TestDatabase } from '../helpers/test-database.ts';
 
 export interface StoreFixture {
@@ -48,15 +48,15 @@ export function feedRow(row: number, email: string, extra: Partial<Omit<FeedRow,
 
 /** Stores the rows as a feed, in chunks of `chunkRows`. */
 export async function storeFeed(store: Store, accountId: number, rows: readonly FeedRow[], chunkRows = 1000): Promise<Feed> {
-  const writer = store.openFeedWriter(accountId);
+  const writer = store.feeds.openFeedWriter(accountId);
   for (let i = 0; i < rows.length; i += chunkRows) await writer.append(rows.slice(i, i + chunkRows));
   return writer.complete();
 }
 
 /** An account with one list and two groups. */
 export async function accountWithList(store: Store, name = 'Acme'): Promise<{ accountId: number; listId: number; groupIds: number[] }> {
-  const account = await store.createAccount({ passwordHash: 'hash', name });
-  const list = await store.createList(account.id, `${name} list`);
-  const groupIds = [(await store.createGroup(list.id, 'One')).group.id, (await store.createGroup(list.id, 'Two')).group.id];
+  const account = await store.accounts.createAccount({ passwordHash: 'hash', name });
+  const list = await store.lists.createList(account.id, `${name} list`);
+  const groupIds = [(await store.lists.createGroup(list.id, 'One')).group.id, (await store.lists.createGroup(list.id, 'Two')).group.id];
   return { accountId: account.id, listId: list.id, groupIds };
 }

@@ -81,7 +81,6 @@ export const OPERATIONS = {
       { name: 'listGUID', type: 'string', minOccurs: 0 },
       { name: 'idProcess', type: 'int', minOccurs: 1 },
     ],
-    polled: true,
   },
   StartProcess: {
     params: [
@@ -90,7 +89,7 @@ export const OPERATIONS = {
       { name: 'idProcess', type: 'int', minOccurs: 1 },
     ],
   },
-} as const satisfies Record<string, { readonly params: readonly ParamSpec[]; readonly polled?: true }>;
+} as const satisfies Record<string, { readonly params: readonly ParamSpec[] }>;
 
 /** The name of one of the nine operations. */
 export type OperationName = keyof typeof OPERATIONS;

@@ -9,7 +9,7 @@ import { Argument, InvalidArgumentError, Option, type Command } from 'commander'
 import { createAccount, generatePassword } from '../../operations/accounts.ts';
 import { canonicalAddress } from '../../operations/ip-address.ts';
 import { hashPassword } from '../../operations/passwords.ts';
-import type { Account } from '../../store/types.ts';
+import type { Account } from '../../model/records.ts';
 import type { CliDeps } from '../admin.ts';
 import { CliError, details, nonEmptyName, positiveInteger, positiveIntegerList, table, UsageError } from '../output.ts';
 
@@ -73,7 +73,7 @@ function registerAccountCommands(account: Command, deps: CliDeps): void {
   ).action(async (options: PasswordOptions & { name?: string; id?: number }) => {
     const { password, generated } = await chosenPassword(options, deps);
     const store = await deps.store();
-    if (options.id !== undefined && (await store.getAccount(options.id)) !== null) throw new CliError(`account a${options.id} already exists`);
+    if (options.id !== undefined && (await store.accounts.getAccount(options.id)) !== null) throw new CliError(`account a${options.id} already exists`);
     const created = await createAccount(store, { name: (options.name ?? '').trim(), password, id: options.id });
     output.result({ ...accountJson(created), ...(generated ? { password } : {}) }, () => [
       'Account created.',
@@ -87,7 +87,7 @@ function registerAccountCommands(account: Command, deps: CliDeps): void {
   account.command('list').alias('ls')
     .description('list every account')
     .action(async () => {
-      const accounts = await (await deps.store()).listAccounts();
+      const accounts = await (await deps.store()).accounts.listAccounts();
       output.result(accounts.map(accountJson), () => table(
         ['WS user', 'name', 'enabled', 'IP check', 'allowed IPs'],
         accounts.map((a) => [a.wsUser, a.name, a.wsEnabled, onOff(a.ipCheck), a.allowedIps.join(', ')]),
@@ -103,7 +103,7 @@ function registerAccountCommands(account: Command, deps: CliDeps): void {
   ).action(async (wsUser: string, options: PasswordOptions) => {
     const { password, generated } = await chosenPassword(options, deps);
     const target = await deps.account(wsUser);
-    await (await deps.store()).updateAccount(target.id, { passwordHash: await hashPassword(password) });
+    await (await deps.store()).accounts.updateAccount(target.id, { passwordHash: await hashPassword(password) });
     output.result({ wsUser: target.wsUser, ...(generated ? { password } : {}) }, () => [
       `Password of ${target.wsUser} changed.`,
       ...(generated ? [details([['new password', `${password}   ${SHOWN_ONCE}`]])] : []),
@@ -116,7 +116,7 @@ function registerAccountCommands(account: Command, deps: CliDeps): void {
       .argument('<wsUser>', 'the account, such as a1001')
       .action(async (wsUser: string) => {
         const target = await deps.account(wsUser);
-        await (await deps.store()).updateAccount(target.id, { wsEnabled: enabled });
+        await (await deps.store()).accounts.updateAccount(target.id, { wsEnabled: enabled });
         const state = enabled ? 'enabled' : 'disabled';
         output.result({ wsUser: target.wsUser, enabled }, () =>
           target.wsEnabled === enabled ? `${target.wsUser} was already ${state}.` : `${target.wsUser} is now ${state}.`);
@@ -129,7 +129,7 @@ function registerAccountCommands(account: Command, deps: CliDeps): void {
     .addArgument(new Argument('<state>', 'on or off').choices(['on', 'off']))
     .action(async (wsUser: string, state: 'on' | 'off') => {
       const target = await deps.account(wsUser);
-      const updated = (await (await deps.store()).updateAccount(target.id, { ipCheck: state === 'on' }))!;
+      const updated = (await (await deps.store()).accounts.updateAccount(target.id, { ipCheck: state === 'on' }))!;
       if (updated.ipCheck && updated.allowedIps.length === 0) {
         output.warn(`the allow-list of ${updated.wsUser} is empty, so every call is refused; add addresses with "account allow-ip ${updated.wsUser} add <ip…>"`);
       }
@@ -157,7 +157,7 @@ function registerAccountCommands(account: Command, deps: CliDeps): void {
         if (absent.length > 0) output.note(`not on the allow-list: ${absent.join(', ')}`);
         allowed = allowed.filter((ip) => !addresses.includes(ip));
       }
-      const updated = action === 'list' ? target : (await (await deps.store()).updateAccount(target.id, { allowedIps: allowed }))!;
+      const updated = action === 'list' ? target : (await (await deps.store()).accounts.updateAccount(target.id, { allowedIps: allowed }))!;
       if (action !== 'list' && !updated.ipCheck) {
         output.note(`the IP check of ${updated.wsUser} is off, so the allow-list is not enforced; turn it on with "account ip-check ${updated.wsUser} on"`);
       }
@@ -196,12 +196,12 @@ function registerConsoleUserCommands(consoleUser: Command, deps: CliDeps): void 
     const target = await deps.account(wsUser);
     const store = await deps.store();
     for (const listId of options.lists ?? []) {
-      if ((await store.getList(target.id, listId)) === null) throw new CliError(`list ${listId} does not exist in account ${target.wsUser}`);
+      if ((await store.lists.getList(target.id, listId)) === null) throw new CliError(`list ${listId} does not exist in account ${target.wsUser}`);
     }
-    if ((await store.findConsoleUser(target.id, username)) !== null) {
+    if ((await store.accounts.findConsoleUser(target.id, username)) !== null) {
       throw new CliError(`console user "${username}" already exists in account ${target.wsUser}`);
     }
-    const user = await store.createConsoleUser(target.id, username, await hashPassword(password), options.lists ?? null);
+    const user = await store.accounts.createConsoleUser(target.id, username, await hashPassword(password), options.lists ?? null);
     deps.output.result(
       { id: user.id, wsUser: target.wsUser, username: user.username, listIds: user.listIds, ...(generated ? { password } : {}) },
       () => [

@@ -15,8 +15,9 @@ import { readFileSync } from 'node:fs';
 import type { Config } from '../../config.ts';
 import { createMailContext } from '../../mail/mail-context.ts';
 import { sendConfirmations, type SendNowReport } from '../../mail/send-now.ts';
-import type { ConfirmationMessage, ConfirmationSummary, Store } from '../../store/store.ts';
-import type { Account } from '../../store/types.ts';
+import type { ConfirmationMessage, ConfirmationSummary } from '../../store/confirmations.ts';
+import type { Store } from '../../store/store.ts';
+import type { Account } from '../../model/records.ts';
 import type { CliDeps } from '../admin.ts';
 import { CliError, details, nonEmptyName, positiveInteger, table, UsageError } from '../output.ts';
 
@@ -30,7 +31,7 @@ export function register(program: Command, deps: CliDeps): void {
 /** A process of the account that asked for ConfirmEmail, or a CliError saying why not. */
 async function confirmProcess(store: Store, account: Account, processId: number | undefined): Promise<number | null> {
   if (processId === undefined) return null;
-  const process = await store.getProcess(account.id, processId);
+  const process = await store.processes.getProcess(account.id, processId);
   if (process === null) throw new CliError(`import process ${processId} does not exist in account ${account.wsUser}`);
   if (!process.options.ConfirmEmail) throw new CliError(`import process ${processId} did not ask for ConfirmEmail: it has no confirmation requests`);
   return processId;
@@ -99,7 +100,7 @@ function registerStatus(program: Command, deps: CliDeps): void {
       const store = await deps.store();
       const processId = await confirmProcess(store, account, options.process);
       if (options.recipients) {
-        const requests = await store.listConfirmationRequests(account.id, processId, { limit: options.limit ?? 50 });
+        const requests = await store.confirmations.listConfirmationRequests(account.id, processId, { limit: options.limit ?? 50 });
         const iso = (d: Date | null): string | null => d?.toISOString() ?? null;
         deps.output.result(
           requests.map((r) => ({ ...r, nextAttemptAt: iso(r.nextAttemptAt), createdAt: iso(r.createdAt), sentAt: iso(r.sentAt), confirmedAt: iso(r.confirmedAt) })),
@@ -112,8 +113,8 @@ function registerStatus(program: Command, deps: CliDeps): void {
         return;
       }
       const [processes, failures] = await Promise.all([
-        store.confirmationSummary(account.id, processId, { limit: options.limit ?? 50 }),
-        store.confirmationFailures(account.id, processId, { limit: 200 }),
+        store.confirmations.confirmationSummary(account.id, processId, { limit: options.limit ?? 50 }),
+        store.confirmations.confirmationFailures(account.id, processId, { limit: 200 }),
       ]);
       deps.output.result({
         wsUser: account.wsUser,
@@ -142,7 +143,7 @@ function registerOutbox(program: Command, deps: CliDeps): void {
     .option('--limit <n>', 'at most this many messages (default 20)', positiveInteger)
     .action(async (wsUser: string, options: { limit?: number }) => {
       const account = await deps.account(wsUser);
-      const messages = await (await deps.store()).listOutbox(account.id, { limit: options.limit ?? 20 });
+      const messages = await (await deps.store()).confirmations.listOutbox(account.id, { limit: options.limit ?? 20 });
       deps.output.result(
         messages.map((m) => ({ ...m, createdAt: m.createdAt.toISOString() })),
         () => messages.length === 0
@@ -197,9 +198,9 @@ function registerMessages(group: Command, deps: CliDeps): void {
       }
       const account = await deps.account(wsUser);
       const store = await deps.store();
-      const id = await store.createConfirmationMessage(account.id, { isDefault: false, sender: options.sender, subject: options.subject, html, text });
-      if (options.default) await store.setDefaultConfirmationMessage(account.id, id);
-      const created = (await store.getConfirmationMessage(account.id, id))!;
+      const id = await store.confirmations.createConfirmationMessage(account.id, { isDefault: false, sender: options.sender, subject: options.subject, html, text });
+      if (options.default) await store.confirmations.setDefaultConfirmationMessage(account.id, id);
+      const created = (await store.confirmations.getConfirmationMessage(account.id, id))!;
       output.result({ wsUser: account.wsUser, ...messageJson(created) }, () =>
         `Confirmation message ${id} created${created.isDefault ? ' as the default' : ''}; imports choose it with idConfirmNL=${id}.`);
     });
@@ -209,7 +210,7 @@ function registerMessages(group: Command, deps: CliDeps): void {
     .argument('<wsUser>', 'the account, such as a1001')
     .action(async (wsUser: string) => {
       const account = await deps.account(wsUser);
-      const messages = await (await deps.store()).listConfirmationMessages(account.id);
+      const messages = await (await deps.store()).confirmations.listConfirmationMessages(account.id);
       output.result(messages.map(messageJson), () => table(
         ['idConfirmNL', 'default', 'sender', 'subject'],
         messages.map((m) => [m.id, m.isDefault, m.sender, m.subject]),
@@ -223,7 +224,7 @@ function registerMessages(group: Command, deps: CliDeps): void {
     .argument('<id>', 'the message id', positiveInteger)
     .action(async (wsUser: string, id: number) => {
       const account = await deps.account(wsUser);
-      if (!(await (await deps.store()).setDefaultConfirmationMessage(account.id, id))) {
+      if (!(await (await deps.store()).confirmations.setDefaultConfirmationMessage(account.id, id))) {
         throw new CliError(`confirmation message ${id} does not exist in account ${account.wsUser}`);
       }
       output.result({ wsUser: account.wsUser, defaultMessage: id }, () => `Confirmation message ${id} is now the default of ${account.wsUser}.`);

@@ -6,7 +6,7 @@
 import { InvalidArgumentError, type Command } from 'commander';
 import { MAX_GROUP_NAME } from '../../operations/handlers.ts';
 import { isGuid } from '../../operations/list-check.ts';
-import type { Account, MailingList } from '../../store/types.ts';
+import type { Account, MailingList } from '../../model/records.ts';
 import type { CliDeps } from '../admin.ts';
 import { CliError, details, nonEmptyName, positiveInteger, table } from '../output.ts';
 
@@ -27,7 +27,7 @@ function isUniqueViolation(err: unknown): boolean {
 }
 
 async function listOf(deps: CliDeps, account: Account, listId: number): Promise<MailingList> {
-  const list = await (await deps.store()).getList(account.id, listId);
+  const list = await (await deps.store()).lists.getList(account.id, listId);
   if (list === null) throw new CliError(`list ${listId} does not exist in account ${account.wsUser}`);
   return list;
 }
@@ -46,7 +46,7 @@ function registerListCommands(list: Command, deps: CliDeps): void {
       const account = await deps.account(wsUser);
       let created: MailingList;
       try {
-        created = await (await deps.store()).createList(account.id, name, options.guid);
+        created = await (await deps.store()).lists.createList(account.id, name, options.guid);
       } catch (err) {
         // GUIDs are unique across every account, so the store is the one to ask.
         if (options.guid !== undefined && isUniqueViolation(err)) throw new CliError(`a list with GUID ${options.guid} already exists`);
@@ -66,7 +66,7 @@ function registerListCommands(list: Command, deps: CliDeps): void {
     .action(async (wsUser: string, listId: number, name: string) => {
       const account = await deps.account(wsUser);
       const before = await listOf(deps, account, listId);
-      const renamed = (await (await deps.store()).renameList(account.id, listId, name))!;
+      const renamed = (await (await deps.store()).lists.renameList(account.id, listId, name))!;
       output.result({ wsUser: account.wsUser, ...listJson(renamed) }, () => `List ${renamed.id} renamed from "${before.name}" to "${renamed.name}".`);
     });
 
@@ -75,7 +75,7 @@ function registerListCommands(list: Command, deps: CliDeps): void {
     .argument('<wsUser>', 'the account, such as a1001')
     .action(async (wsUser: string) => {
       const account = await deps.account(wsUser);
-      const lists = await (await deps.store()).listLists(account.id);
+      const lists = await (await deps.store()).lists.listLists(account.id);
       output.result(
         lists.map((l) => ({ ...listJson(l), groups: l.groups.map((g) => ({ id: g.id, name: g.name })) })),
         () => table(
@@ -98,7 +98,7 @@ function registerGroupCommands(group: Command, deps: CliDeps): void {
       const account = await deps.account(wsUser);
       const list = await listOf(deps, account, listId);
       if (name.length < givenName.length) deps.output.warn(`the name was cut to ${MAX_GROUP_NAME} characters: "${name}"`);
-      const { group: g, created } = await (await deps.store()).createGroup(list.id, name);
+      const { group: g, created } = await (await deps.store()).lists.createGroup(list.id, name);
       deps.output.result({ wsUser: account.wsUser, id: g.id, listId: g.listId, name: g.name, created }, () => created
         ? `Group created.\n${details([['account', account.wsUser], ['list', list.id], ['idGroup', g.id], ['name', g.name]])}`
         : `Group "${g.name}" already exists in list ${list.id} with id ${g.id}; nothing was created.`);

@@ -1,9 +1,10 @@
 /**
- * Connections to PostgreSQL: a pool per process, and transactions on one of its connections.
- * bigint columns (ids, counts) come back as numbers: every value the store keeps is far below
- * 2^53, and the layers above speak numbers.
+ * Connections to PostgreSQL: a pool per process, plain queries on it, and transactions on one of
+ * its connections. bigint columns (ids, counts) come back as numbers: every value the store keeps
+ * is far below 2^53, and the layers above speak numbers.
  */
 import pg from 'pg';
+import type { Row } from '../common/row-mappers.ts';
 
 const INT8 = 20;
 
@@ -33,6 +34,16 @@ export async function withClient<T>(connectionString: string, applicationName: s
   } finally {
     await client.end();
   }
+}
+
+/** The rows of one statement, run on any pooled connection. */
+export async function queryRows(pool: pg.Pool, text: string, values: readonly unknown[] = []): Promise<Row[]> {
+  return (await pool.query<Row>(text, values as unknown[])).rows;
+}
+
+/** The first row of one statement, or null. */
+export async function queryRow(pool: pg.Pool, text: string, values: readonly unknown[] = []): Promise<Row | null> {
+  return (await queryRows(pool, text, values))[0] ?? null;
 }
 
 /** Runs `fn` in a transaction on one pooled connection; rolls back on any error. */

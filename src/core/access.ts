@@ -5,7 +5,7 @@
  */
 import type { Credentials } from '../protocol/soap-request.ts';
 import { fail, type Failure } from '../protocol/return-codes.ts';
-import type { Account } from '../store/types.ts';
+import type { Account } from '../model/records.ts';
 import type { Caller, OperationContext } from './context.ts';
 import { ipAllowed } from './ip-address.ts';
 import { verifyPassword } from './passwords.ts';
@@ -15,13 +15,13 @@ export async function authenticate(ctx: OperationContext, credentials: Credentia
   const password = credentials?.Password ?? null;
   if (user === '' || password === null) return fail(-1013);
   const recentlyVerified = (a: Account | null): boolean => a !== null && ctx.credentials.matches(user, password, a.passwordHash);
-  let account = await ctx.store.findAccountByWsUser(user);
+  let account = await ctx.store.accounts.findAccountByWsUser(user);
   let cached = recentlyVerified(account);
   // That row may come from the store's lookup cache (src/store/lookup-cache.ts). Before refusing
   // a known user, read the account as stored now, so that a password set or an access granted by
   // another process (the admin CLI) works at once; only revocations wait for the cache to expire.
   if (account !== null && (!cached || !admits(account, caller))) {
-    account = await ctx.store.getAccount(account.id);
+    account = await ctx.store.accounts.getAccount(account.id);
     cached = recentlyVerified(account);
   }
   if (!cached) {

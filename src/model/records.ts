@@ -1,10 +1,8 @@
 /**
- * The records the store keeps, as the layers above see them (DESIGN.md "Data model").
- * Ids are numbers; dates are Date objects; nothing here knows SQL.
+ * The records the service keeps, as every layer sees them (DESIGN.md "Data model"): the store
+ * reads and writes them, the import engine and the doors work with them. Ids are numbers; dates
+ * are Date objects; nothing here knows SQL or a protocol.
  */
-import type { PriorState, SubscriptionStatus, UnsubscribeReason } from '../import/subscription-rules.ts';
-
-export type Channel = 'email' | 'sms';
 
 export interface Account {
   readonly id: number;
@@ -130,78 +128,4 @@ export interface Feed {
   readonly accountId: number;
   readonly totalRows: number;
   readonly chunkCount: number;
-}
-
-/** Writes a feed in chunks while it is being read; nothing is visible until `complete`. */
-export interface FeedWriter {
-  append(rows: readonly FeedRow[]): Promise<void>;
-  complete(): Promise<Feed>;
-  abort(): Promise<void>;
-}
-
-/** A worker's claim on a running process. */
-export interface Lease {
-  readonly process: ImportProcess;
-  readonly owner: string;
-  /** How long each renewal extends the lease. */
-  readonly leaseMs: number;
-}
-
-/** What the store knows of a recipient before a batch is applied. */
-export interface PriorRecipient {
-  readonly id: number;
-  readonly email: string | null;
-  readonly mobile: string | null;
-  /** Subscription on the process's list, per channel; absent means not in the list. */
-  readonly emailState: PriorState;
-  readonly smsState: PriorState;
-}
-
-/** A recipient the batch creates or updates. */
-export interface RecipientWrite {
-  /** Existing recipient id, or null for a new one. */
-  readonly id: number | null;
-  readonly email: string | null;
-  readonly mobile: string | null;
-  readonly name: string | null;
-  /** Fields to set (by N); '' clears a field. Fields not named keep their value. */
-  readonly fields: Readonly<Record<number, string>>;
-  readonly subscriptions: readonly SubscriptionWrite[];
-  /** Add to the process's groups (and, with replaceGroups, leave the list's other groups). */
-  readonly joinGroups: boolean;
-}
-
-export interface SubscriptionWrite {
-  readonly channel: Channel;
-  readonly status: SubscriptionStatus;
-  readonly reason: UnsubscribeReason | null;
-  readonly requestConfirmation: boolean;
-}
-
-export interface RejectedRow {
-  readonly row: number;
-  readonly raw: string;
-  readonly reason: string;
-}
-
-/** The result of planning a batch against the prior state: everything the store must write. */
-export interface BatchPlan {
-  readonly recipients: readonly RecipientWrite[];
-  readonly rejects: readonly RejectedRow[];
-  readonly counters: Readonly<Counters>;
-}
-
-/** The identities a batch touches, for looking up prior state in one query per kind. */
-export interface BatchKeys {
-  readonly emails: readonly string[];
-  /** Mobiles of rows that have no e-mail (matched by mobile). */
-  readonly mobiles: readonly string[];
-}
-
-export type StartOutcome =
-  | { readonly ok: true }
-  | { readonly ok: false; readonly reason: 'not-found' | 'not-startable' | 'busy-same-list' | 'busy-other-list' };
-
-export interface RejectReportRow extends RejectedRow {
-  readonly processId: number;
 }

@@ -3,7 +3,7 @@
  * of the protocol table. Failures are a bare negative ReturnCode.
  */
 import type { Outcome, ResultData } from '../operations/handlers.ts';
-import type { ImportProcess, ListWithGroups } from '../store/types.ts';
+import type { ImportProcess, ListWithGroups } from '../model/records.ts';
 import type { OperationName } from './operations.ts';
 import { element, emptyElement, fields, mailupMessage, Markup, type ResultFormat } from './result.ts';
 

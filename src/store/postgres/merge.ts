@@ -1,20 +1,46 @@
 /**
- * The import hot path on PostgreSQL: one batch of the feed merged set-based, inside the caller's
- * transaction. Every kind of write is one statement over parallel arrays (`unnest`), so a batch
- * of 5,000 rows costs about ten round trips whatever its size: the prior-state lookups, the new
- * recipients (RETURNING their ids), the updated ones (jsonb `||` patches their fields, as
- * json_patch does in SQLite), subscriptions, memberships, confirmation requests, rejects, and
- * the checkpoint with the counters, guarded by the lease.
+ * The batch merge on PostgreSQL (`PgBatchMerge`), the import hot path: one batch of the feed
+ * merged set-based, in one transaction that holds the account's subscribers lock (locks.ts).
+ * Every kind of write is one statement over parallel arrays (`unnest`), so a batch of 5,000 rows
+ * costs about ten round trips whatever its size: the prior-state lookups, the new recipients
+ * (RETURNING their ids), the updated ones (jsonb `||` patches their fields, as json_patch does in
+ * SQLite), subscriptions, memberships, confirmation requests, rejects, and the checkpoint with
+ * the counters, guarded by the lease. The batch holds its process row locked from the lease check
+ * to the commit, so a lease cannot change hands in the middle of a batch.
  *
  * The semantics are the SQLite adapter's, statement for statement. Where SQLite lets a later row
  * of one statement overwrite an earlier one (an upsert touching the same key twice), PostgreSQL
  * refuses, so those rows are folded here first, keeping the same outcome: the last one wins.
  */
 import type pg from 'pg';
-import { dropEmpty, insertedRecipientKey, newRecipientKey } from '../batch-merge.ts';
-import { toPriorRecipient, type Row } from '../row-mappers.ts';
-import { emailKey, LeaseLostError, mobileKey } from '../store.ts';
-import type { BatchKeys, BatchPlan, Lease, PriorRecipient, RecipientWrite } from '../types.ts';
+import { dropEmpty, insertedRecipientKey, newRecipientKey } from '../common/batch-keys.ts';
+import { PROCESS_COLUMNS } from '../common/process-sql.ts';
+import { toPriorRecipient, toProcess, type Row } from '../common/row-mappers.ts';
+import type { BatchMergeStore } from '../merge.ts';
+import { emailKey, mobileKey } from '../../model/batch.ts';
+import { LeaseLostError } from '../processes.ts';
+import type { BatchKeys, BatchPlan, PriorRecipient, RecipientWrite } from '../../model/batch.ts';
+import type { ImportProcess } from '../../model/records.ts';
+import type { Lease } from '../processes.ts';
+import { lockAccount, LOCK } from './locks.ts';
+import { inTransaction } from './pool.ts';
+
+export class PgBatchMerge implements BatchMergeStore {
+  constructor(private readonly pool: pg.Pool) {}
+
+  async mergeBatch(
+    lease: Lease,
+    keys: BatchKeys,
+    lastRow: number,
+    plan: (prior: ReadonlyMap<string, PriorRecipient>) => BatchPlan,
+  ): Promise<ImportProcess> {
+    const row = await inTransaction(this.pool, async (c) => {
+      await lockAccount(c, LOCK.subscribers, lease.process.accountId);
+      return mergeBatchInTransaction(c, lease, keys, lastRow, plan, PROCESS_COLUMNS);
+    });
+    return toProcess(row);
+  }
+}
 
 const PRIOR_COLUMNS = `r.id, r.email, r.mobile, se.status AS e_status, se.reason AS e_reason, ss.status AS s_status, ss.reason AS s_reason`;
 // LATERAL with LIMIT 1 is evaluated per recipient, as a primary-key lookup: never a join over
@@ -152,7 +178,7 @@ function foldUpdates(recipients: readonly RecipientWrite[]): Map<number, { email
  * Merges one batch inside the caller's open transaction; returns the process row as
  * `processColumns` selects it. Throws LeaseLostError when the lease is no longer held.
  */
-export async function mergeBatchInTransaction(
+async function mergeBatchInTransaction(
   client: pg.ClientBase,
   lease: Lease,
   keys: BatchKeys,

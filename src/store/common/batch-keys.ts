@@ -3,8 +3,8 @@
  * are stored, and the key that matches a recipient the batch inserts to the row its insert
  * returns (both sides must compute the same key).
  */
-import { emailKey, mobileKey } from './store.ts';
-import type { RecipientWrite } from './types.ts';
+import { emailKey, mobileKey } from '../../model/batch.ts';
+import type { RecipientWrite } from '../../model/batch.ts';
 import type { Row } from './row-mappers.ts';
 
 /** A new recipient has nothing to clear: empty field values are simply not stored. */

@@ -4,7 +4,7 @@
  */
 import { randomBytes } from 'node:crypto';
 import type { Store } from '../store/store.ts';
-import type { Account } from '../store/types.ts';
+import type { Account } from '../model/records.ts';
 import { hashPassword } from './passwords.ts';
 
 export const DEFAULT_CONFIRMATION = {
@@ -21,8 +21,8 @@ export interface NewAccountRequest {
 }
 
 export async function createAccount(store: Store, request: NewAccountRequest): Promise<Account> {
-  const account = await store.createAccount({ id: request.id, name: request.name, passwordHash: await hashPassword(request.password) });
-  await store.createConfirmationMessage(account.id, {
+  const account = await store.accounts.createAccount({ id: request.id, name: request.name, passwordHash: await hashPassword(request.password) });
+  await store.confirmations.createConfirmationMessage(account.id, {
     isDefault: true, sender: request.sender ?? `no-reply@${account.wsUser}.invalid`, ...DEFAULT_CONFIRMATION,
   });
   return account;

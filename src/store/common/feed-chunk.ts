@@ -3,7 +3,7 @@
  * (feed_chunk.rows) of compact [email, prefix, number, name, fields] arrays, its first row's
  * number beside it.
  */
-import type { FeedRow } from './types.ts';
+import type { FeedRow } from '../../model/records.ts';
 
 type StoredRow = [string, string, string, string, Readonly<Record<number, string>>];
 

@@ -9,15 +9,14 @@
  * Ids and counts are numbers from both (pool.ts parses bigint); epoch-millisecond columns
  * (`expires_at`, `next_attempt_at`) are numbers in both schemas.
  */
-import type { PriorState, SubscriptionStatus, UnsubscribeReason } from '../import/subscription-rules.ts';
+import type { PriorState, SubscriptionStatus, UnsubscribeReason } from '../../model/subscription.ts';
 import { encodeCursor, type SearchKey } from './search-cursor.ts';
-import type {
-  ChannelCounts, ClaimedConfirmation, ConfirmationFailure, ConfirmationMessage, ConfirmationRequestRow, ConfirmationSummary,
-  ConsoleSession, ListExportRow, OutboxMessage, RecipientDetail, RecipientSummary,
-} from './store.ts';
-import type {
-  Account, Channel, ConsoleUser, Group, ImportOptions, ImportProcess, MailingList, ProcessWithQueue, PriorRecipient, ProcessStatus, RejectReportRow,
-} from './types.ts';
+import type { ClaimedConfirmation, ConfirmationFailure, ConfirmationMessage, ConfirmationRequestRow, ConfirmationSummary, OutboxMessage } from '../confirmations.ts';
+import type { ChannelCounts, ListExportRow, RecipientDetail, RecipientSummary } from '../queries.ts';
+import type { ConsoleSession } from '../sessions.ts';
+import type { PriorRecipient, RejectReportRow } from '../../model/batch.ts';
+import type { Account, ConsoleUser, Group, ImportOptions, ImportProcess, MailingList, ProcessStatus, ProcessWithQueue } from '../../model/records.ts';
+import type { Channel } from '../../model/subscription.ts';
 
 export type Row = Record<string, unknown>;
 

@@ -1,0 +1,84 @@
+/**
+ * Mailing lists and their groups on PostgreSQL. Group names compare as SQLite's NOCASE does
+ * (ASCII letters only), through the ascii_lower() index of the migrations.
+ */
+import { randomUUID } from 'node:crypto';
+import type pg from 'pg';
+import { toGroup, toList, type Row } from '../common/row-mappers.ts';
+import type { GroupRename, ListStore } from '../lists.ts';
+import type { Group, ListWithGroups, MailingList } from '../../model/records.ts';
+import { inTransaction, pgError, queryRow, queryRows } from './pool.ts';
+
+/**
+ * The list, when it is the account's. Every web-service call checks its list: a named statement,
+ * parsed and planned once per connection. The console's queries (queries.ts) check with it too.
+ */
+export async function getList(pool: pg.Pool, accountId: number, listId: number): Promise<MailingList | null> {
+  const { rows } = await pool.query<Row>({ name: 'list-by-id', text: 'SELECT * FROM list WHERE id = $1 AND account_id = $2', values: [listId, accountId] });
+  return rows[0] ? toList(rows[0]) : null;
+}
+
+export class PgLists implements ListStore {
+  constructor(private readonly pool: pg.Pool) {}
+
+  async createList(accountId: number, name: string, guid: string = randomUUID()): Promise<MailingList> {
+    const r = await queryRow(this.pool, 'INSERT INTO list (account_id, guid, name) VALUES ($1, $2, $3) RETURNING *', [accountId, guid.toLowerCase(), name]);
+    return toList(r!);
+  }
+
+  async renameList(accountId: number, listId: number, name: string): Promise<MailingList | null> {
+    const r = await queryRow(this.pool, 'UPDATE list SET name = $1 WHERE id = $2 AND account_id = $3 RETURNING *', [name, listId, accountId]);
+    return r ? toList(r) : null;
+  }
+
+  async getList(accountId: number, listId: number): Promise<MailingList | null> {
+    return getList(this.pool, accountId, listId);
+  }
+
+  async listLists(accountId: number, onlyListIds: readonly number[] | null = null): Promise<ListWithGroups[]> {
+    const lists = (await queryRows(this.pool, 'SELECT * FROM list WHERE account_id = $1 ORDER BY id', [accountId])).map(toList)
+      .filter((l) => onlyListIds === null || onlyListIds.includes(l.id));
+    const groups = (await queryRows(this.pool,
+      'SELECT g.* FROM "group" g JOIN list l ON l.id = g.list_id WHERE l.account_id = $1 ORDER BY g.id', [accountId],
+    )).map(toGroup);
+    return lists.map((l) => ({ ...l, groups: groups.filter((g) => g.listId === l.id) }));
+  }
+
+  async createGroup(listId: number, name: string): Promise<{ group: Group; created: boolean }> {
+    // Names compare as SQLite's NOCASE does (ASCII letters only); a concurrent twin waits here, then is found.
+    const created = await queryRow(this.pool,
+      'INSERT INTO "group" (list_id, name) VALUES ($1, $2) ON CONFLICT (list_id, ascii_lower(name)) DO NOTHING RETURNING *', [listId, name],
+    );
+    if (created) return { group: toGroup(created), created: true };
+    const existing = await queryRow(this.pool, 'SELECT * FROM "group" WHERE list_id = $1 AND ascii_lower(name) = ascii_lower($2)', [listId, name]);
+    return { group: toGroup(existing!), created: false };
+  }
+
+  async getGroups(listId: number): Promise<Group[]> {
+    return (await queryRows(this.pool, 'SELECT * FROM "group" WHERE list_id = $1 ORDER BY id', [listId])).map(toGroup);
+  }
+
+  async getGroup(accountId: number, groupId: number): Promise<Group | null> {
+    const r = await queryRow(this.pool, 'SELECT g.* FROM "group" g JOIN list l ON l.id = g.list_id WHERE g.id = $1 AND l.account_id = $2', [groupId, accountId]);
+    return r ? toGroup(r) : null;
+  }
+
+  async renameGroup(accountId: number, groupId: number, name: string): Promise<GroupRename> {
+    try {
+      return await inTransaction(this.pool, async (c): Promise<GroupRename> => {
+        const group = (await c.query<Row>(
+          'SELECT g.* FROM "group" g JOIN list l ON l.id = g.list_id WHERE g.id = $1 AND l.account_id = $2 FOR UPDATE OF g', [groupId, accountId],
+        )).rows[0];
+        if (!group) return { ok: false, reason: 'not-found' };
+        // Group names are unique per list without regard to (ASCII) case.
+        const twin = await c.query('SELECT 1 FROM "group" WHERE list_id = $1 AND ascii_lower(name) = ascii_lower($2) AND id <> $3', [group.list_id, name, groupId]);
+        if (twin.rowCount !== 0) return { ok: false, reason: 'duplicate' };
+        return { ok: true, group: toGroup((await c.query<Row>('UPDATE "group" SET name = $1 WHERE id = $2 RETURNING *', [name, groupId])).rows[0]!) };
+      });
+    } catch (err) {
+      // A twin created at the same moment.
+      if (pgError(err).constraint === 'group_list_name') return { ok: false, reason: 'duplicate' };
+      throw err;
+    }
+  }
+}

@@ -1,0 +1,185 @@
+/**
+ * Import processes on PostgreSQL: creating and starting them (one running import per account, the
+ * rest queued, under the account's start lock), reading them, and a worker's claim, renewal,
+ * finish and failure. The unique partial index on running processes has the last word: a start
+ * that loses a race it could not see is mapped to the busy outcome (-601/-602), never to an
+ * error. Claims use `FOR UPDATE SKIP LOCKED` (claim.ts); every transaction that makes a process
+ * claimable queues a NOTIFY, delivered on commit, that wakes idle workers on every host
+ * (wake-channel.ts).
+ */
+import type pg from 'pg';
+import { flag, toProcess, toProcessWithQueue, toRejectRow, type Row } from '../common/row-mappers.ts';
+import { PROCESS_COLUMNS, PROCESS_WITH_QUEUE_COLUMNS } from '../common/process-sql.ts';
+import { LeaseLostError, type Lease, type ProcessStore, type StartOutcome } from '../processes.ts';
+import type { RejectReportRow } from '../../model/batch.ts';
+import type { Feed, ImportOptions, ImportProcess, ProcessWithQueue } from '../../model/records.ts';
+import { claimSql, notifyWork, RELEASE_SQL, RENEW_SQL } from './claim.ts';
+import { lockAccount, LOCK } from './locks.ts';
+import { inTransaction, pgError, queryRows } from './pool.ts';
+
+export class PgProcesses implements ProcessStore {
+  constructor(private readonly pool: pg.Pool) {}
+
+  async createProcesses(
+    accountId: number, feed: Feed, lists: readonly { listId: number; options: ImportOptions }[], options: { start: boolean },
+  ): Promise<{ ok: true; processes: ImportProcess[] } | Extract<StartOutcome, { ok: false }>> {
+    try {
+      return await inTransaction(this.pool, async (c) => {
+        await lockAccount(c, LOCK.start, accountId);
+        if (options.start && lists.length > 0) {
+          const busy = await this.busyReason(c, accountId, lists[0]!.listId);
+          if (busy) return { ok: false as const, reason: busy };
+        }
+        const ids: number[] = [];
+        for (const l of lists) {
+          const r = await c.query<Row>(
+            'INSERT INTO import_process (account_id, list_id, feed_id, options, total_contacts) VALUES ($1, $2, $3, $4, $5) RETURNING id',
+            [accountId, l.listId, feed.id, JSON.stringify(l.options), feed.totalRows],
+          );
+          ids.push(Number(r.rows[0]!.id));
+        }
+        if (options.start) await this.markStarted(c, ids);
+        const { rows } = await c.query<Row>(`SELECT ${PROCESS_COLUMNS} FROM import_process p WHERE p.id = ANY($1::bigint[]) ORDER BY p.id`, [ids]);
+        const byId = new Map(rows.map((r) => [Number(r.id), toProcess(r)]));
+        return { ok: true as const, processes: ids.map((id) => byId.get(id)!) };
+      });
+    } catch (err) {
+      const busy = await this.busyAfterRace(err, accountId, lists[0]?.listId);
+      if (busy) return { ok: false, reason: busy };
+      throw err;
+    }
+  }
+
+  /** Why the account cannot start an import on `listId` now, or null when it can. */
+  private async busyReason(c: pg.ClientBase, accountId: number, listId: number): Promise<'busy-same-list' | 'busy-other-list' | null> {
+    const { rows } = await c.query<Row>(`
+      SELECT list_id FROM import_process WHERE account_id = $1 AND (status = 2 OR queued_seq IS NOT NULL)
+      ORDER BY status DESC, id LIMIT 1`, [accountId]);
+    if (!rows[0]) return null;
+    return Number(rows[0].list_id) === listId ? 'busy-same-list' : 'busy-other-list';
+  }
+
+  /**
+   * A start that broke the one-running-import index lost a race with another start: the account
+   * is busy, and the answer says with which list.
+   */
+  private async busyAfterRace(err: unknown, accountId: number, listId: number | undefined): Promise<'busy-same-list' | 'busy-other-list' | null> {
+    const e = pgError(err);
+    if (e.code !== '23505' || e.constraint !== 'import_process_one_running' || listId === undefined) return null;
+    const client = await this.pool.connect();
+    try {
+      return (await this.busyReason(client, accountId, listId)) ?? 'busy-other-list';
+    } finally {
+      client.release();
+    }
+  }
+
+  /** The first process runs now; the others wait their turn, in this order. Wakes the workers. */
+  private async markStarted(c: pg.ClientBase, ids: readonly number[]): Promise<void> {
+    const seq = Date.now();
+    for (const [i, id] of ids.entries()) {
+      if (i === 0) await c.query('UPDATE import_process SET status = 2, start_date = now() WHERE id = $1', [id]);
+      else await c.query('UPDATE import_process SET queued_seq = $1 WHERE id = $2', [seq + i, id]);
+    }
+    if (ids.length > 0) await notifyWork(c, [ids[0]!]);
+  }
+
+  async getProcess(accountId: number, processId: number): Promise<ImportProcess | null> {
+    const { rows } = await this.pool.query<Row>({
+      name: 'process-by-id',
+      text: `SELECT ${PROCESS_COLUMNS} FROM import_process p WHERE p.id = $1 AND p.account_id = $2`,
+      values: [processId, accountId],
+    });
+    return rows[0] ? toProcess(rows[0]) : null;
+  }
+
+  async listProcesses(accountId: number, options: { limit?: number; offset?: number } = {}): Promise<ProcessWithQueue[]> {
+    return (await queryRows(this.pool, `SELECT ${PROCESS_WITH_QUEUE_COLUMNS} FROM import_process p WHERE p.account_id = $1 ORDER BY p.id DESC LIMIT $2 OFFSET $3`,
+      [accountId, options.limit ?? 50, options.offset ?? 0])).map(toProcessWithQueue);
+  }
+
+  async startProcesses(accountId: number, processIds: readonly number[]): Promise<StartOutcome> {
+    try {
+      return await inTransaction(this.pool, async (c): Promise<StartOutcome> => {
+        await lockAccount(c, LOCK.start, accountId);
+        const { rows } = await c.query<Row>('SELECT * FROM import_process WHERE id = ANY($1::bigint[]) AND account_id = $2', [processIds, accountId]);
+        const byId = new Map(rows.map((r) => [Number(r.id), r]));
+        const found = processIds.map((id) => byId.get(id));
+        if (found.some((r) => r === undefined)) return { ok: false, reason: 'not-found' };
+        if (found.some((r) => Number(r!.status) !== 1 || r!.queued_seq !== null)) return { ok: false, reason: 'not-startable' };
+        const busy = await this.busyReason(c, accountId, Number(found[0]!.list_id));
+        if (busy) return { ok: false, reason: busy };
+        await this.markStarted(c, processIds);
+        return { ok: true };
+      });
+    } catch (err) {
+      const first = processIds[0];
+      const listId = first === undefined ? undefined : (await this.getProcess(accountId, first))?.listId;
+      const busy = await this.busyAfterRace(err, accountId, listId);
+      if (busy) return { ok: false, reason: busy };
+      throw err;
+    }
+  }
+
+  async pendingProcessIds(accountId: number): Promise<number[]> {
+    return (await queryRows(this.pool, 'SELECT id FROM import_process WHERE account_id = $1 AND status = 1 AND queued_seq IS NULL ORDER BY id', [accountId]))
+      .map((r) => Number(r.id));
+  }
+
+  // Worker side
+
+  async claimProcess(owner: string, leaseMs: number): Promise<Lease | null> {
+    const { rows } = await this.pool.query<Row>({ ...claimSql(PROCESS_COLUMNS), values: [owner, leaseMs] });
+    return rows[0] ? { process: toProcess(rows[0]), owner, leaseMs } : null;
+  }
+
+  async renewLease(lease: Lease): Promise<boolean> {
+    return (await this.pool.query({ ...RENEW_SQL, values: [lease.leaseMs, lease.process.id, lease.owner] })).rowCount === 1;
+  }
+
+  async releaseLease(lease: Lease): Promise<void> {
+    await this.pool.query({ ...RELEASE_SQL, values: [lease.process.id, lease.owner] });
+  }
+
+  async finishProcess(lease: Lease): Promise<void> {
+    await this.endProcess(lease, 3, null);
+  }
+
+  async failProcess(lease: Lease, reason: string): Promise<void> {
+    await this.endProcess(lease, 4, reason);
+  }
+
+  /** Ends the lease's process (status 3 or 4) and promotes the account's next queued one, in one transaction. */
+  private async endProcess(lease: Lease, status: 3 | 4, reason: string | null): Promise<void> {
+    await inTransaction(this.pool, async (c) => {
+      await lockAccount(c, LOCK.start, lease.process.accountId);
+      const ended = await c.query(`
+        UPDATE import_process SET status = $1, end_date = now(), failure_reason = $2, lease_owner = NULL, lease_expires_at = NULL
+        WHERE id = $3 AND lease_owner = $4 AND status = 2`, [status, reason, lease.process.id, lease.owner]);
+      if (ended.rowCount !== 1) throw new LeaseLostError(lease.process.id);
+      const promoted = await c.query<Row>(`
+        UPDATE import_process SET status = 2, start_date = now(), queued_seq = NULL
+        WHERE id = (SELECT id FROM import_process WHERE account_id = $1 AND status = 1 AND queued_seq IS NOT NULL ORDER BY queued_seq, id LIMIT 1)
+        RETURNING id`, [lease.process.accountId]);
+      await notifyWork(c, promoted.rows.map((r) => Number(r.id)));
+    });
+  }
+
+  async rejectReport(accountId: number, processId: number, options: { limit?: number; offset?: number } = {}): Promise<RejectReportRow[]> {
+    const rows = await queryRows(this.pool, `
+      SELECT r.* FROM import_reject r JOIN import_process p ON p.id = r.process_id
+      WHERE r.process_id = $1 AND p.account_id = $2 ORDER BY r.row_no LIMIT $3 OFFSET $4`,
+    [processId, accountId, options.limit ?? null, options.offset ?? 0]);
+    return rows.map(toRejectRow);
+  }
+
+  async processStatusCounts(): Promise<{ byStatus: Record<1 | 2 | 3 | 4, number>; queued: number }> {
+    const byStatus: Record<1 | 2 | 3 | 4, number> = { 1: 0, 2: 0, 3: 0, 4: 0 };
+    let queued = 0;
+    for (const r of await queryRows(this.pool, 'SELECT status, queued_seq IS NOT NULL AS queued, count(*) AS n FROM import_process GROUP BY 1, 2', [])) {
+      byStatus[Number(r.status) as 1] += Number(r.n);
+      if (flag(r.queued)) queued += Number(r.n);
+    }
+    return { byStatus, queued };
+  }
+}

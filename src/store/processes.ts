@@ -1,0 +1,64 @@
+/**
+ * Import processes and the leases workers hold on them: creating and starting processes (one
+ * running import per account, the rest queued), reading them, and a worker's claim, renewal,
+ * finish and failure.
+ */
+import type { RejectReportRow } from '../model/batch.ts';
+import type { Feed, ImportOptions, ImportProcess, ProcessWithQueue } from '../model/records.ts';
+
+/** How a start went; the reasons map to MailUp's -601, -602 and -603. */
+export type StartOutcome =
+  | { readonly ok: true }
+  | { readonly ok: false; readonly reason: 'not-found' | 'not-startable' | 'busy-same-list' | 'busy-other-list' };
+
+
+/** A worker's claim on a running process. */
+export interface Lease {
+  readonly process: ImportProcess;
+  readonly owner: string;
+  /** How long each renewal extends the lease. */
+  readonly leaseMs: number;
+}
+
+
+export interface ProcessStore {
+  /**
+   * Creates one process per list for a stored feed (TotalContacts is the feed's row count), in
+   * status 1; with `start`, also starts them as `startProcesses` does, in the same transaction, so
+   * that nothing is created when the account is busy.
+   */
+  createProcesses(
+    accountId: number, feed: Feed, lists: readonly { listId: number; options: ImportOptions }[], options: { start: boolean },
+  ): Promise<{ ok: true; processes: ImportProcess[] } | Extract<StartOutcome, { ok: false }>>;
+  getProcess(accountId: number, processId: number): Promise<ImportProcess | null>;
+  listProcesses(accountId: number, options?: { limit?: number; offset?: number }): Promise<ProcessWithQueue[]>;
+  /**
+   * Starts processes of the account in the given order: the first becomes running (status 2),
+   * the rest wait their turn (queued). Atomic: either all start or none does, and the database
+   * refuses a second running import in one account.
+   */
+  startProcesses(accountId: number, processIds: readonly number[]): Promise<StartOutcome>;
+  /** Ids of the account's processes that were created and never started, oldest first. */
+  pendingProcessIds(accountId: number): Promise<number[]>;
+
+  /** Claims a running process nobody holds (or whose lease expired) for `owner`. */
+  claimProcess(owner: string, leaseMs: number): Promise<Lease | null>;
+  /** Extends a lease; false when it was lost to another worker. */
+  renewLease(lease: Lease): Promise<boolean>;
+  releaseLease(lease: Lease): Promise<void>;
+  /** Status 3, EndDate; starts the account's next queued process in the same transaction. */
+  finishProcess(lease: Lease): Promise<void>;
+  /** Status 4 with the reason; the account's queue moves on. */
+  failProcess(lease: Lease, reason: string): Promise<void>;
+  rejectReport(accountId: number, processId: number, options?: { limit?: number; offset?: number }): Promise<RejectReportRow[]>;
+
+  /** Import processes of every account by status; `queued` counts status-1 processes waiting their turn. */
+  processStatusCounts(): Promise<{ byStatus: Record<1 | 2 | 3 | 4, number>; queued: number }>;
+}
+
+export class LeaseLostError extends Error {
+  constructor(processId: number) {
+    super(`The lease on import process ${processId} was lost to another worker.`);
+    this.name = 'LeaseLostError';
+  }
+}

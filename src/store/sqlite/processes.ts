@@ -1,0 +1,161 @@
+/**
+ * Import processes on SQLite: creating and starting them (one running import per account, the
+ * rest queued), reading them, and the worker side: claims, leases, finish and failure, which
+ * promotes the account's next queued process.
+ */
+import { flag, toProcess, toProcessWithQueue, toRejectRow, type Row } from '../common/row-mappers.ts';
+import { PROCESS_COLUMNS, PROCESS_WITH_QUEUE_COLUMNS } from '../common/process-sql.ts';
+import { LeaseLostError, type Lease, type ProcessStore, type StartOutcome } from '../processes.ts';
+import type { RejectReportRow } from '../../model/batch.ts';
+import type { Feed, ImportOptions, ImportProcess, ProcessWithQueue } from '../../model/records.ts';
+import { now, type SqliteConnection } from './connection.ts';
+import type { Statement } from './prepare.ts';
+
+export class SqliteProcesses implements ProcessStore {
+  private readonly stmt;
+
+  constructor(private readonly db: SqliteConnection) {
+    // Named statements are prepared once, at start-up, so a typo fails on boot.
+    const named = (sql: string): Statement => db.named(sql);
+    this.stmt = {
+      processById: named(`SELECT ${PROCESS_COLUMNS} FROM import_process p WHERE p.id = ? AND p.account_id = ?`),
+      processByIdAny: named(`SELECT ${PROCESS_COLUMNS} FROM import_process p WHERE p.id = ?`),
+      claim: named(`
+        UPDATE import_process SET lease_owner = ?, lease_expires_at = ?
+        WHERE id = (SELECT id FROM import_process WHERE status = 2 AND (lease_owner IS NULL OR lease_expires_at < ?) ORDER BY id LIMIT 1)
+        RETURNING id`),
+      renew: named('UPDATE import_process SET lease_expires_at = ? WHERE id = ? AND lease_owner = ? AND status = 2'),
+      release: named('UPDATE import_process SET lease_owner = NULL, lease_expires_at = NULL WHERE id = ? AND lease_owner = ?'),
+      end: named(`
+        UPDATE import_process SET status = ?, end_date = ?, failure_reason = ?, lease_owner = NULL, lease_expires_at = NULL
+        WHERE id = ? AND lease_owner = ? AND status = 2`),
+      promoteNext: named(`
+        UPDATE import_process SET status = 2, start_date = ?, queued_seq = NULL
+        WHERE id = (SELECT id FROM import_process WHERE account_id = ? AND status = 1 AND queued_seq IS NOT NULL ORDER BY queued_seq, id LIMIT 1)`),
+    };
+  }
+
+  /** Whether the process is the account's: the check the console's reads make first (queries.ts). */
+  hasProcess(accountId: number, processId: number): boolean {
+    return this.stmt.processById.get(processId, accountId) !== undefined;
+  }
+
+  /** The process by id alone, whichever account's: for a worker, whose lease names it (merge.ts). */
+  readProcess(processId: number): ImportProcess {
+    return toProcess(this.stmt.processByIdAny.get(processId) as Row);
+  }
+
+  async createProcesses(
+    accountId: number, feed: Feed, lists: readonly { listId: number; options: ImportOptions }[], options: { start: boolean },
+  ): Promise<{ ok: true; processes: ImportProcess[] } | Extract<StartOutcome, { ok: false }>> {
+    const insert = this.db.prepare(`
+      INSERT INTO import_process (account_id, list_id, feed_id, options, created_at, total_contacts) VALUES (?, ?, ?, ?, ?, ?) RETURNING id`);
+    const tx = this.db.transaction(() => {
+      if (options.start && lists.length > 0) {
+        const busy = this.busyReason(accountId, lists[0]!.listId);
+        if (busy) return { ok: false as const, reason: busy };
+      }
+      const ids = lists.map((l) => Number((insert.get(accountId, l.listId, feed.id, JSON.stringify(l.options), now(), feed.totalRows) as Row).id));
+      if (options.start) this.markStarted(ids);
+      return { ok: true as const, processes: ids.map((id) => toProcess(this.stmt.processById.get(id, accountId) as Row)) };
+    });
+    return tx.immediate();
+  }
+
+  /** Why the account cannot start an import on `listId` now, or null when it can. */
+  private busyReason(accountId: number, listId: number): 'busy-same-list' | 'busy-other-list' | null {
+    const busy = this.db.prepare(`
+      SELECT list_id FROM import_process WHERE account_id = ? AND (status = 2 OR queued_seq IS NOT NULL)
+      ORDER BY status DESC, id LIMIT 1`).get(accountId) as Row | undefined;
+    if (!busy) return null;
+    return Number(busy.list_id) === listId ? 'busy-same-list' : 'busy-other-list';
+  }
+
+  /** The first process runs now; the others wait their turn, in this order. */
+  private markStarted(ids: readonly number[]): void {
+    const seq = Date.now();
+    ids.forEach((id, i) => {
+      if (i === 0) this.db.prepare('UPDATE import_process SET status = 2, start_date = ? WHERE id = ?').run(now(), id);
+      else this.db.prepare('UPDATE import_process SET queued_seq = ? WHERE id = ?').run(seq + i, id);
+    });
+  }
+
+  async getProcess(accountId: number, processId: number): Promise<ImportProcess | null> {
+    const r = this.stmt.processById.get(processId, accountId) as Row | undefined;
+    return r ? toProcess(r) : null;
+  }
+
+  async listProcesses(accountId: number, options: { limit?: number; offset?: number } = {}): Promise<ProcessWithQueue[]> {
+    return (this.db.prepare(`SELECT ${PROCESS_WITH_QUEUE_COLUMNS} FROM import_process p WHERE p.account_id = ? ORDER BY p.id DESC LIMIT ? OFFSET ?`)
+      .all(accountId, options.limit ?? 50, options.offset ?? 0) as Row[]).map(toProcessWithQueue);
+  }
+
+  async startProcesses(accountId: number, processIds: readonly number[]): Promise<StartOutcome> {
+    const tx = this.db.transaction((): StartOutcome => {
+      const rows = processIds.map((id) => this.db.prepare('SELECT * FROM import_process WHERE id = ? AND account_id = ?').get(id, accountId) as Row | undefined);
+      if (rows.some((r) => r === undefined)) return { ok: false, reason: 'not-found' };
+      if (rows.some((r) => Number(r!.status) !== 1 || r!.queued_seq !== null)) return { ok: false, reason: 'not-startable' };
+      const busy = this.busyReason(accountId, Number(rows[0]!.list_id));
+      if (busy) return { ok: false, reason: busy };
+      this.markStarted(processIds);
+      return { ok: true };
+    });
+    return tx.immediate();
+  }
+
+  async pendingProcessIds(accountId: number): Promise<number[]> {
+    return (this.db.prepare('SELECT id FROM import_process WHERE account_id = ? AND status = 1 AND queued_seq IS NULL ORDER BY id')
+      .all(accountId) as Row[]).map((r) => Number(r.id));
+  }
+
+  // Worker side
+
+  async claimProcess(owner: string, leaseMs: number): Promise<Lease | null> {
+    const t = Date.now();
+    const r = this.stmt.claim.get(owner, t + leaseMs, t) as Row | undefined;
+    if (!r) return null;
+    return { process: toProcess(this.stmt.processByIdAny.get(r.id) as Row), owner, leaseMs };
+  }
+
+  async renewLease(lease: Lease): Promise<boolean> {
+    return this.stmt.renew.run(Date.now() + lease.leaseMs, lease.process.id, lease.owner).changes === 1;
+  }
+
+  async releaseLease(lease: Lease): Promise<void> {
+    this.stmt.release.run(lease.process.id, lease.owner);
+  }
+
+  async finishProcess(lease: Lease): Promise<void> {
+    this.endProcess(lease, 3, null);
+  }
+
+  async failProcess(lease: Lease, reason: string): Promise<void> {
+    this.endProcess(lease, 4, reason);
+  }
+
+  private endProcess(lease: Lease, status: 3 | 4, reason: string | null): void {
+    this.db.transaction(() => {
+      const t = now();
+      if (this.stmt.end.run(status, t, reason, lease.process.id, lease.owner).changes !== 1) throw new LeaseLostError(lease.process.id);
+      this.stmt.promoteNext.run(t, lease.process.accountId);
+    }).immediate();
+  }
+
+  async rejectReport(accountId: number, processId: number, options: { limit?: number; offset?: number } = {}): Promise<RejectReportRow[]> {
+    const rows = this.db.prepare(`
+      SELECT r.* FROM import_reject r JOIN import_process p ON p.id = r.process_id
+      WHERE r.process_id = ? AND p.account_id = ? ORDER BY r.row_no LIMIT ? OFFSET ?`)
+      .all(processId, accountId, options.limit ?? -1, options.offset ?? 0) as Row[];
+    return rows.map(toRejectRow);
+  }
+
+  async processStatusCounts(): Promise<{ byStatus: Record<1 | 2 | 3 | 4, number>; queued: number }> {
+    const byStatus: Record<1 | 2 | 3 | 4, number> = { 1: 0, 2: 0, 3: 0, 4: 0 };
+    let queued = 0;
+    for (const r of this.db.prepare('SELECT status, queued_seq IS NOT NULL AS queued, count(*) AS n FROM import_process GROUP BY 1, 2').all() as Row[]) {
+      byStatus[Number(r.status) as 1] += Number(r.n);
+      if (flag(r.queued)) queued += Number(r.n);
+    }
+    return { byStatus, queued };
+  }
+}
