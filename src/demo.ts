@@ -2,9 +2,10 @@
  * First start with an empty database: a demo account, a list with two groups and a console
  * user, so that a newcomer can call the service at once with any SOAP client.
  */
+import { createAccount, createConsoleUser, generatePassword } from './core/accounts.ts';
+import { createGroup } from './core/groups.ts';
+import { createList } from './core/lists.ts';
 import type { Store } from './store/store.ts';
-import { createAccount, generatePassword } from './operations/accounts.ts';
-import { hashPassword } from './operations/passwords.ts';
 
 export interface DemoSetup {
   readonly wsUser: string;
@@ -19,11 +20,13 @@ export async function createDemoIfEmpty(store: Store): Promise<DemoSetup | null>
   if ((await store.accounts.listAccounts()).length > 0) return null;
   const password = generatePassword();
   const account = await createAccount(store, { name: 'Demo', password });
-  const list = await store.lists.createList(account.id, 'Newsletter');
-  await store.lists.createGroup(list.id, 'Customers');
-  await store.lists.createGroup(list.id, 'Prospects');
+  const created = await createList(store, account.id, 'Newsletter');
+  if (!created.ok) throw new Error(`the demo list could not be created: ${created.reason}`);
+  const { list } = created;
+  await createGroup(store, list.id, 'Customers');
+  await createGroup(store, list.id, 'Prospects');
   const consolePassword = generatePassword();
-  await store.accounts.createConsoleUser(account.id, 'admin', await hashPassword(consolePassword));
+  await createConsoleUser(store, account.id, { username: 'admin', password: consolePassword });
   return { wsUser: account.wsUser, password, listId: list.id, listGuid: list.guid, consoleUser: 'admin', consolePassword };
 }
 

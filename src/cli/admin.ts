@@ -12,33 +12,13 @@ import { Command, CommanderError } from 'commander';
 import { realpathSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { ConfigError, loadConfig, type Config } from '../config.ts';
-import { openStore } from '../store/open-store.ts';
+import { openStore, storeExists } from '../store/open-store.ts';
 import type { Store } from '../store/store.ts';
-import type { Account } from '../model/records.ts';
+import type { CliDeps, CommandModule } from './cli-deps.ts';
 import * as accountCommands from './commands/accounts.ts';
 import * as confirmationCommands from './commands/confirmations.ts';
 import * as listCommands from './commands/lists.ts';
 import { CliError, EXIT_FAILURE, EXIT_OK, EXIT_USAGE, Output, UsageError, type Streams } from './output.ts';
-
-/** What a command module gets: the output and lazy access to the store. */
-export interface CliDeps {
-  readonly output: Output;
-  /** The store, opened on first use, so `--help` and usage errors never touch a database. */
-  store(): Promise<Store>;
-  /**
-   * The account a command names by its WS user (`a1001`, any case). A malformed name is a usage
-   * error; a well-formed one that does not exist is a CliError ("account a9999 does not exist").
-   */
-  account(wsUser: string): Promise<Account>;
-  /** Standard input to its end, for `--password-stdin`. */
-  readStdin(): Promise<string>;
-  /** The configuration, from the same environment as the server's (SMTP_URL, PUBLIC_URL for Send Now). */
-  config(): Config;
-}
-
-export interface CommandModule {
-  register(program: Command, deps: CliDeps): void;
-}
 
 /** The command modules, in the order their commands appear in `--help`. */
 const COMMAND_MODULES: readonly CommandModule[] = [accountCommands, listCommands, confirmationCommands];
@@ -63,10 +43,7 @@ export async function runAdmin(args: readonly string[], io: AdminIo = processIo(
   const program = new Command('mailup-import-admin');
   const output = new Output(io, () => program.opts<{ json?: boolean }>().json === true);
   // The adapter is chosen by openStore (src/store/open-store.ts), as for the server.
-  const store = (): Promise<Store> => (opened ??= openStore(loadConfig(io.env), { applicationName: 'mailup-import-admin' }).catch((err: unknown) => {
-    if (err instanceof ConfigError) throw err;
-    throw new CliError(`cannot open the store: ${err instanceof Error ? err.message : String(err)}`);
-  }));
+  const store = (): Promise<Store> => (opened ??= openExisting(loadConfig(io.env), program.opts<{ create?: boolean }>().create === true));
   const deps: CliDeps = {
     output,
     store,
@@ -85,6 +62,7 @@ export async function runAdmin(args: readonly string[], io: AdminIo = processIo(
   program
     .description('Administer the WSMailUpImport service: accounts, passwords, IP allow-lists, console users, lists and groups.')
     .option('--json', 'print the result as JSON')
+    .option('--create', 'create the database when it does not exist yet (otherwise the CLI refuses to work on a new, empty one)')
     .exitOverride()
     .configureOutput({ writeOut: io.stdout, writeErr: io.stderr })
     .showHelpAfterError('(add --help for usage)')
@@ -117,6 +95,25 @@ export async function runAdmin(args: readonly string[], io: AdminIo = processIo(
     const open = await (opened as Promise<Store> | null)?.catch(() => null);
     await open?.close();
   }
+}
+
+/** The store the environment names; unless `create`, only when it exists already. */
+async function openExisting(config: Config, create: boolean): Promise<Store> {
+  const where = config.store === 'postgres' ? `PostgreSQL database ${redactedUrl(config.databaseUrl!)}` : `SQLite database ${config.databasePath}`;
+  try {
+    if (!create && !(await storeExists(config))) {
+      throw new CliError(`there is no ${where} yet: set DATA_DIR or DATABASE_URL as for the server, or pass --create to make an empty one`);
+    }
+    return await openStore(config, { applicationName: 'mailup-import-admin' });
+  } catch (err) {
+    if (err instanceof CliError || err instanceof ConfigError) throw err;
+    throw new CliError(`cannot open the store: ${err instanceof Error ? err.message : String(err)}`);
+  }
+}
+
+/** A database URL without its password, for messages. */
+function redactedUrl(url: string): string {
+  return url.replace(/:[^:@/]*@/, ':***@');
 }
 
 function processIo(): AdminIo {

@@ -10,8 +10,9 @@ import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest } from
 import { createHash } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
-import type { AppContext } from '../http/context.ts';
-import { authOf, field, maybeAuthOf, setAuth, type ConsoleDeps } from './context.ts';
+import type { ConsoleContext } from './deps.ts';
+import type { ConsoleDeps } from './deps.ts';
+import { authOf, field, maybeAuthOf, setAuth } from './request.ts';
 import { makeConsoleDateFormatter } from './format.ts';
 import { html } from './html.ts';
 import { registerImportRoutes } from './imports.ts';
@@ -22,12 +23,12 @@ import { registerSendRoutes } from './send-status.ts';
 import { SendNowRunner } from './send-now-runner.ts';
 import { SessionManager, tokensMatch } from './session.ts';
 import { registerSettingsRoutes } from './settings.ts';
-import type { LoginThrottle } from '../operations/login-throttle.ts';
+import type { LoginThrottle } from '../core/login-throttle.ts';
 import { registerSignInRoutes } from './sign-in.ts';
 import { consoleUrl } from './urls.ts';
 
 export interface ConsoleOptions {
-  readonly ctx: AppContext;
+  readonly ctx: ConsoleContext;
   /** Mark cookies Secure even on plain HTTP: the console is served behind a TLS proxy (CONSOLE_SECURE_COOKIES=1). */
   readonly secureCookies?: boolean;
   /** The clock of sessions; tests move it on. */

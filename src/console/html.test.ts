@@ -1,7 +1,8 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import fc from 'fast-check';
-import { escapeHtml, html, raw } from './html.ts';
+import { escapeHtml } from '../xml/escape.ts';
+import { html, raw } from './html.ts';
 
 test('every interpolated value is escaped, in text and in quoted attributes', () => {
   const name = `<script>alert("x")</script> & 'friends'`;

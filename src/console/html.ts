@@ -12,6 +12,7 @@
  * always be quoted, and links are built by `consoleUrl` (./urls.ts) from our own paths, never
  * taken from data, so no `javascript:` URL can get in.
  */
+import { escapeHtml } from '../xml/escape.ts';
 
 /** Markup that is already safe to emit. Only `html` and `raw` make it. */
 export class Html {
@@ -26,12 +27,6 @@ export class Html {
 
 /** A value an `html` template accepts. */
 export type HtmlValue = Html | string | number | bigint | boolean | null | undefined | readonly HtmlValue[];
-
-const ESCAPES: Record<string, string> = { '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&#39;' };
-
-export function escapeHtml(text: string): string {
-  return text.replace(/[&<>"']/g, (c) => ESCAPES[c]!);
-}
 
 function render(value: HtmlValue): string {
   if (value instanceof Html) return value.toString();

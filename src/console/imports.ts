@@ -6,10 +6,11 @@
  * and as a CSV download.
  */
 import type { FastifyInstance, FastifyRequest } from 'fastify';
-import { RESULT_BUILDERS } from '../protocol/results.ts';
+import { RESULT_BUILDERS } from '../protocol/operation-results.ts';
 import type { ProcessStatusFilter } from '../store/queries.ts';
 import type { ImportProcess, ListWithGroups, ProcessWithQueue } from '../model/records.ts';
-import { authOf, canSeeList, field, idParam, noticeOf, notFound, visibleListIds, type ConsoleDeps } from './context.ts';
+import type { ConsoleDeps } from './deps.ts';
+import { authOf, canSeeList, field, idParam, noticeOf, notFound, visibleListIds } from './request.ts';
 import { csvLine, sendCsv } from './csv.ts';
 import { formatCount, formatDuration, IMPORT_TYPES, PROCESS_STATUS, progressOf } from './format.ts';
 import { html, type Html } from './html.ts';

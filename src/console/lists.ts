@@ -3,10 +3,13 @@
  * per group the same counts for the group's members. The CSV export of a list streams.
  */
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
+import { createGroup, MAX_GROUP_NAME, renameGroup } from '../core/groups.ts';
+import { createList, MAX_LIST_NAME, renameList } from '../core/lists.ts';
 import type { ChannelCounts, ListStats } from '../store/queries.ts';
 import type { ListWithGroups } from '../model/records.ts';
 import type { Channel } from '../model/subscription.ts';
-import { authOf, canSeeList, field, idParam, isAccountWide, noticeOf, notFound, redirectTo, visibleListIds, type ConsoleDeps } from './context.ts';
+import type { ConsoleDeps } from './deps.ts';
+import { authOf, canSeeList, field, idParam, isAccountWide, noticeOf, notFound, redirectTo, visibleListIds } from './request.ts';
 import { csvLine, sendCsv, type CsvValue } from './csv.ts';
 import { formatCount } from './format.ts';
 import { html, type Html } from './html.ts';
@@ -14,23 +17,16 @@ import { csrfField, page, sendHtml } from './layout.ts';
 import type { ConsoleAuth } from './session.ts';
 import { consoleUrl } from './urls.ts';
 
-/** Group names are cut at 50 characters by CreateGroup (spec §13); the console refuses longer ones instead. */
-export const MAX_GROUP_NAME = 50;
-export const MAX_LIST_NAME = 100;
 
 const CHANNELS: readonly { readonly id: Channel; readonly label: string }[] = [
   { id: 'email', label: 'E-mail' },
   { id: 'sms', label: 'SMS' },
 ];
 
-/** A name from a form: trimmed, single-line, within `max` characters; or why not. */
-export function checkName(raw: string, max: number, what: string): { ok: true; name: string } | { ok: false; error: string } {
-  const name = raw.replace(/\s+/g, ' ').trim();
-  if (name === '') return { ok: false, error: `Enter a name for the ${what}.` };
-  if (name.length > max) return { ok: false, error: `The name of a ${what} can have at most ${max} characters.` };
-  return { ok: true, name };
+/** What the form says when the core refuses a name (a group name is cut, never too long). */
+function nameError(reason: string, what: 'list' | 'group'): string {
+  return reason === 'name-too-long' ? `The name of a ${what} can have at most ${MAX_LIST_NAME} characters.` : `Enter a name for the ${what}.`;
 }
-
 function countCells(counts: ChannelCounts, channel: Channel): Html {
   const c = counts[channel];
   return html`<td class="num">${formatCount(c.subscribed)}</td><td class="num">${formatCount(c.pending)}</td><td class="num">${formatCount(c.unsubscribed)}</td>`;
@@ -209,9 +205,9 @@ export function registerListRoutes(app: FastifyInstance, deps: ConsoleDeps): voi
   app.post('/lists', async (request, reply) => {
     const auth = authOf(request);
     if (!isAccountWide(auth)) return notFound(reply);
-    const checked = checkName(field(request.body, 'name'), MAX_LIST_NAME, 'list');
-    if (!checked.ok) return listsPage(deps, request, reply, { value: field(request.body, 'name'), error: checked.error });
-    const list = await store.lists.createList(auth.account.id, checked.name);
+    const created = await createList(store, auth.account.id, field(request.body, 'name'));
+    if (!created.ok) return listsPage(deps, request, reply, { value: field(request.body, 'name'), error: nameError(created.reason, 'list') });
+    const { list } = created;
     request.log.info({ accountId: auth.account.id, listId: list.id, user: auth.user.username }, 'list created from the console');
     return redirectTo(reply, `/lists/${list.id}`, { notice: 'list-created' });
   });
@@ -241,19 +237,21 @@ export function registerListRoutes(app: FastifyInstance, deps: ConsoleDeps): voi
     const auth = authOf(request);
     const list = await findList(request);
     if (!list) return notFound(reply);
-    const checked = checkName(field(request.body, 'name'), MAX_LIST_NAME, 'list');
-    if (!checked.ok) return listPage(deps, request, reply, list, { rename: { value: field(request.body, 'name'), error: checked.error } }, 400);
-    await store.lists.renameList(auth.account.id, list.id, checked.name);
+    const renamed = await renameList(store, auth.account.id, list.id, field(request.body, 'name'));
+    if (!renamed.ok) {
+      if (renamed.reason === 'not-found') return notFound(reply);
+      return listPage(deps, request, reply, list, { rename: { value: field(request.body, 'name'), error: nameError(renamed.reason, 'list') } }, 400);
+    }
     return redirectTo(reply, `/lists/${list.id}`, { notice: 'list-renamed' });
   });
 
   app.post('/lists/:id/groups', async (request, reply) => {
     const list = await findList(request);
     if (!list) return notFound(reply);
-    const checked = checkName(field(request.body, 'name'), MAX_GROUP_NAME, 'group');
-    if (!checked.ok) return listPage(deps, request, reply, list, { newGroup: { value: field(request.body, 'name'), error: checked.error } }, 400);
-    const { created } = await store.lists.createGroup(list.id, checked.name);
-    return redirectTo(reply, `/lists/${list.id}`, { notice: created ? 'group-created' : 'group-exists' });
+    const outcome = await createGroup(store, list.id, field(request.body, 'name'));
+    if (!outcome.ok) return listPage(deps, request, reply, list, { newGroup: { value: field(request.body, 'name'), error: nameError(outcome.reason, 'group') } }, 400);
+    const notice = !outcome.created ? 'group-exists' : outcome.cut ? 'group-created-cut' : 'group-created';
+    return redirectTo(reply, `/lists/${list.id}`, { notice });
   });
 
   app.post('/lists/:id/groups/:groupId/rename', async (request, reply) => {
@@ -262,10 +260,9 @@ export function registerListRoutes(app: FastifyInstance, deps: ConsoleDeps): voi
     const groupId = idParam(request.params, 'groupId');
     if (!list || groupId === null || !list.groups.some((g) => g.id === groupId)) return notFound(reply);
     const raw = field(request.body, 'name');
-    const checked = checkName(raw, MAX_GROUP_NAME, 'group');
-    if (!checked.ok) return listPage(deps, request, reply, list, { renameGroup: { groupId, value: raw, error: checked.error } }, 400);
-    const renamed = await store.lists.renameGroup(auth.account.id, groupId, checked.name);
+    const renamed = await renameGroup(store, auth.account.id, groupId, raw);
     if (!renamed.ok && renamed.reason === 'not-found') return notFound(reply);
+    if (!renamed.ok && renamed.reason === 'empty-name') return listPage(deps, request, reply, list, { renameGroup: { groupId, value: raw, error: nameError('empty-name', 'group') } }, 400);
     if (!renamed.ok) {
       return listPage(deps, request, reply, list, { renameGroup: { groupId, value: raw, error: 'The list already has a group of that name.' } }, 409);
     }

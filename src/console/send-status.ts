@@ -7,7 +7,8 @@
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import type { ConfirmationSummary } from '../store/confirmations.ts';
 import type { ImportProcess } from '../model/records.ts';
-import { authOf, canSeeList, idParam, isAccountWide, noticeOf, notFound, redirectTo, visibleListIds, type ConsoleDeps } from './context.ts';
+import type { ConsoleDeps } from './deps.ts';
+import { authOf, canSeeList, idParam, isAccountWide, noticeOf, notFound, redirectTo, visibleListIds } from './request.ts';
 import { formatCount, formatDuration, PROCESS_STATUS } from './format.ts';
 import { html, type Html } from './html.ts';
 import { badge, csrfField, page, pager, progressBar, sendHtml } from './layout.ts';

@@ -8,27 +8,29 @@
  * is tied to the stored hash.
  */
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
-import { canonicalAddress } from '../operations/ip-address.ts';
-import { hashPassword, verifyPassword } from '../operations/passwords.ts';
+import { changeAccess, locksOut, MAX_WS_PASSWORD, parseAllowList, setWsPassword } from '../core/accounts.ts';
+import { verifyPassword } from '../core/passwords.ts';
 import { SERVICE_NAMESPACE, SERVICE_PATH } from '../protocol/operations.ts';
-import { authOf, field, isAccountWide, noticeOf, redirectTo, type ConsoleDeps } from './context.ts';
+import type { ConsoleDeps } from './deps.ts';
+import { authOf, field, isAccountWide, noticeOf, redirectTo } from './request.ts';
 import { html, type Html } from './html.ts';
 import { badge, csrfField, page, sendHtml } from './layout.ts';
 import type { ConsoleAuth } from './session.ts';
 import { consoleUrl } from './urls.ts';
 
+/**
+ * A password chosen in the console's form must be this long: a person typing one should choose a
+ * strong one. (The admin CLI may set any password the core accepts, such as the one an existing
+ * MailUp client already holds.)
+ */
 export const MIN_WS_PASSWORD = 8;
-export const MAX_WS_PASSWORD = 128;
 
-/** The allow-list typed in the form: addresses separated by lines, commas or spaces. */
+/** The allow-list typed in the form: addresses separated by lines, commas or spaces, checked by the core. */
 export function parseAddressList(text: string): { ok: true; addresses: string[] } | { ok: false; error: string } {
-  const entries = text.split(/[\s,;]+/).filter((e) => e !== '');
-  const bad = entries.filter((e) => canonicalAddress(e) === null);
-  if (bad.length > 0) {
-    const ranges = bad.some((e) => e.includes('/')) ? ' Address ranges are not supported; list each address.' : '';
-    return { ok: false, error: `Not an IPv4 or IPv6 address: ${bad.slice(0, 5).join(', ')}.${ranges}` };
-  }
-  return { ok: true, addresses: [...new Set(entries.map((e) => canonicalAddress(e)!))] };
+  const parsed = parseAllowList(text.split(/[\s,;]+/));
+  if (parsed.ok) return parsed;
+  const ranges = parsed.invalid.some((e) => e.includes('/')) ? ' Address ranges are not supported; list each address.' : '';
+  return { ok: false, error: `Not an IPv4 or IPv6 address: ${parsed.invalid.slice(0, 5).join(', ')}.${ranges}` };
 }
 
 interface SettingsForms {
@@ -137,12 +139,12 @@ export function registerSettingsRoutes(app: FastifyInstance, deps: ConsoleDeps):
     const form = { enabled: field(body, 'enabled') === '1', ipCheck: field(body, 'ipCheck') === '1', allowedIps: field(body, 'allowedIps') };
     const parsed = parseAddressList(form.allowedIps);
     if (!parsed.ok) return settingsPage(reply, request, auth, { access: { ...form, error: parsed.error } }, 400);
-    if (form.ipCheck && parsed.addresses.length === 0) {
+    if (locksOut({ ipCheck: form.ipCheck, allowedIps: parsed.addresses })) {
       return settingsPage(reply, request, auth, {
         access: { ...form, error: 'With the IP check on and no address allowed, every call would be refused. Add at least one address.' },
       }, 400);
     }
-    await store.accounts.updateAccount(auth.account.id, { wsEnabled: form.enabled, ipCheck: form.ipCheck, allowedIps: parsed.addresses });
+    await changeAccess(store, auth.account.id, { wsEnabled: form.enabled, ipCheck: form.ipCheck, allowedIps: parsed.addresses });
     request.log.info({ accountId: auth.account.id, user: auth.user.username, ...form, allowedIps: parsed.addresses }, 'web-service access changed from the console');
     return redirectTo(reply, '/settings', { notice: 'access-saved' });
   });
@@ -160,7 +162,8 @@ export function registerSettingsRoutes(app: FastifyInstance, deps: ConsoleDeps):
     if (!(await verifyPassword(field(body, 'currentPassword'), auth.user.passwordHash))) {
       return refuse('Your console password is not right; the WS password was not changed.');
     }
-    await store.accounts.updateAccount(auth.account.id, { passwordHash: await hashPassword(password) });
+    const changed = await setWsPassword(store, auth.account.id, password);
+    if (!changed.ok) return refuse(`The WS password must have ${MIN_WS_PASSWORD} to ${MAX_WS_PASSWORD} characters.`);
     request.log.info({ accountId: auth.account.id, user: auth.user.username }, 'WS password changed from the console');
     return redirectTo(reply, '/settings', { notice: 'password-changed' });
   });

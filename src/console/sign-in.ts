@@ -8,8 +8,9 @@
  * in a cookie scoped to the sign-in path and in a hidden field, which must match.
  */
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
-import { verifyPassword } from '../operations/passwords.ts';
-import { field, maybeAuthOf, noticeOf, redirectTo, type ConsoleDeps } from './context.ts';
+import { verifyPassword } from '../core/passwords.ts';
+import type { ConsoleDeps } from './deps.ts';
+import { field, maybeAuthOf, noticeOf, redirectTo } from './request.ts';
 import { html } from './html.ts';
 import { page, sendHtml, type Notice } from './layout.ts';
 import { parseCookies, randomToken, setCookie, SIGN_IN_COOKIE, tokensMatch } from './session.ts';

@@ -5,7 +5,7 @@
 import type { Config } from '../config.ts';
 import type { ConfirmationDeps } from '../mail/send-now.ts';
 import type { ServiceMetrics } from '../observability/service-metrics.ts';
-import type { OperationContext } from '../operations/context.ts';
+import type { OperationContext } from '../operations/operation-context.ts';
 import type { Store } from '../store/store.ts';
 import type { UploadGate } from './upload-gate.ts';
 

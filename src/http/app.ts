@@ -6,7 +6,7 @@
 import { createServer } from 'node:http';
 import Fastify, { type FastifyBaseLogger, type FastifyInstance } from 'fastify';
 import pino, { type Logger } from 'pino';
-import type { AppContext } from './context.ts';
+import type { AppContext } from './app-context.ts';
 import { consoleRoutes } from '../console/console-routes.ts';
 import { confirmRoutes } from './confirm-routes.ts';
 import { healthRoutes } from './health-routes.ts';

@@ -14,12 +14,12 @@
  */
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { openConfirmLink, type ConfirmLinkAnswer, type ConfirmLinkResult } from '../mail/confirm-link.ts';
-import { escapeHtml } from '../mail/render-message.ts';
+import { escapeHtml } from '../xml/escape.ts';
 import { sendConfirmations } from '../mail/send-now.ts';
-import { authenticate } from '../operations/authenticate.ts';
+import { authenticateCall } from '../operations/invoke.ts';
 import { describeReturnCode } from '../protocol/return-codes.ts';
 import type { Account } from '../model/records.ts';
-import type { AppContext } from './context.ts';
+import type { AppContext } from './app-context.ts';
 import { basicCredentials } from './service-endpoint.ts';
 
 /** A client error with the status and message it is answered with. */
@@ -54,7 +54,7 @@ export async function confirmRoutes(app: FastifyInstance, { ctx }: { ctx: AppCon
   });
 
   async function account(request: FastifyRequest, reply: FastifyReply): Promise<Account> {
-    const found = await authenticate(ctx.operations, basicCredentials(request.headers.authorization), { ip: request.ip });
+    const found = await authenticateCall(ctx.operations, basicCredentials(request.headers.authorization), { ip: request.ip });
     if (!('ok' in found)) return found;
     const unauthenticated = found.code === -1013 || found.code === -1001 || found.code === -1002;
     if (unauthenticated) reply.header('www-authenticate', 'Basic realm="WSMailUpImport", charset="UTF-8"');

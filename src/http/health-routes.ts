@@ -3,7 +3,7 @@
  * /metrics in the Prometheus text format.
  */
 import type { FastifyInstance } from 'fastify';
-import type { AppContext } from './context.ts';
+import type { AppContext } from './app-context.ts';
 
 export async function healthRoutes(app: FastifyInstance, { ctx }: { ctx: AppContext }): Promise<void> {
   app.get('/healthz', async (_request, reply) => reply.type('text/plain; charset=utf-8').send('ok\n'));

@@ -20,12 +20,12 @@ import { convertValue, type RawArgs } from '../protocol/arguments.ts';
 import { clientFault, ProtocolError, tooLarge } from '../protocol/faults.ts';
 import { decodeForm } from '../protocol/form-request.ts';
 import { isOperationName, OPERATION_NAMES, paramsOf, SERVICE_NAMESPACE, SERVICE_PATH, type OperationName } from '../protocol/operations.ts';
-import { renderOutcome } from '../protocol/results.ts';
+import { renderOutcome } from '../protocol/operation-results.ts';
 import { decodeSoapRequest, type Credentials, type SoapVersion } from '../protocol/soap-request.ts';
 import { CONTENT_TYPE, soapFault, soapResult, stringDocument } from '../protocol/soap-response.ts';
 import { renderWsdl } from '../protocol/wsdl.ts';
 import { invoke, openFeed, type AuthenticatedFeed } from '../operations/invoke.ts';
-import type { AppContext } from './context.ts';
+import type { AppContext } from './app-context.ts';
 import { lingerAfterEarlyAnswer } from './lingering-close.ts';
 import { atMinimumRate, readWholeAtMinimumRate } from './upload-rate.ts';
 

@@ -1,29 +1,20 @@
 /**
- * The nine operations: authentication, the list check and each method's own rules, returning
- * typed data or a documented ReturnCode. Nothing here knows SOAP or HTTP; the protocol layer
- * turns the outcome into a result string.
+ * The nine operations of WSMailUpImport: each reads its SOAP arguments, asks the core
+ * (src/core/) to do the work, and turns the outcome into typed result data or the documented
+ * ReturnCode. The rules themselves (list check, group names, import options, starting imports)
+ * are the core's; what is here is the SOAP side: argument formats and which code each refusal is.
  */
+import { createGroup } from '../core/groups.ts';
+import {
+  confirmationMessageExists, createImports, findImport, importOptions, startImports, startPendingImports, type ImportRequest, type StartRefusal,
+} from '../core/imports.ts';
+import { findList, isGuid } from '../core/lists.ts';
 import type { FeedOutcome, FeedUpload } from '../import/feed-upload.ts';
+import type { Account, ImportOptions, MailingList } from '../model/records.ts';
+import type { Outcome } from '../protocol/operation-results.ts';
 import type { OperationArgs, OperationName } from '../protocol/operations.ts';
 import { fail, type Failure } from '../protocol/return-codes.ts';
-import type { Account, ImportOptions, ImportProcess, ListWithGroups, MailingList } from '../model/records.ts';
-import type { OperationContext } from './context.ts';
-import { checkList, isFailure, isGuid } from './list-check.ts';
-
-/** What each operation returns on success, before it is written as a result string. */
-export interface ResultData {
-  GetIdWsUser: { readonly idUser: number };
-  GetIdUser: { readonly idUser: number };
-  GetNlLists: { readonly lists: readonly ListWithGroups[] };
-  GetNlListsUser: { readonly lists: readonly ListWithGroups[] };
-  NewImportProcess: { readonly idProcess: number };
-  StartImportProcesses: { readonly processes: readonly { readonly processId: number; readonly listId: number }[] };
-  CreateGroup: { readonly idGroup: number };
-  GetProcessDetails: { readonly process: ImportProcess };
-  StartProcess: Record<string, never>;
-}
-
-export type Outcome<Op extends OperationName> = { readonly ok: true; readonly data: ResultData[Op] } | Failure;
+import type { OperationContext } from './operation-context.ts';
 
 export interface Call<Op extends OperationName> {
   readonly account: Account;
@@ -35,11 +26,6 @@ export interface Call<Op extends OperationName> {
 type Handler<Op extends OperationName> = (ctx: OperationContext, call: Call<Op>) => Promise<Outcome<Op>>;
 
 const ok = <T>(data: T): { ok: true; data: T } => ({ ok: true, data });
-
-/** Longest group name; MailUp truncates longer ones (spec §13). */
-export const MAX_GROUP_NAME = 50;
-/** Group names are unique without regard to case but with regard to accents, as in MailUp's SQL Server collation (CI_AS). */
-const SAME_GROUP_NAME = new Intl.Collator('en', { sensitivity: 'accent', usage: 'search' });
 
 export const handlers: { [Op in OperationName]: Handler<Op> } = {
   async GetIdWsUser(_ctx, { account }) {
@@ -66,24 +52,19 @@ export const handlers: { [Op in OperationName]: Handler<Op> } = {
     if (args.idList <= 0) return fail(-301);
     const list = await checkList(ctx, account, args.idList, args.listGUID);
     if (isFailure(list)) return list;
-    const name = truncateName(args.newGroupName ?? '', MAX_GROUP_NAME);
-    if (name === '') return fail(-302);
-    // The store's unique index folds ASCII case only; "CITTÀ" must find "Città" too.
-    const existing = (await ctx.store.lists.getGroups(list.id)).find((g) => SAME_GROUP_NAME.compare(g.name, name) === 0);
-    if (existing) return ok({ idGroup: existing.id });
-    const { group } = await ctx.store.lists.createGroup(list.id, name);
-    return ok({ idGroup: group.id });
+    const created = await createGroup(ctx.store, list.id, args.newGroupName ?? '');
+    return created.ok ? ok({ idGroup: created.group.id }) : fail(-302);
   },
 
   async NewImportProcess(ctx, { account, args, feed }) {
     const list = await checkList(ctx, account, args.idList, args.listGUID);
     if (isFailure(list)) return list;
-    const options = await importOptions(ctx, list, args.idGroups, args, args.idConfirmNL, ',');
+    const options = await optionsFor(ctx, list, args.idGroups, args, args.idConfirmNL);
     if (isFailure(options)) return options;
     const stored = await storedFeed(feed);
     if (isFailure(stored)) return stored;
-    if (options.idConfirmNL !== 0 && !(await ctx.store.confirmations.confirmationMessageExists(account.id, options.idConfirmNL))) return fail(-410);
-    const created = await ctx.store.processes.createProcesses(account.id, stored.feed, [{ listId: list.id, options }], { start: false });
+    if (!(await confirmationMessageExists(ctx.store, account.id, options.idConfirmNL))) return fail(-410);
+    const created = await createImports(ctx, account.id, stored.feed, [{ listId: list.id, options }], { start: false });
     if (!created.ok) return fail(-403);
     feed!.adopt();
     return ok({ idProcess: created.processes[0]!.id });
@@ -94,61 +75,44 @@ export const handlers: { [Op in OperationName]: Handler<Op> } = {
     if (isFailure(lists)) return lists;
     if (feed === null) {
       // No xmlDoc: run every process prepared with NewImportProcess, oldest first (spec §7.1).
-      const pending = await ctx.store.processes.pendingProcessIds(account.id);
-      if (pending.length === 0) return ok({ processes: [] });
-      const started = await ctx.store.processes.startProcesses(account.id, pending);
+      const started = await startPendingImports(ctx, account.id);
       if (!started.ok) return fail(startFailureCode(started.reason));
-      ctx.wakeWorkers();
-      const processes = await Promise.all(pending.map((id) => ctx.store.processes.getProcess(account.id, id)));
-      return ok({ processes: processes.map((p) => ({ processId: p!.id, listId: p!.listId })) });
+      return ok({ processes: started.processes.map((p) => ({ processId: p.id, listId: p.listId })) });
     }
     if (lists.length === 0) return fail(-450);
     const groupsPerList = (args.groupsIDs ?? '').split(';');
     const entries: { listId: number; options: ImportOptions }[] = [];
     for (const [i, list] of lists.entries()) {
-      const options = await importOptions(ctx, list, groupsPerList[i] ?? '', args, 0, ',');
+      const options = await optionsFor(ctx, list, groupsPerList[i] ?? '', args, 0);
       if (isFailure(options)) return options;
       entries.push({ listId: list.id, options });
     }
     const stored = await storedFeed(feed);
     if (isFailure(stored)) return stored;
-    const created = await ctx.store.processes.createProcesses(account.id, stored.feed, entries, { start: true });
+    const created = await createImports(ctx, account.id, stored.feed, entries, { start: true });
     if (!created.ok) return fail(startFailureCode(created.reason));
     feed.adopt();
-    ctx.wakeWorkers();
     return ok({ processes: created.processes.map((p) => ({ processId: p.id, listId: p.listId })) });
   },
 
   async StartProcess(ctx, { account, args }) {
     const list = await checkList(ctx, account, args.idList, args.listGUID);
     if (isFailure(list)) return list;
-    const process = await ctx.store.processes.getProcess(account.id, args.idProcess);
-    if (process === null || process.listId !== list.id) return fail(-603);
-    const started = await ctx.store.processes.startProcesses(account.id, [process.id]);
-    if (!started.ok) return fail(startFailureCode(started.reason));
-    ctx.wakeWorkers();
-    return ok({});
+    const process = await findImport(ctx.store, account.id, list.id, args.idProcess);
+    if (process === null) return fail(-603);
+    const started = await startImports(ctx, account.id, [process.id]);
+    return started.ok ? ok({}) : fail(startFailureCode(started.reason));
   },
 
   async GetProcessDetails(ctx, { account, args }) {
     const list = await checkList(ctx, account, args.idList, args.listGUID);
     if (isFailure(list)) return list;
-    const process = await ctx.store.processes.getProcess(account.id, args.idProcess);
-    if (process === null || process.listId !== list.id) return fail(-501);
-    return ok({ process });
+    const process = await findImport(ctx.store, account.id, list.id, args.idProcess);
+    return process === null ? fail(-501) : ok({ process });
   },
 };
 
-/**
- * The first `max` characters of a trimmed name, counted in code points: cutting UTF-16 units
- * could leave half a surrogate pair, which no XML document can carry.
- */
-function truncateName(name: string, max: number): string {
-  const chars = Array.from(name.trim());
-  return chars.length <= max ? chars.join('') : chars.slice(0, max).join('').trimEnd();
-}
-
-function startFailureCode(reason: 'not-found' | 'not-startable' | 'busy-same-list' | 'busy-other-list'): -601 | -602 | -603 {
+function startFailureCode(reason: StartRefusal): -601 | -602 | -603 {
   return reason === 'busy-same-list' ? -601 : reason === 'busy-other-list' ? -602 : -603;
 }
 
@@ -160,39 +124,30 @@ async function storedFeed(feed: FeedUpload<unknown> | null): Promise<Extract<Fee
   return fail(outcome.kind === 'malformed' ? -402 : outcome.kind === 'empty' ? -401 : -400);
 }
 
-interface ImportArgs {
-  readonly importType: number;
-  readonly mobileInputType: number;
-  readonly asPending: boolean;
-  readonly ConfirmEmail: boolean;
-  readonly asOptOut: boolean;
-  readonly forceOptIn: boolean;
-  readonly replaceGroups: boolean;
-}
+type ImportArgs = Omit<ImportRequest, 'groupIds' | 'idConfirmNL'>;
 
 /**
- * The options a process runs with. importType 0 (omitted) means the documented default 3 and
- * mobileInputType 0 means 1; other values outside 1–6 and 1–2 are refused with -400, as are
- * group ids that are not groups of the list.
+ * The options a process runs with, from the call's arguments: group ids as a comma-separated
+ * string (each a positive whole number, else -400); the rules (defaults, ranges, groups of the
+ * list) are the core's, and every refusal is -400.
  */
-async function importOptions(
-  ctx: OperationContext, list: MailingList, groupIds: string | null, args: ImportArgs, idConfirmNL: number, separator: string,
-): Promise<ImportOptions | Failure> {
-  const importType = args.importType === 0 ? 3 : args.importType;
-  const mobileInputType = args.mobileInputType === 0 ? 1 : args.mobileInputType;
-  if (!(importType >= 1 && importType <= 6) || !(mobileInputType === 1 || mobileInputType === 2)) return fail(-400);
-  const tokens = (groupIds ?? '').split(separator).map((t) => t.trim()).filter((t) => t !== '');
-  const ids = tokens.map(Number);
+async function optionsFor(ctx: OperationContext, list: MailingList, groupIds: string | null, args: ImportArgs, idConfirmNL: number): Promise<ImportOptions | Failure> {
+  const ids = (groupIds ?? '').split(',').map((t) => t.trim()).filter((t) => t !== '').map(Number);
   if (ids.some((n) => !Number.isInteger(n) || n <= 0)) return fail(-400);
-  if (ids.length > 0) {
-    const known = new Set((await ctx.store.lists.getGroups(list.id)).map((g) => g.id));
-    if (ids.some((id) => !known.has(id))) return fail(-400);
-  }
-  return {
-    groupIds: [...new Set(ids)], importType, mobileInputType, asPending: args.asPending, ConfirmEmail: args.ConfirmEmail,
-    asOptOut: args.asOptOut, forceOptIn: args.forceOptIn, replaceGroups: args.replaceGroups, idConfirmNL,
-  };
+  const { importType, mobileInputType, asPending, ConfirmEmail, asOptOut, forceOptIn, replaceGroups } = args;
+  const checked = await importOptions(ctx.store, list, {
+    groupIds: ids, importType, mobileInputType, asPending, ConfirmEmail, asOptOut, forceOptIn, replaceGroups, idConfirmNL,
+  });
+  return checked.ok ? checked.options : fail(-400);
 }
+
+/** The list check of every method taking idList and listGUID (spec §3.4): -102 for a malformed GUID, -101 for no such list. */
+async function checkList(ctx: OperationContext, account: Account, idList: number, listGUID: string | null): Promise<MailingList | Failure> {
+  const found = await findList(ctx.store, account.id, idList, listGUID);
+  return found.ok ? found.list : fail(found.reason === 'invalid-guid' ? -102 : -101);
+}
+
+const isFailure = (x: unknown): x is Failure => typeof x === 'object' && x !== null && (x as Failure).ok === false;
 
 /**
  * The lists of StartImportProcesses: `;`-separated ids and/or GUIDs, position by position. When

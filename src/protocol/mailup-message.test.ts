@@ -3,7 +3,7 @@ import assert from 'node:assert/strict';
 import fc from 'fast-check';
 import { SaxesParser } from 'saxes';
 import { asciiOnly, escapeAttribute, escapeText } from '../xml/escape.ts';
-import { element, emptyElement, fields, formatValue, mailupMessage, makeDateFormatter, RESULT_DECLARATION } from './result.ts';
+import { element, emptyElement, fields, formatValue, mailupMessage, makeDateFormatter, RESULT_DECLARATION } from './mailup-message.ts';
 
 const rome = makeDateFormatter('Europe/Rome');
 const format = { formatDate: rome };

@@ -2,10 +2,26 @@
  * How each operation's outcome is written as a `<mailupMessage>` result string: the result half
  * of the protocol table. Failures are a bare negative ReturnCode.
  */
-import type { Outcome, ResultData } from '../operations/handlers.ts';
 import type { ImportProcess, ListWithGroups } from '../model/records.ts';
+import { element, emptyElement, fields, mailupMessage, Markup, type ResultFormat } from './mailup-message.ts';
 import type { OperationName } from './operations.ts';
-import { element, emptyElement, fields, mailupMessage, Markup, type ResultFormat } from './result.ts';
+import type { Failure } from './return-codes.ts';
+
+/** What each operation returns on success, before it is written as a result string. */
+export interface ResultData {
+  GetIdWsUser: { readonly idUser: number };
+  GetIdUser: { readonly idUser: number };
+  GetNlLists: { readonly lists: readonly ListWithGroups[] };
+  GetNlListsUser: { readonly lists: readonly ListWithGroups[] };
+  NewImportProcess: { readonly idProcess: number };
+  StartImportProcesses: { readonly processes: readonly { readonly processId: number; readonly listId: number }[] };
+  CreateGroup: { readonly idGroup: number };
+  GetProcessDetails: { readonly process: ImportProcess };
+  StartProcess: Record<string, never>;
+}
+
+/** An operation's outcome: its result data, or a documented negative ReturnCode. */
+export type Outcome<Op extends OperationName> = { readonly ok: true; readonly data: ResultData[Op] } | Failure;
 
 type Builder<Op extends OperationName> = (data: ResultData[Op], format: ResultFormat) => string;
 

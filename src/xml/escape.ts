@@ -1,5 +1,5 @@
 /**
- * Escaping for the XML this service writes.
+ * Escaping for the XML and HTML this service writes.
  *
  * `escapeText` is what .NET's XmlWriter does to text: `&`, `<` and `>` are escaped, quotes are not.
  * Clients such as MailUp's classic ASP include split SOAP responses on `ReturnCode&gt;`, so `>`
@@ -20,6 +20,14 @@ export function escapeText(s: string): string {
 
 export function escapeAttribute(s: string): string {
   return s.replace(ATTRIBUTE_SPECIAL, replace);
+}
+
+const HTML_SPECIAL = /[&<>"']/g;
+const HTML_ENTITIES: Record<string, string> = { '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&#39;' };
+
+/** For HTML (the console, confirm pages, confirmation mails): safe in text and in quoted attribute values alike. */
+export function escapeHtml(s: string): string {
+  return s.replace(HTML_SPECIAL, (c) => HTML_ENTITIES[c]!);
 }
 
 const NON_ASCII = /[^\x00-\x7f]/gu;

@@ -6,11 +6,10 @@
  * command line or on standard input is never echoed.
  */
 import { Argument, InvalidArgumentError, Option, type Command } from 'commander';
-import { createAccount, generatePassword } from '../../operations/accounts.ts';
-import { canonicalAddress } from '../../operations/ip-address.ts';
-import { hashPassword } from '../../operations/passwords.ts';
+import { changeAccess, createAccount, createConsoleUser, generatePassword, locksOut, MAX_WS_PASSWORD, setWsPassword, type AccessChange } from '../../core/accounts.ts';
+import { canonicalAddress } from '../../core/ip-address.ts';
 import type { Account } from '../../model/records.ts';
-import type { CliDeps } from '../admin.ts';
+import type { CliDeps } from '../cli-deps.ts';
 import { CliError, details, nonEmptyName, positiveInteger, positiveIntegerList, table, UsageError } from '../output.ts';
 
 export function register(program: Command, deps: CliDeps): void {
@@ -103,7 +102,8 @@ function registerAccountCommands(account: Command, deps: CliDeps): void {
   ).action(async (wsUser: string, options: PasswordOptions) => {
     const { password, generated } = await chosenPassword(options, deps);
     const target = await deps.account(wsUser);
-    await (await deps.store()).accounts.updateAccount(target.id, { passwordHash: await hashPassword(password) });
+    const changed = await setWsPassword(await deps.store(), target.id, password);
+    if (!changed.ok) throw new UsageError(`a WS password has 1 to ${MAX_WS_PASSWORD} characters`);
     output.result({ wsUser: target.wsUser, ...(generated ? { password } : {}) }, () => [
       `Password of ${target.wsUser} changed.`,
       ...(generated ? [details([['new password', `${password}   ${SHOWN_ONCE}`]])] : []),
@@ -116,7 +116,7 @@ function registerAccountCommands(account: Command, deps: CliDeps): void {
       .argument('<wsUser>', 'the account, such as a1001')
       .action(async (wsUser: string) => {
         const target = await deps.account(wsUser);
-        await (await deps.store()).accounts.updateAccount(target.id, { wsEnabled: enabled });
+        await changed(deps, target, { wsEnabled: enabled });
         const state = enabled ? 'enabled' : 'disabled';
         output.result({ wsUser: target.wsUser, enabled }, () =>
           target.wsEnabled === enabled ? `${target.wsUser} was already ${state}.` : `${target.wsUser} is now ${state}.`);
@@ -129,8 +129,8 @@ function registerAccountCommands(account: Command, deps: CliDeps): void {
     .addArgument(new Argument('<state>', 'on or off').choices(['on', 'off']))
     .action(async (wsUser: string, state: 'on' | 'off') => {
       const target = await deps.account(wsUser);
-      const updated = (await (await deps.store()).accounts.updateAccount(target.id, { ipCheck: state === 'on' }))!;
-      if (updated.ipCheck && updated.allowedIps.length === 0) {
+      const updated = await changed(deps, target, { ipCheck: state === 'on' });
+      if (locksOut(updated)) {
         output.warn(`the allow-list of ${updated.wsUser} is empty, so every call is refused; add addresses with "account allow-ip ${updated.wsUser} add <ip…>"`);
       }
       output.result(ipJson(updated), () => `${updated.wsUser}: IP check ${onOff(updated.ipCheck)}; allowed IPs: ${addressList(updated.allowedIps)}`);
@@ -157,11 +157,11 @@ function registerAccountCommands(account: Command, deps: CliDeps): void {
         if (absent.length > 0) output.note(`not on the allow-list: ${absent.join(', ')}`);
         allowed = allowed.filter((ip) => !addresses.includes(ip));
       }
-      const updated = action === 'list' ? target : (await (await deps.store()).accounts.updateAccount(target.id, { allowedIps: allowed }))!;
+      const updated = action === 'list' ? target : await changed(deps, target, { allowedIps: allowed });
       if (action !== 'list' && !updated.ipCheck) {
         output.note(`the IP check of ${updated.wsUser} is off, so the allow-list is not enforced; turn it on with "account ip-check ${updated.wsUser} on"`);
       }
-      if (action === 'remove' && updated.ipCheck && updated.allowedIps.length === 0) {
+      if (action === 'remove' && locksOut(updated)) {
         output.warn(`the allow-list of ${updated.wsUser} is now empty and its IP check is on, so every call is refused`);
       }
       output.result(ipJson(updated), () => [
@@ -171,9 +171,17 @@ function registerAccountCommands(account: Command, deps: CliDeps): void {
     });
 }
 
+/** The account after a change of its access through the core. */
+async function changed(deps: CliDeps, target: Account, change: AccessChange): Promise<Account> {
+  const outcome = await changeAccess(await deps.store(), target.id, change);
+  if (outcome.ok) return outcome.account;
+  if (outcome.reason === 'not-found') throw new CliError(`account ${target.wsUser} does not exist`);
+  throw new UsageError(`not an IPv4 or IPv6 address: ${outcome.invalid.join(', ')}`);
+}
+
 const ipJson = (a: Account): Record<string, unknown> => ({ wsUser: a.wsUser, ipCheck: a.ipCheck, allowedIps: a.allowedIps });
 
-/** An allow-list entry in the form the server compares (src/operations/ip-address.ts). */
+/** An allow-list entry in the form the server compares (src/core/ip-address.ts). */
 export function canonicalIp(input: string): string {
   const ip = canonicalAddress(input);
   if (ip === null) {
@@ -194,14 +202,13 @@ function registerConsoleUserCommands(consoleUser: Command, deps: CliDeps): void 
   ).action(async (wsUser: string, username: string, options: PasswordOptions & { lists?: number[] }) => {
     const { password, generated } = await chosenPassword(options, deps);
     const target = await deps.account(wsUser);
-    const store = await deps.store();
-    for (const listId of options.lists ?? []) {
-      if ((await store.lists.getList(target.id, listId)) === null) throw new CliError(`list ${listId} does not exist in account ${target.wsUser}`);
+    const outcome = await createConsoleUser(await deps.store(), target.id, { username, password, listIds: options.lists ?? null });
+    if (!outcome.ok) {
+      throw outcome.reason === 'unknown-list' ? new CliError(`list ${outcome.listId} does not exist in account ${target.wsUser}`)
+        : outcome.reason === 'name-taken' ? new CliError(`console user "${username}" already exists in account ${target.wsUser}`)
+        : new UsageError(outcome.reason === 'empty-name' ? 'the username is empty' : 'the password is empty');
     }
-    if ((await store.accounts.findConsoleUser(target.id, username)) !== null) {
-      throw new CliError(`console user "${username}" already exists in account ${target.wsUser}`);
-    }
-    const user = await store.accounts.createConsoleUser(target.id, username, await hashPassword(password), options.lists ?? null);
+    const { user } = outcome;
     deps.output.result(
       { id: user.id, wsUser: target.wsUser, username: user.username, listIds: user.listIds, ...(generated ? { password } : {}) },
       () => [

@@ -10,15 +10,16 @@
  *
  * Exit code 1 when Send Now leaves messages undelivered, after printing what it did.
  */
+import { createConfirmationMessage, setDefaultConfirmationMessage } from '../../core/confirmations.ts';
 import { Option, type Command } from 'commander';
 import { readFileSync } from 'node:fs';
 import type { Config } from '../../config.ts';
-import { createMailContext } from '../../mail/mail-context.ts';
+import { createMailContext } from '../../mail/confirmation-setup.ts';
 import { sendConfirmations, type SendNowReport } from '../../mail/send-now.ts';
 import type { ConfirmationMessage, ConfirmationSummary } from '../../store/confirmations.ts';
 import type { Store } from '../../store/store.ts';
 import type { Account } from '../../model/records.ts';
-import type { CliDeps } from '../admin.ts';
+import type { CliDeps } from '../cli-deps.ts';
 import { CliError, details, nonEmptyName, positiveInteger, table, UsageError } from '../output.ts';
 
 export function register(program: Command, deps: CliDeps): void {
@@ -193,14 +194,13 @@ function registerMessages(group: Command, deps: CliDeps): void {
     }) => {
       const html = body(options.html, options.htmlFile, 'html');
       const text = body(options.text, options.textFile, 'text');
-      for (const [part, content] of [['HTML', html], ['text', text]] as const) {
-        if (!/\[confirm_link\]/i.test(content)) throw new UsageError(`the ${part} part has no [confirm_link]: recipients could not confirm`);
-      }
       const account = await deps.account(wsUser);
-      const store = await deps.store();
-      const id = await store.confirmations.createConfirmationMessage(account.id, { isDefault: false, sender: options.sender, subject: options.subject, html, text });
-      if (options.default) await store.confirmations.setDefaultConfirmationMessage(account.id, id);
-      const created = (await store.confirmations.getConfirmationMessage(account.id, id))!;
+      const outcome = await createConfirmationMessage(await deps.store(), account.id, {
+        sender: options.sender, subject: options.subject, html, text, isDefault: options.default === true,
+      });
+      if (!outcome.ok) throw new UsageError(`the ${outcome.part === 'html' ? 'HTML' : 'text'} part has no [confirm_link]: recipients could not confirm`);
+      const created = outcome.message;
+      const id = created.id;
       output.result({ wsUser: account.wsUser, ...messageJson(created) }, () =>
         `Confirmation message ${id} created${created.isDefault ? ' as the default' : ''}; imports choose it with idConfirmNL=${id}.`);
     });
@@ -224,7 +224,7 @@ function registerMessages(group: Command, deps: CliDeps): void {
     .argument('<id>', 'the message id', positiveInteger)
     .action(async (wsUser: string, id: number) => {
       const account = await deps.account(wsUser);
-      if (!(await (await deps.store()).confirmations.setDefaultConfirmationMessage(account.id, id))) {
+      if (!(await setDefaultConfirmationMessage(await deps.store(), account.id, id))) {
         throw new CliError(`confirmation message ${id} does not exist in account ${account.wsUser}`);
       }
       output.result({ wsUser: account.wsUser, defaultMessage: id }, () => `Confirmation message ${id} is now the default of ${account.wsUser}.`);

@@ -1,14 +1,16 @@
 /**
  * Admin commands for an account's lists and groups: create and rename lists, show them with
- * their groups, create groups. Group names follow the rules of the CreateGroup operation
- * (trimmed, cut to 50 characters, a duplicate name gives back the existing group).
+ * their groups, create groups. Names follow the core's rules (src/core/lists.ts,
+ * src/core/groups.ts), the same as the SOAP service's and the console's: a group name is trimmed
+ * and cut to 50 characters, and a name that differs from a group's only in case gives back that
+ * group.
  */
 import { InvalidArgumentError, type Command } from 'commander';
-import { MAX_GROUP_NAME } from '../../operations/handlers.ts';
-import { isGuid } from '../../operations/list-check.ts';
+import { createGroup, groupName, MAX_GROUP_NAME } from '../../core/groups.ts';
+import { createList, isGuid, MAX_LIST_NAME, renameList, type ListNameRefusal } from '../../core/lists.ts';
 import type { Account, MailingList } from '../../model/records.ts';
-import type { CliDeps } from '../admin.ts';
-import { CliError, details, nonEmptyName, positiveInteger, table } from '../output.ts';
+import type { CliDeps } from '../cli-deps.ts';
+import { CliError, details, nonEmptyName, positiveInteger, table, UsageError } from '../output.ts';
 
 export function register(program: Command, deps: CliDeps): void {
   registerListCommands(program.command('list').description("an account's mailing lists"), deps);
@@ -20,11 +22,10 @@ function guid(value: string): string {
   return value.trim().toLowerCase();
 }
 
-/** A unique index refused the row: better-sqlite3 and pg report it with these codes. */
-function isUniqueViolation(err: unknown): boolean {
-  const code = (err as { code?: unknown } | null)?.code;
-  return code === 'SQLITE_CONSTRAINT_UNIQUE' || code === '23505';
-}
+const NAME_REFUSALS: Record<ListNameRefusal, string> = {
+  'empty-name': 'the list name is empty',
+  'name-too-long': `a list name can have at most ${MAX_LIST_NAME} characters`,
+};
 
 async function listOf(deps: CliDeps, account: Account, listId: number): Promise<MailingList> {
   const list = await (await deps.store()).lists.getList(account.id, listId);
@@ -44,14 +45,12 @@ function registerListCommands(list: Command, deps: CliDeps): void {
     .option('--guid <guid>', 'the list GUID (default: a new random one)', guid)
     .action(async (wsUser: string, name: string, options: { guid?: string }) => {
       const account = await deps.account(wsUser);
-      let created: MailingList;
-      try {
-        created = await (await deps.store()).lists.createList(account.id, name, options.guid);
-      } catch (err) {
-        // GUIDs are unique across every account, so the store is the one to ask.
-        if (options.guid !== undefined && isUniqueViolation(err)) throw new CliError(`a list with GUID ${options.guid} already exists`);
-        throw err;
+      const outcome = await createList(await deps.store(), account.id, name, options.guid);
+      if (!outcome.ok) {
+        if (outcome.reason === 'guid-taken') throw new CliError(`a list with GUID ${options.guid} already exists`);
+        throw new UsageError(outcome.reason === 'invalid-guid' ? `"${options.guid}" is not a GUID` : NAME_REFUSALS[outcome.reason]);
       }
+      const created = outcome.list;
       output.result({ wsUser: account.wsUser, ...listJson(created) }, () => [
         'List created.',
         details([['account', account.wsUser], ['idList', created.id], ['listGUID', created.guid], ['name', created.name]]),
@@ -66,7 +65,12 @@ function registerListCommands(list: Command, deps: CliDeps): void {
     .action(async (wsUser: string, listId: number, name: string) => {
       const account = await deps.account(wsUser);
       const before = await listOf(deps, account, listId);
-      const renamed = (await (await deps.store()).lists.renameList(account.id, listId, name))!;
+      const outcome = await renameList(await deps.store(), account.id, listId, name);
+      if (!outcome.ok) {
+        if (outcome.reason === 'not-found') throw new CliError(`list ${listId} does not exist in account ${account.wsUser}`);
+        throw new UsageError(NAME_REFUSALS[outcome.reason]);
+      }
+      const renamed = outcome.list;
       output.result({ wsUser: account.wsUser, ...listJson(renamed) }, () => `List ${renamed.id} renamed from "${before.name}" to "${renamed.name}".`);
     });
 
@@ -94,11 +98,12 @@ function registerGroupCommands(group: Command, deps: CliDeps): void {
     .argument('<listId>', 'the list id', positiveInteger)
     .argument('<name>', 'the group name', nonEmptyName)
     .action(async (wsUser: string, listId: number, givenName: string) => {
-      const name = givenName.slice(0, MAX_GROUP_NAME);
       const account = await deps.account(wsUser);
       const list = await listOf(deps, account, listId);
-      if (name.length < givenName.length) deps.output.warn(`the name was cut to ${MAX_GROUP_NAME} characters: "${name}"`);
-      const { group: g, created } = await (await deps.store()).lists.createGroup(list.id, name);
+      const outcome = await createGroup(await deps.store(), list.id, givenName);
+      if (!outcome.ok) throw new UsageError('the group name is empty');
+      const { group: g, created, cut } = outcome;
+      if (cut) deps.output.warn(`the name was cut to ${MAX_GROUP_NAME} characters: "${groupName(givenName).name}"`);
       deps.output.result({ wsUser: account.wsUser, id: g.id, listId: g.listId, name: g.name, created }, () => created
         ? `Group created.\n${details([['account', account.wsUser], ['list', list.id], ['idGroup', g.id], ['name', g.name]])}`
         : `Group "${g.name}" already exists in list ${list.id} with id ${g.id}; nothing was created.`);

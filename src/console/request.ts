@@ -1,26 +1,12 @@
 /**
- * What every console route module gets: the service context, the session manager, the sign-in
- * throttle, the Send Now runner and the clock; plus the signed-in user of each request.
+ * Helpers of every console request: the signed-in user and what it may see, form and query
+ * values, redirects with a notice, and the 404 page.
  */
 import type { FastifyReply, FastifyRequest } from 'fastify';
-import type { AppContext } from '../http/context.ts';
-import type { LoginThrottle } from '../operations/login-throttle.ts';
-import type { DateFormatter } from './format.ts';
 import type { Notice } from './layout.ts';
-import type { SendNowRunner } from './send-now-runner.ts';
-import type { ConsoleAuth, SessionManager } from './session.ts';
+import { NOTICES, type NoticeKey } from './notices.ts';
+import type { ConsoleAuth } from './session.ts';
 import { consoleUrl } from './urls.ts';
-
-export interface ConsoleDeps {
-  readonly ctx: AppContext;
-  readonly sessions: SessionManager;
-  /** Failed sign-ins slow further attempts per user and per address (src/operations/login-throttle.ts). */
-  readonly throttle: LoginThrottle;
-  readonly sends: SendNowRunner;
-  /** Dates as the console shows them, in the service's time zone. */
-  readonly formatTime: DateFormatter;
-  readonly now: () => Date;
-}
 
 const signedIn = new WeakMap<FastifyRequest, ConsoleAuth>();
 
@@ -77,30 +63,13 @@ export function redirectTo(reply: FastifyReply, path: string, query: Record<stri
   return reply.code(303).header('location', consoleUrl(path, query)).send();
 }
 
-/** Notices a redirect can ask for by key: the text is ours, never taken from the URL. */
-export const NOTICES = {
-  'list-created': { tone: 'ok', text: 'The list was created.' },
-  'list-renamed': { tone: 'ok', text: 'The list was renamed.' },
-  'group-created': { tone: 'ok', text: 'The group was created.' },
-  'group-exists': { tone: 'info', text: 'The list already has a group of that name; nothing was created.' },
-  'group-renamed': { tone: 'ok', text: 'The group was renamed.' },
-  'send-started': { tone: 'info', text: 'Send Now started: the confirmation requests are being delivered.' },
-  'send-busy': { tone: 'warn', text: 'A Send Now is already running for this account; its progress is shown below.' },
-  'password-changed': { tone: 'ok', text: 'The WS password was changed. The old one no longer works.' },
-  'access-saved': { tone: 'ok', text: 'The web-service settings were saved.' },
-  'signed-out': { tone: 'info', text: 'You have signed out.' },
-  'session-ended': { tone: 'info', text: 'Your session has ended. Please sign in again.' },
-} as const satisfies Record<string, Notice>;
-
-export type NoticeKey = keyof typeof NOTICES;
-
-export function noticeOf(request: FastifyRequest): Notice | null {
-  const key = field(request.query, 'notice');
-  return Object.hasOwn(NOTICES, key) ? NOTICES[key as NoticeKey] : null;
-}
-
 /** Answers with the console's 404 page: also for what exists but belongs to another account. */
 export function notFound(reply: FastifyReply): FastifyReply {
   reply.callNotFound();
   return reply;
+}
+
+export function noticeOf(request: FastifyRequest): Notice | null {
+  const key = field(request.query, 'notice');
+  return Object.hasOwn(NOTICES, key) ? NOTICES[key as NoticeKey] : null;
 }

@@ -1,0 +1,23 @@
+/**
+ * The fixed notices a console page shows after a redirect: the text is ours, never taken from
+ * the URL.
+ */
+import type { Notice } from './layout.ts';
+
+/** Notices a redirect can ask for by key: the text is ours, never taken from the URL. */
+export const NOTICES = {
+  'list-created': { tone: 'ok', text: 'The list was created.' },
+  'list-renamed': { tone: 'ok', text: 'The list was renamed.' },
+  'group-created': { tone: 'ok', text: 'The group was created.' },
+  'group-created-cut': { tone: 'info', text: 'The group was created; its name was cut to 50 characters, as the web service cuts it.' },
+  'group-exists': { tone: 'info', text: 'The list already has a group of that name; nothing was created.' },
+  'group-renamed': { tone: 'ok', text: 'The group was renamed.' },
+  'send-started': { tone: 'info', text: 'Send Now started: the confirmation requests are being delivered.' },
+  'send-busy': { tone: 'warn', text: 'A Send Now is already running for this account; its progress is shown below.' },
+  'password-changed': { tone: 'ok', text: 'The WS password was changed. The old one no longer works.' },
+  'access-saved': { tone: 'ok', text: 'The web-service settings were saved.' },
+  'signed-out': { tone: 'info', text: 'You have signed out.' },
+  'session-ended': { tone: 'info', text: 'Your session has ended. Please sign in again.' },
+} as const satisfies Record<string, Notice>;
+
+export type NoticeKey = keyof typeof NOTICES;
