@@ -11,7 +11,7 @@ import assert from 'node:assert/strict';
 import { existsSync, mkdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { chromium, type Browser, type Page } from 'playwright-core';
-import { hashPassword } from '../../src/operations/passwords.ts';
+import { hashPassword } from '../../src/core/passwords.ts';
 import { callSoap, feedXml, resultFields, startTestService, type TestAccount, type TestService } from '../helpers/service.ts';
 
 const CHROMIUM = '/usr/bin/chromium';

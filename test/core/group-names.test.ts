@@ -105,3 +105,15 @@ test('an empty name is refused by every door, and nothing is created', async () 
   assert.equal((await viaCli(list.id, '   ')).code, 2);
   assert.deepEqual(await svc.service.store.lists.getGroups(list.id), []);
 });
+
+test('a control character is refused by every door that can send one, and nothing is created', async () => {
+  const list = await newList('Control');
+  // XML cannot carry U+0000 or U+0001: over SOAP such a request is refused before any rule runs.
+  const soap = await callSoap(svc.endpoint, 'CreateGroup', { idList: list.id, listGUID: list.guid, newGroupName: 'A\u0001B' }, { User: a.user, Password: a.password });
+  assert.equal(soap.returnCode, null, 'a fault, not a result');
+  assert.equal(await viaConsole(list.id, 'VIP\u0000'), '400');
+  assert.equal(await viaConsole(list.id, 'VIP\u0001'), '400');
+  assert.equal((await viaCli(list.id, 'VIP\u0001')).code, 2);
+  assert.deepEqual(await svc.service.store.lists.getGroups(list.id), []);
+});
+

@@ -74,3 +74,12 @@ test('renaming follows the same rule through both doors', async () => {
   assert.equal((await runAdminProcess(['list', 'rename', a.user, String(list.id), 'x'.repeat(101)], svc.storeEnv)).code, 2);
   assert.equal((await svc.service.store.lists.getList(a.account.id, list.id))!.name, 'After two');
 });
+
+test('a control character is refused by both doors, U+0000 included (PostgreSQL cannot store it)', async () => {
+  const before = await lists();
+  assert.equal((await createViaConsole('News\u0000')).status, 400);
+  assert.equal((await createViaConsole('News\u007f')).status, 400);
+  assert.equal((await createViaCli('News\u0001')).code, 2);
+  assert.deepEqual(await lists(), before);
+});
+

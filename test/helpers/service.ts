@@ -5,7 +5,7 @@
  */
 import pino from 'pino';
 import { loadConfig, type Config } from '../../src/config.ts';
-import { createAccount } from '../../src/operations/accounts.ts';
+import { createAccount } from '../../src/core/accounts.ts';
 import { createService, type Service, type ServiceOptions } from '../../src/service.ts';
 import type { Account, Group, MailingList } from '../../src/model/records.ts';
 import { escapeText } from '../../src/xml/escape.ts';

@@ -7,7 +7,7 @@
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import soap from 'soap';
-import { hashPassword } from '../../src/operations/passwords.ts';
+import { hashPassword } from '../../src/core/passwords.ts';
 import type { ConsoleUser } from '../../src/model/records.ts';
 import { feedXml, startTestService, type TestAccount, type TestService } from '../helpers/service.ts';
 import { el, elements, parseXml, textOf, type XmlNode } from './xml-tree.ts';

@@ -7,7 +7,7 @@
  */
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { hashPassword } from '../../src/operations/passwords.ts';
+import { hashPassword } from '../../src/core/passwords.ts';
 import type { Group, MailingList } from '../../src/model/records.ts';
 import { postSoap, soapEnvelope, startTestService, type SoapAuth, type SoapParams, type TestAccount, type TestService } from '../helpers/service.ts';
 import { el, elements, parseXml, soapResultText, textOf, type XmlNode } from './xml-tree.ts';
