@@ -25,7 +25,9 @@ const CHANNELS: readonly { readonly id: Channel; readonly label: string }[] = [
 
 /** What the form says when the core refuses a name (a group name is cut, never too long). */
 function nameError(reason: string, what: 'list' | 'group'): string {
-  return reason === 'name-too-long' ? `The name of a ${what} can have at most ${MAX_LIST_NAME} characters.` : `Enter a name for the ${what}.`;
+  if (reason === 'name-too-long') return `The name of a ${what} can have at most ${MAX_LIST_NAME} characters.`;
+  if (reason === 'control-character') return `The name of a ${what} cannot hold control characters.`;
+  return `Enter a name for the ${what}.`;
 }
 function countCells(counts: ChannelCounts, channel: Channel): Html {
   const c = counts[channel];
@@ -262,7 +264,9 @@ export function registerListRoutes(app: FastifyInstance, deps: ConsoleDeps): voi
     const raw = field(request.body, 'name');
     const renamed = await renameGroup(store, auth.account.id, groupId, raw);
     if (!renamed.ok && renamed.reason === 'not-found') return notFound(reply);
-    if (!renamed.ok && renamed.reason === 'empty-name') return listPage(deps, request, reply, list, { renameGroup: { groupId, value: raw, error: nameError('empty-name', 'group') } }, 400);
+    if (!renamed.ok && renamed.reason !== 'duplicate') {
+      return listPage(deps, request, reply, list, { renameGroup: { groupId, value: raw, error: nameError(renamed.reason, 'group') } }, 400);
+    }
     if (!renamed.ok) {
       return listPage(deps, request, reply, list, { renameGroup: { groupId, value: raw, error: 'The list already has a group of that name.' } }, 409);
     }

@@ -10,6 +10,7 @@ import type { Store } from '../store/store.ts';
 import { DEFAULT_CONFIRMATION } from './confirmations.ts';
 import { canonicalAddress } from './ip-address.ts';
 import { hashPassword } from './passwords.ts';
+import { hasControlCharacter } from './text.ts';
 
 export interface NewAccountRequest {
   readonly name: string;
@@ -108,12 +109,13 @@ export interface NewConsoleUser {
   readonly listIds?: readonly number[] | null;
 }
 
-/** Creates a console user; the name is unique in the account and every list must be the account's. */
+/** Creates a console user; the name (no control characters) is unique in the account and every list must be the account's. */
 export async function createConsoleUser(
   store: Store, accountId: number, user: NewConsoleUser,
-): Promise<{ ok: true; user: ConsoleUser } | { ok: false; reason: 'empty-name' | 'name-taken' | 'empty-password' } | { ok: false; reason: 'unknown-list'; listId: number }> {
+): Promise<{ ok: true; user: ConsoleUser } | { ok: false; reason: 'empty-name' | 'invalid-name' | 'name-taken' | 'empty-password' } | { ok: false; reason: 'unknown-list'; listId: number }> {
   const username = user.username.trim();
   if (username === '') return { ok: false, reason: 'empty-name' };
+  if (hasControlCharacter(username)) return { ok: false, reason: 'invalid-name' };
   if (user.password === '') return { ok: false, reason: 'empty-password' };
   for (const listId of user.listIds ?? []) {
     if ((await store.lists.getList(accountId, listId)) === null) return { ok: false, reason: 'unknown-list', listId };

@@ -5,6 +5,7 @@
  */
 import type { ConfirmationMessage } from '../store/confirmations.ts';
 import type { Store } from '../store/store.ts';
+import { hasControlCharacter } from './text.ts';
 
 /** The account's first message (idConfirmNL 0 until another is made the default). */
 export const DEFAULT_CONFIRMATION = {
@@ -25,11 +26,18 @@ export interface NewMessage {
   readonly isDefault?: boolean;
 }
 
-/** Creates a confirmation message; refused when a part has no `[confirm_link]`. */
+/**
+ * Creates a confirmation message; refused when a part has no `[confirm_link]`, or when a part
+ * holds a control character (the sender and subject are header lines: not even a line break).
+ */
 export async function createConfirmationMessage(
   store: Store, accountId: number, message: NewMessage,
-): Promise<{ ok: true; message: ConfirmationMessage } | { ok: false; reason: 'no-link'; part: 'html' | 'text' }> {
+): Promise<{ ok: true; message: ConfirmationMessage } | { ok: false; reason: 'no-link' | 'control-character'; part: 'html' | 'text' | 'sender' | 'subject' }> {
+  for (const part of ['sender', 'subject'] as const) {
+    if (/[\r\n\t]/.test(message[part]) || hasControlCharacter(message[part])) return { ok: false, reason: 'control-character', part };
+  }
   for (const part of ['html', 'text'] as const) {
+    if (hasControlCharacter(message[part])) return { ok: false, reason: 'control-character', part };
     if (!CONFIRM_LINK.test(message[part])) return { ok: false, reason: 'no-link', part };
   }
   const { sender, subject, html, text } = message;

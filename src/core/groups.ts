@@ -5,6 +5,7 @@
  */
 import type { Group } from '../model/records.ts';
 import type { Store } from '../store/store.ts';
+import { hasControlCharacter } from './text.ts';
 
 /** Longest group name; MailUp cuts longer ones (spec §13). */
 export const MAX_GROUP_NAME = 50;
@@ -32,9 +33,12 @@ export function groupName(raw: string): { readonly name: string; readonly cut: b
 export type GroupCreated = { readonly ok: true; readonly group: Group; readonly created: boolean; readonly cut: boolean };
 
 /** Creates the group in the list, or finds the list's group of the same name (created false). */
-export async function createGroup(store: Store, listId: number, rawName: string): Promise<GroupCreated | { readonly ok: false; readonly reason: 'empty-name' }> {
+export async function createGroup(
+  store: Store, listId: number, rawName: string,
+): Promise<GroupCreated | { readonly ok: false; readonly reason: 'empty-name' | 'control-character' }> {
   const { name, cut } = groupName(rawName);
   if (name === '') return { ok: false, reason: 'empty-name' };
+  if (hasControlCharacter(name)) return { ok: false, reason: 'control-character' };
   const existing = (await store.lists.getGroups(listId)).find((g) => sameGroupName(g.name, name));
   if (existing) return { ok: true, group: existing, created: false, cut };
   const { group, created } = await store.lists.createGroup(listId, name);
@@ -44,9 +48,10 @@ export async function createGroup(store: Store, listId: number, rawName: string)
 /** Renames a group of the account; refused when another group of its list has the same name. */
 export async function renameGroup(
   store: Store, accountId: number, groupId: number, rawName: string,
-): Promise<{ readonly ok: true; readonly group: Group; readonly cut: boolean } | { readonly ok: false; readonly reason: 'empty-name' | 'not-found' | 'duplicate' }> {
+): Promise<{ readonly ok: true; readonly group: Group; readonly cut: boolean } | { readonly ok: false; readonly reason: 'empty-name' | 'control-character' | 'not-found' | 'duplicate' }> {
   const { name, cut } = groupName(rawName);
   if (name === '') return { ok: false, reason: 'empty-name' };
+  if (hasControlCharacter(name)) return { ok: false, reason: 'control-character' };
   const group = await store.lists.getGroup(accountId, groupId);
   if (group === null) return { ok: false, reason: 'not-found' };
   const others = (await store.lists.getGroups(group.listId)).filter((g) => g.id !== groupId);

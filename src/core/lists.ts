@@ -6,6 +6,7 @@
 import { randomUUID } from 'node:crypto';
 import type { MailingList } from '../model/records.ts';
 import type { Store } from '../store/store.ts';
+import { hasControlCharacter } from './text.ts';
 
 export const MAX_LIST_NAME = 100;
 
@@ -14,13 +15,14 @@ const GUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 /** A GUID of 36 hexadecimal characters and dashes, in any case, white space around it ignored. */
 export const isGuid = (s: string): boolean => GUID.test(s.trim());
 
-export type ListNameRefusal = 'empty-name' | 'name-too-long';
+export type ListNameRefusal = 'empty-name' | 'name-too-long' | 'control-character';
 
-/** A list name: on one line (runs of white space become one space), trimmed, at most MAX_LIST_NAME characters. */
+/** A list name: on one line (runs of white space become one space), trimmed, at most MAX_LIST_NAME characters, no control characters. */
 export function listName(raw: string): { ok: true; name: string } | { ok: false; reason: ListNameRefusal } {
   const name = raw.replace(/\s+/g, ' ').trim();
   if (name === '') return { ok: false, reason: 'empty-name' };
   if (Array.from(name).length > MAX_LIST_NAME) return { ok: false, reason: 'name-too-long' };
+  if (hasControlCharacter(name)) return { ok: false, reason: 'control-character' };
   return { ok: true, name };
 }
 

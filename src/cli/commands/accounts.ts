@@ -206,7 +206,8 @@ function registerConsoleUserCommands(consoleUser: Command, deps: CliDeps): void 
     if (!outcome.ok) {
       throw outcome.reason === 'unknown-list' ? new CliError(`list ${outcome.listId} does not exist in account ${target.wsUser}`)
         : outcome.reason === 'name-taken' ? new CliError(`console user "${username}" already exists in account ${target.wsUser}`)
-        : new UsageError(outcome.reason === 'empty-name' ? 'the username is empty' : 'the password is empty');
+        : new UsageError(outcome.reason === 'empty-name' ? 'the username is empty'
+          : outcome.reason === 'invalid-name' ? 'a username cannot hold control characters' : 'the password is empty');
     }
     const { user } = outcome;
     deps.output.result(

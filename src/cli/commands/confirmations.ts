@@ -198,7 +198,11 @@ function registerMessages(group: Command, deps: CliDeps): void {
       const outcome = await createConfirmationMessage(await deps.store(), account.id, {
         sender: options.sender, subject: options.subject, html, text, isDefault: options.default === true,
       });
-      if (!outcome.ok) throw new UsageError(`the ${outcome.part === 'html' ? 'HTML' : 'text'} part has no [confirm_link]: recipients could not confirm`);
+      if (!outcome.ok) {
+        const part = outcome.part === 'html' ? 'HTML part' : outcome.part === 'text' ? 'text part' : outcome.part;
+        throw new UsageError(outcome.reason === 'no-link' ? `the ${part} has no [confirm_link]: recipients could not confirm`
+          : `the ${part} holds a control character${outcome.part === 'sender' || outcome.part === 'subject' ? ' (a header is one line)' : ''}`);
+      }
       const created = outcome.message;
       const id = created.id;
       output.result({ wsUser: account.wsUser, ...messageJson(created) }, () =>

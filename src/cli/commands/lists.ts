@@ -25,6 +25,7 @@ function guid(value: string): string {
 const NAME_REFUSALS: Record<ListNameRefusal, string> = {
   'empty-name': 'the list name is empty',
   'name-too-long': `a list name can have at most ${MAX_LIST_NAME} characters`,
+  'control-character': 'a list name cannot hold control characters',
 };
 
 async function listOf(deps: CliDeps, account: Account, listId: number): Promise<MailingList> {
@@ -101,7 +102,7 @@ function registerGroupCommands(group: Command, deps: CliDeps): void {
       const account = await deps.account(wsUser);
       const list = await listOf(deps, account, listId);
       const outcome = await createGroup(await deps.store(), list.id, givenName);
-      if (!outcome.ok) throw new UsageError('the group name is empty');
+      if (!outcome.ok) throw new UsageError(outcome.reason === 'empty-name' ? 'the group name is empty' : 'a group name cannot hold control characters');
       const { group: g, created, cut } = outcome;
       if (cut) deps.output.warn(`the name was cut to ${MAX_GROUP_NAME} characters: "${groupName(givenName).name}"`);
       deps.output.result({ wsUser: account.wsUser, id: g.id, listId: g.listId, name: g.name, created }, () => created

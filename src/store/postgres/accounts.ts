@@ -7,7 +7,7 @@ import { toAccount, toConsoleUser, type Row } from '../common/row-mappers.ts';
 import type { AccountStore, NewAccount } from '../accounts.ts';
 import type { Account, AccountChanges, ConsoleUser } from '../../model/records.ts';
 import { lockAccount, LOCK } from './locks.ts';
-import { inTransaction, queryRow, queryRows } from './pool.ts';
+import { cannotBeStored, inTransaction, queryRow, queryRows } from './pool.ts';
 
 export class PgAccounts implements AccountStore {
   constructor(private readonly pool: pg.Pool) {}
@@ -33,6 +33,7 @@ export class PgAccounts implements AccountStore {
   }
 
   async findAccountByWsUser(wsUser: string): Promise<Account | null> {
+    if (cannotBeStored(wsUser)) return null;
     const { rows } = await this.pool.query<Row>({ name: 'account-by-user', text: 'SELECT * FROM account WHERE ws_user = $1', values: [wsUser] });
     return rows[0] ? toAccount(rows[0]) : null;
   }
@@ -66,6 +67,7 @@ export class PgAccounts implements AccountStore {
   }
 
   async findConsoleUser(accountId: number, username: string): Promise<ConsoleUser | null> {
+    if (cannotBeStored(username)) return null;
     const r = await queryRow(this.pool, 'SELECT * FROM console_user WHERE account_id = $1 AND username = $2', [accountId, username]);
     return r ? toConsoleUser(r) : null;
   }

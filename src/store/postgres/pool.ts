@@ -8,6 +8,14 @@ import type { Row } from '../common/row-mappers.ts';
 
 const INT8 = 20;
 
+/**
+ * PostgreSQL's text cannot hold U+0000: a value with one is refused with an error, even as a
+ * query parameter. No stored row can match such a value, so lookups answer "not found" for it
+ * without asking (SQLite keeps the character, and finds nothing either); writes never get one,
+ * since the core refuses it in names and messages.
+ */
+export const cannotBeStored = (value: string): boolean => value.includes('\u0000');
+
 export const types: pg.CustomTypesConfig = {
   getTypeParser: ((oid: number, format?: 'text' | 'binary') =>
     oid === INT8 && format !== 'binary' ? (v: string) => Number(v) : pg.types.getTypeParser(oid, format)) as pg.CustomTypesConfig['getTypeParser'],

@@ -16,7 +16,7 @@ import type {
 import type { RejectReportRow } from '../../model/batch.ts';
 import type { ProcessWithQueue } from '../../model/records.ts';
 import { getList } from './lists.ts';
-import { queryRow, queryRows } from './pool.ts';
+import { cannotBeStored, queryRow, queryRows } from './pool.ts';
 import { inSnapshot, SnapshotReader } from './snapshot.ts';
 
 export class PgQueries implements QueryStore {
@@ -68,6 +68,7 @@ export class PgQueries implements QueryStore {
   }
 
   async searchRecipients(accountId: number, filter: RecipientFilter, page: RecipientPageQuery): Promise<KeysetPage<RecipientSummary>> {
+    if (cannotBeStored(filter.emailPrefix ?? '') || cannotBeStored(filter.mobilePrefix ?? '')) return { items: [], hasNext: false, hasPrevious: false };
     return searchRecipients(accountId, filter, page, this.recipientSearch);
   }
 
@@ -189,7 +190,7 @@ export class PgQueries implements QueryStore {
   async rejectReportPage(accountId: number, processId: number, query: { afterRow?: number; limit: number }): Promise<KeysetPage<RejectReportRow>> {
     const rows = await queryRows(this.pool, `
       SELECT r.* FROM import_reject r JOIN import_process p ON p.id = r.process_id
-      WHERE r.process_id = $1 AND p.account_id = $2 AND r.row_no > $3 ORDER BY r.row_no LIMIT $4`,
+      WHERE r.process_id = $1 AND p.account_id = $2 AND r.row_no > $3::bigint ORDER BY r.row_no LIMIT $4`,
     [processId, accountId, query.afterRow ?? 0, query.limit + 1]);
     return {
       items: rows.slice(0, query.limit).map(toRejectRow), hasNext: rows.length > query.limit, hasPrevious: (query.afterRow ?? 0) > 0,
