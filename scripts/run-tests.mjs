@@ -1,9 +1,10 @@
 // Runs every *.test.ts under src/, test/ and client/ with node:test (Node 20's --test has no glob support).
 // Extra arguments narrow the run: `npm test -- src/protocol` runs the files whose path contains one of them.
 //
-// The behavioural suite (test/) runs once per store: first on SQLite, then on PostgreSQL
-// (TEST_STORE=postgres, a fresh database per test service on 127.0.0.1:5432); the unit tests
-// beside the code (src/, client/) do not touch a store's engine and run in the SQLite pass only.
+// The behavioural suites (test/, and client/test/, which drives a real server) run once per
+// store: first on SQLite, then on PostgreSQL (TEST_STORE=postgres, a fresh database per test
+// service on 127.0.0.1:5432); the unit tests beside the code (src/, client/src/) do not touch a
+// store's engine and run in the SQLite pass only.
 // A test file that is about one engine by nature says so in its first lines with
 // `// test-stores: sqlite` (or postgres). TEST_STORE=sqlite|postgres runs one pass only.
 // The run fails if either pass fails, and PostgreSQL being unreachable is a failure, not a skip.
@@ -28,12 +29,12 @@ function collect(dir, out) {
   return out;
 }
 
-/** The stores a file runs on: its `// test-stores:` line, else both for test/ and SQLite only for unit tests. */
+/** The stores a file runs on: its `// test-stores:` line, else both for the behavioural suites and SQLite only for unit tests. */
 function storesOf(file) {
   const head = readFileSync(file, 'utf8').slice(0, 2000);
   const declared = /^\/\/ test-stores: *((?:sqlite|postgres)(?: *, *(?:sqlite|postgres))*)/m.exec(head);
   if (declared) return declared[1].split(/ *, */);
-  return file.startsWith('test/') ? STORES : ['sqlite'];
+  return file.startsWith('test/') || file.startsWith('client/test/') ? STORES : ['sqlite'];
 }
 
 const filters = process.argv.slice(2);
