@@ -18,7 +18,7 @@ import { UploadGate } from './http/upload-gate.ts';
 import { ThreadedImportWorker } from './import/threaded-worker.ts';
 import { combineWorkerEvents, ImportWorker, type ImportWorkerHandle, type WorkerEvents } from './import/worker.ts';
 import { createMailContext } from './mail/confirmation-setup.ts';
-import type { RetryPolicy } from './mail/send-now.ts';
+import type { RetryPolicy } from './mail/confirmation-setup.ts';
 import { createServiceMetrics } from './observability/service-metrics.ts';
 import { CredentialCache } from './core/credential-cache.ts';
 import { DEFAULT_THROTTLE, LoginThrottle } from './core/login-throttle.ts';

@@ -3,7 +3,7 @@
  * the sign-in throttle, the Send Now runner and the clock.
  */
 import type { LoginThrottle } from '../core/login-throttle.ts';
-import type { ConfirmationDeps } from '../mail/send-now.ts';
+import type { ConfirmationDeps } from '../mail/confirmation-setup.ts';
 import type { Store } from '../store/store.ts';
 import type { DateFormatter } from './format.ts';
 import type { SendNowRunner } from './send-now-runner.ts';

@@ -1,12 +1,13 @@
 /**
  * Runs Send Now for the console in the background, one run per account at a time, and keeps
  * the outcome of the last run for the send status page. The sending itself is the shared
- * `sendConfirmations` (src/mail/send-now.ts), the same as the HTTP endpoint's and the CLI's; the
+ * `sendConfirmations` (src/core/send-now.ts), the same as the HTTP endpoint's and the CLI's; the
  * page follows its progress through the requests' states in the store.
  */
 import type { FastifyBaseLogger } from 'fastify';
 import { setImmediate as yieldToEventLoop } from 'node:timers/promises';
-import { sendConfirmations, type ConfirmationDeps, type SendNowReport } from '../mail/send-now.ts';
+import { sendConfirmations, type SendNowReport } from '../core/send-now.ts';
+import type { ConfirmationDeps } from '../mail/confirmation-setup.ts';
 
 export interface SendRun {
   /** The process sent, or null for everything the account had queued. */

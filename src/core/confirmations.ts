@@ -1,7 +1,7 @@
 /**
  * Double opt-in messages: the default one every account starts with, and the rule every
  * message keeps (both parts carry the confirm link, or recipients could not confirm). Sending
- * them is Send Now's (src/mail/send-now.ts); opening a link is src/mail/confirm-link.ts.
+ * them is Send Now's (./send-now.ts); opening a link is ./confirm-link.ts.
  */
 import type { ConfirmationMessage } from '../store/confirmations.ts';
 import type { Store } from '../store/store.ts';

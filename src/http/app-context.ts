@@ -3,7 +3,7 @@
  * plugin. Frozen; nothing in it is read from the environment after start-up.
  */
 import type { Config } from '../config.ts';
-import type { ConfirmationDeps } from '../mail/send-now.ts';
+import type { ConfirmationDeps } from '../mail/confirmation-setup.ts';
 import type { ServiceMetrics } from '../observability/service-metrics.ts';
 import type { OperationContext } from '../operations/operation-context.ts';
 import type { Store } from '../store/store.ts';

@@ -13,9 +13,9 @@
  * checks as the web service (password, service enabled, IP allow-list).
  */
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
-import { openConfirmLink, type ConfirmLinkAnswer, type ConfirmLinkResult } from '../mail/confirm-link.ts';
+import { openConfirmLink, type ConfirmLinkAnswer, type ConfirmLinkResult } from '../core/confirm-link.ts';
 import { escapeHtml } from '../xml/escape.ts';
-import { sendConfirmations } from '../mail/send-now.ts';
+import { sendConfirmations } from '../core/send-now.ts';
 import { authenticateCall } from '../operations/invoke.ts';
 import { describeReturnCode } from '../protocol/return-codes.ts';
 import type { Account } from '../model/records.ts';

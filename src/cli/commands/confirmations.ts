@@ -15,7 +15,7 @@ import { Option, type Command } from 'commander';
 import { readFileSync } from 'node:fs';
 import type { Config } from '../../config.ts';
 import { createMailContext } from '../../mail/confirmation-setup.ts';
-import { sendConfirmations, type SendNowReport } from '../../mail/send-now.ts';
+import { sendConfirmations, type SendNowReport } from '../../core/send-now.ts';
 import type { ConfirmationMessage, ConfirmationSummary } from '../../store/confirmations.ts';
 import type { Store } from '../../store/store.ts';
 import type { Account } from '../../model/records.ts';

@@ -13,49 +13,11 @@
  * True in the same transaction as its last request is delivered (docs/double-opt-in.md).
  */
 import { setImmediate as yieldToEventLoop, setTimeout as sleep } from 'node:timers/promises';
+import { signConfirmToken } from '../mail/confirm-token.ts';
+import { DEFAULT_RETRY, type ConfirmationDeps, type RetryPolicy } from '../mail/confirmation-setup.ts';
+import { DeliveryError, type DeliveryChannel, type Mailer } from '../mail/mailer.ts';
+import { renderConfirmation } from '../mail/render-message.ts';
 import type { ClaimedConfirmation, ConfirmationMessage, ConfirmationOutcome } from '../store/confirmations.ts';
-import type { Store } from '../store/store.ts';
-import { signConfirmToken } from './confirm-token.ts';
-import { DeliveryError, type DeliveryChannel, type Mailer } from './mailer.ts';
-import { renderConfirmation } from './render-message.ts';
-
-export interface RetryPolicy {
-  /** Attempts within one Send Now before a transient failure waits for a later one. */
-  readonly attemptsPerRun: number;
-  /** Pause before the second attempt within a run; doubles with each further attempt. */
-  readonly firstDelayMs: number;
-  /** How long a transient failure waits before a later Send Now retries it; doubles per attempt made. */
-  readonly laterDelayMs: number;
-  readonly maxLaterDelayMs: number;
-  /** After this many attempts in all, a transient failure is recorded as permanent. */
-  readonly maxAttempts: number;
-}
-
-export const DEFAULT_RETRY: RetryPolicy = {
-  attemptsPerRun: 3, firstDelayMs: 1000, laterDelayMs: 60_000, maxLaterDelayMs: 6 * 3600_000, maxAttempts: 10,
-};
-
-export interface MailLog {
-  info(obj: object, msg: string): void;
-  warn(obj: object, msg: string): void;
-}
-
-/** Everything Send Now and the confirm links need, built once by the composition root (or the CLI). */
-export interface ConfirmationDeps {
-  readonly store: Store;
-  readonly mailer: Mailer;
-  /** The installation's confirm-link secret (loadConfirmSecret). */
-  readonly secret: Buffer;
-  /** Base URL of confirm links, without a trailing slash (PUBLIC_URL, or the service's own URL). */
-  readonly publicUrl: () => string;
-  /** How long a confirm link stays valid (CONFIRM_TOKEN_DAYS). */
-  readonly tokenTtlMs: number;
-  /** From of messages whose confirmation message names no sender (SMTP_FROM). */
-  readonly defaultSender: string;
-  readonly retry?: Partial<RetryPolicy>;
-  readonly now?: () => Date;
-  readonly log?: MailLog;
-}
 
 export interface SendFailure {
   readonly processId: number;

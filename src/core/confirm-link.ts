@@ -4,7 +4,7 @@
  * happened; the HTTP layer turns it into a page.
  */
 import type { Store } from '../store/store.ts';
-import { verifyConfirmToken } from './confirm-token.ts';
+import { verifyConfirmToken } from '../mail/confirm-token.ts';
 
 export type ConfirmLinkResult =
   | 'confirmed' | 'already-confirmed' | 'already-subscribed' | 'unsubscribed' | 'not-found' | 'invalid' | 'expired';
