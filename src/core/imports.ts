@@ -16,18 +16,8 @@ export interface ImportContext {
 /** Why a start was refused: the account runs an import on this list or another, or nothing can be started. */
 export type StartRefusal = Extract<StartOutcome, { ok: false }>['reason'];
 
-/** What a caller asks of an import; 0 for importType and mobileInputType means the default. */
-export interface ImportRequest {
-  readonly groupIds: readonly number[];
-  readonly importType: number;
-  readonly mobileInputType: number;
-  readonly asPending: boolean;
-  readonly ConfirmEmail: boolean;
-  readonly asOptOut: boolean;
-  readonly forceOptIn: boolean;
-  readonly replaceGroups: boolean;
-  readonly idConfirmNL: number;
-}
+/** What a caller asks of an import: the options, where 0 for importType and mobileInputType means the default. */
+export type ImportRequest = ImportOptions;
 
 /**
  * The options a process runs with. importType 0 means the documented default 3 and

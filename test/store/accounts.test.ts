@@ -3,66 +3,58 @@
  * (npm test runs it on both): accounts and their console users, checked through the interface
  * alone, so that SQLite and PostgreSQL can only pass together by behaving the same.
  */
-import { after, before, describe, test } from 'node:test';
+import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import type { Store } from '../../src/store/store.ts';
-import { accountWithList, contractCoverage, storeFixture, type StoreFixture } from './store-fixture.ts';
+import { accountWithList, contractSuite } from './store-fixture.ts';
 
-let fx: StoreFixture;
-let store: Store;
-before(async () => {
-  fx = await storeFixture();
-  store = fx.store;
-});
-after(() => fx?.close());
-contractCoverage('accounts');
+const suite = contractSuite('accounts');
 
 describe('accounts', () => {
   test('account numbers start at 1001 and follow on; an explicit number is kept; a taken one is refused', async () => {
-    const first = await store.accounts.createAccount({ passwordHash: 'h1', name: 'One' });
-    const second = await store.accounts.createAccount({ passwordHash: 'h2', name: 'Two', wsEnabled: false });
+    const first = await suite.store.accounts.createAccount({ passwordHash: 'h1', name: 'One' });
+    const second = await suite.store.accounts.createAccount({ passwordHash: 'h2', name: 'Two', wsEnabled: false });
     assert.equal(first.id, 1001, 'the first account of a fresh database');
     assert.equal(second.id, first.id + 1);
     assert.deepEqual([first.wsUser, first.wsEnabled, first.ipCheck, first.allowedIps, first.name, first.passwordHash], ['a1001', true, false, [], 'One', 'h1']);
     assert.deepEqual([second.wsUser, second.wsEnabled, second.ipCheck, second.allowedIps], [`a${second.id}`, false, false, []]);
     assert.ok(first.createdAt instanceof Date && Math.abs(first.createdAt.getTime() - Date.now()) < 60_000, String(first.createdAt));
-    const chosen = await store.accounts.createAccount({ id: 990_000, passwordHash: 'h3', name: 'Chosen' });
+    const chosen = await suite.store.accounts.createAccount({ id: 990_000, passwordHash: 'h3', name: 'Chosen' });
     assert.equal(chosen.wsUser, 'a990000');
-    await assert.rejects(store.accounts.createAccount({ id: 990_000, passwordHash: 'other', name: 'Twin' }));
-    assert.equal((await store.accounts.getAccount(990_000))?.name, 'Chosen');
-    assert.equal((await store.accounts.getAccount(990_000))?.passwordHash, 'h3', 'the refused twin changed nothing');
-    // A number chosen by the store is never a taken one.
-    const next = await store.accounts.createAccount({ passwordHash: 'h4', name: 'Next' });
+    await assert.rejects(suite.store.accounts.createAccount({ id: 990_000, passwordHash: 'other', name: 'Twin' }));
+    assert.equal((await suite.store.accounts.getAccount(990_000))?.name, 'Chosen');
+    assert.equal((await suite.store.accounts.getAccount(990_000))?.passwordHash, 'h3', 'the refused twin changed nothing');
+    // A number chosen by the suite.store is never a taken one.
+    const next = await suite.store.accounts.createAccount({ passwordHash: 'h4', name: 'Next' });
     assert.ok(![first.id, second.id, chosen.id].includes(next.id) && next.id > 1000, String(next.id));
   });
 
   test('getAccount and findAccountByWsUser give the stored account, or null', async () => {
-    const account = await store.accounts.createAccount({ passwordHash: 'find-me', name: 'Findable' });
-    assert.deepEqual(await store.accounts.getAccount(account.id), account);
-    assert.deepEqual(await store.accounts.findAccountByWsUser(account.wsUser), account);
-    assert.equal(await store.accounts.getAccount(123_456_789), null);
-    assert.equal(await store.accounts.findAccountByWsUser('a123456789'), null);
-    assert.equal(await store.accounts.findAccountByWsUser(String(account.id)), null, 'the number alone is not the WS user');
+    const account = await suite.store.accounts.createAccount({ passwordHash: 'find-me', name: 'Findable' });
+    assert.deepEqual(await suite.store.accounts.getAccount(account.id), account);
+    assert.deepEqual(await suite.store.accounts.findAccountByWsUser(account.wsUser), account);
+    assert.equal(await suite.store.accounts.getAccount(123_456_789), null);
+    assert.equal(await suite.store.accounts.findAccountByWsUser('a123456789'), null);
+    assert.equal(await suite.store.accounts.findAccountByWsUser(String(account.id)), null, 'the number alone is not the WS user');
   });
 
   test('updateAccount changes only what it is given and answers the account; null for an unknown one', async () => {
-    const account = await store.accounts.createAccount({ passwordHash: 'before', name: 'Update me' });
-    const other = await store.accounts.createAccount({ passwordHash: 'other', name: 'Bystander' });
-    const changed = await store.accounts.updateAccount(account.id, { ipCheck: true, allowedIps: ['10.0.0.1', '::1'], name: 'Renamed' });
+    const account = await suite.store.accounts.createAccount({ passwordHash: 'before', name: 'Update me' });
+    const other = await suite.store.accounts.createAccount({ passwordHash: 'other', name: 'Bystander' });
+    const changed = await suite.store.accounts.updateAccount(account.id, { ipCheck: true, allowedIps: ['10.0.0.1', '::1'], name: 'Renamed' });
     assert.deepEqual([changed?.ipCheck, changed?.allowedIps, changed?.name, changed?.passwordHash, changed?.wsEnabled], [true, ['10.0.0.1', '::1'], 'Renamed', 'before', true]);
-    const disabled = await store.accounts.updateAccount(account.id, { wsEnabled: false, passwordHash: 'after' });
+    const disabled = await suite.store.accounts.updateAccount(account.id, { wsEnabled: false, passwordHash: 'after' });
     assert.deepEqual([disabled?.wsEnabled, disabled?.passwordHash, disabled?.ipCheck, disabled?.allowedIps, disabled?.name], [false, 'after', true, ['10.0.0.1', '::1'], 'Renamed']);
-    const emptied = await store.accounts.updateAccount(account.id, { allowedIps: [], ipCheck: false });
+    const emptied = await suite.store.accounts.updateAccount(account.id, { allowedIps: [], ipCheck: false });
     assert.deepEqual([emptied?.allowedIps, emptied?.ipCheck], [[], false]);
-    assert.deepEqual(await store.accounts.updateAccount(account.id, {}), await store.accounts.getAccount(account.id), 'no changes: the account as it is');
-    assert.deepEqual(await store.accounts.getAccount(account.id), { ...account, passwordHash: 'after', wsEnabled: false, name: 'Renamed' });
-    assert.equal(await store.accounts.updateAccount(123_456_789, { name: 'nobody' }), null);
-    assert.deepEqual(await store.accounts.getAccount(other.id), other, 'another account is untouched');
+    assert.deepEqual(await suite.store.accounts.updateAccount(account.id, {}), await suite.store.accounts.getAccount(account.id), 'no changes: the account as it is');
+    assert.deepEqual(await suite.store.accounts.getAccount(account.id), { ...account, passwordHash: 'after', wsEnabled: false, name: 'Renamed' });
+    assert.equal(await suite.store.accounts.updateAccount(123_456_789, { name: 'nobody' }), null);
+    assert.deepEqual(await suite.store.accounts.getAccount(other.id), other, 'another account is untouched');
   });
 
   test('listAccounts lists every account in number order (the admin CLI prints it so)', async () => {
-    const made = [await store.accounts.createAccount({ passwordHash: 'h', name: 'Listed 1' }), await store.accounts.createAccount({ passwordHash: 'h', name: 'Listed 2' })];
-    const all = await store.accounts.listAccounts();
+    const made = [await suite.store.accounts.createAccount({ passwordHash: 'h', name: 'Listed 1' }), await suite.store.accounts.createAccount({ passwordHash: 'h', name: 'Listed 2' })];
+    const all = await suite.store.accounts.listAccounts();
     const ids = all.map((a) => a.id);
     assert.deepEqual(ids, [...ids].sort((x, y) => x - y));
     assert.equal(new Set(ids).size, ids.length);
@@ -74,51 +66,51 @@ describe('lookups by name', () => {
   test('a name no account or console user has finds nothing, whatever characters it holds (a NUL included)', async () => {
     // The doors hand these names over as they come (a Basic-auth user, a console sign-in form,
     // GetIdUser's userName in the HTTP GET binding), so a lookup must answer, not fail.
-    const account = await store.accounts.createAccount({ passwordHash: 'h', name: 'Odd names' });
-    await store.accounts.createConsoleUser(account.id, 'alice', 'h');
+    const account = await suite.store.accounts.createAccount({ passwordHash: 'h', name: 'Odd names' });
+    await suite.store.accounts.createConsoleUser(account.id, 'alice', 'h');
     for (const name of ['alice\u0000', 'ali\u0000ce', '\u0000', 'ALICE', 'alice ', '%', 'alice\u{1F600}']) {
-      assert.equal(await store.accounts.findConsoleUser(account.id, name), null, JSON.stringify(name));
+      assert.equal(await suite.store.accounts.findConsoleUser(account.id, name), null, JSON.stringify(name));
     }
     for (const wsUser of [`${account.wsUser}\u0000`, '\u0000', account.wsUser.toUpperCase(), ` ${account.wsUser}`]) {
-      assert.equal(await store.accounts.findAccountByWsUser(wsUser), null, JSON.stringify(wsUser));
+      assert.equal(await suite.store.accounts.findAccountByWsUser(wsUser), null, JSON.stringify(wsUser));
     }
   });
 });
 
 describe('console users', () => {
   test('console users see every list, or the ones they are given', async () => {
-    const a = await accountWithList(store, 'Console');
-    const all = await store.accounts.createConsoleUser(a.accountId, 'admin', 'h-admin');
-    const some = await store.accounts.createConsoleUser(a.accountId, 'clerk', 'h-clerk', [a.listId]);
-    const none = await store.accounts.createConsoleUser(a.accountId, 'nobody', 'h', []);
+    const a = await accountWithList(suite.store, 'Console');
+    const all = await suite.store.accounts.createConsoleUser(a.accountId, 'admin', 'h-admin');
+    const some = await suite.store.accounts.createConsoleUser(a.accountId, 'clerk', 'h-clerk', [a.listId]);
+    const none = await suite.store.accounts.createConsoleUser(a.accountId, 'nobody', 'h', []);
     assert.deepEqual([all.accountId, all.username, all.passwordHash, all.listIds], [a.accountId, 'admin', 'h-admin', null]);
     assert.deepEqual(some.listIds, [a.listId]);
     assert.deepEqual(none.listIds, [], 'no lists is not every list');
     assert.notEqual(all.id, some.id);
-    assert.deepEqual(await store.accounts.findConsoleUser(a.accountId, 'clerk'), some);
-    assert.deepEqual(await store.accounts.getConsoleUser(a.accountId, some.id), some);
-    assert.deepEqual(await store.accounts.getConsoleUser(a.accountId, none.id), none);
-    assert.equal(await store.accounts.findConsoleUser(a.accountId, 'stranger'), null);
-    assert.equal(await store.accounts.getConsoleUser(a.accountId, 987_654_321), null);
+    assert.deepEqual(await suite.store.accounts.findConsoleUser(a.accountId, 'clerk'), some);
+    assert.deepEqual(await suite.store.accounts.getConsoleUser(a.accountId, some.id), some);
+    assert.deepEqual(await suite.store.accounts.getConsoleUser(a.accountId, none.id), none);
+    assert.equal(await suite.store.accounts.findConsoleUser(a.accountId, 'stranger'), null);
+    assert.equal(await suite.store.accounts.getConsoleUser(a.accountId, 987_654_321), null);
   });
 
   test('a user name is unique within its account only', async () => {
-    const a = await store.accounts.createAccount({ passwordHash: 'h', name: 'Names A' });
-    const b = await store.accounts.createAccount({ passwordHash: 'h', name: 'Names B' });
-    const first = await store.accounts.createConsoleUser(a.id, 'editor', 'h1');
-    await assert.rejects(store.accounts.createConsoleUser(a.id, 'editor', 'h2'));
-    assert.equal((await store.accounts.findConsoleUser(a.id, 'editor'))?.passwordHash, 'h1', 'the refused twin changed nothing');
-    const other = await store.accounts.createConsoleUser(b.id, 'editor', 'h3');
+    const a = await suite.store.accounts.createAccount({ passwordHash: 'h', name: 'Names A' });
+    const b = await suite.store.accounts.createAccount({ passwordHash: 'h', name: 'Names B' });
+    const first = await suite.store.accounts.createConsoleUser(a.id, 'editor', 'h1');
+    await assert.rejects(suite.store.accounts.createConsoleUser(a.id, 'editor', 'h2'));
+    assert.equal((await suite.store.accounts.findConsoleUser(a.id, 'editor'))?.passwordHash, 'h1', 'the refused twin changed nothing');
+    const other = await suite.store.accounts.createConsoleUser(b.id, 'editor', 'h3');
     assert.notEqual(other.id, first.id);
-    assert.equal((await store.accounts.findConsoleUser(b.id, 'editor'))?.id, other.id);
+    assert.equal((await suite.store.accounts.findConsoleUser(b.id, 'editor'))?.id, other.id);
   });
 
   test("another account's id never reaches a console user", async () => {
-    const a = await store.accounts.createAccount({ passwordHash: 'h', name: 'Owner' });
-    const b = await store.accounts.createAccount({ passwordHash: 'h', name: 'Intruder' });
-    const user = await store.accounts.createConsoleUser(a.id, 'private', 'h');
-    assert.equal(await store.accounts.findConsoleUser(b.id, 'private'), null);
-    assert.equal(await store.accounts.getConsoleUser(b.id, user.id), null);
-    assert.equal(await store.accounts.findConsoleUser(a.id + 1_000_000, 'private'), null);
+    const a = await suite.store.accounts.createAccount({ passwordHash: 'h', name: 'Owner' });
+    const b = await suite.store.accounts.createAccount({ passwordHash: 'h', name: 'Intruder' });
+    const user = await suite.store.accounts.createConsoleUser(a.id, 'private', 'h');
+    assert.equal(await suite.store.accounts.findConsoleUser(b.id, 'private'), null);
+    assert.equal(await suite.store.accounts.getConsoleUser(b.id, user.id), null);
+    assert.equal(await suite.store.accounts.findConsoleUser(a.id + 1_000_000, 'private'), null);
   });
 });

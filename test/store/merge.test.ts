@@ -3,32 +3,21 @@
  * (npm test runs it on both): one batch of an import applied in one transaction, with the prior
  * state read from the process's own account and list only.
  */
-import { after, before, describe, test } from 'node:test';
+import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { emailKey, mobileKey, type BatchPlan, type PriorRecipient } from '../../src/model/batch.ts';
 import { zeroCounters, type ImportProcess } from '../../src/model/records.ts';
 import { LeaseLostError, type Lease } from '../../src/store/processes.ts';
-import type { Store } from '../../src/store/store.ts';
-import {
-  claim, contractCoverage, defaultOptions, feedRow, mergeRecipients, noWrites, recipientId, runningProcess, startedProcess, storeFeed, storeFixture,
-  type StoreFixture,
-} from './store-fixture.ts';
+import { claim, contractSuite, defaultOptions, feedRow, mergeRecipients, noWrites, recipientId, runningProcess, startedProcess, storeFeed } from './store-fixture.ts';
 
-let fx: StoreFixture;
-let store: Store;
-before(async () => {
-  fx = await storeFixture();
-  store = fx.store;
-});
-after(() => fx?.close());
-contractCoverage('merge');
+const suite = contractSuite('merge');
 
 describe('merging a batch', () => {
   test('prior state, inserts, field patches, subscriptions, groups, confirmations, rejects and counters in one commit', async () => {
-    const p = await runningProcess(store, 4, { ConfirmEmail: true });
+    const p = await runningProcess(suite.store, 4, { ConfirmEmail: true });
     const keysFirst = { emails: ['anna@x.it', 'bruno@x.it'], mobiles: ['+393330000001'] };
     let seen: ReadonlyMap<string, PriorRecipient> | null = null;
-    const first = await store.merge.mergeBatch(p.lease, keysFirst, 2, (prior): BatchPlan => {
+    const first = await suite.store.merge.mergeBatch(p.lease, keysFirst, 2, (prior): BatchPlan => {
       seen = prior;
       return {
         recipients: [
@@ -43,12 +32,12 @@ describe('merging a batch', () => {
     });
     assert.equal(seen!.size, 0, 'nothing known before the first batch');
     assert.deepEqual([first.id, first.checkpoint, first.counters.newEmail, first.counters.newMobile, first.rejected, first.status], [p.process.id, 2, 1, 2, 1, 2]);
-    assert.equal(await store.confirmations.pendingConfirmations(p.accountId, p.process.id), 1);
-    assert.deepEqual(await store.processes.rejectReport(p.accountId, p.process.id), [{ processId: p.process.id, row: 2, raw: 'email="bad"', reason: 'invalid e-mail address' }]);
+    assert.equal(await suite.store.confirmations.pendingConfirmations(p.accountId, p.process.id), 1);
+    assert.deepEqual(await suite.store.processes.rejectReport(p.accountId, p.process.id), [{ processId: p.process.id, row: 2, raw: 'email="bad"', reason: 'invalid e-mail address' }]);
 
     // The second batch sees what the first wrote, by e-mail and by mobile.
     let prior: ReadonlyMap<string, PriorRecipient> = new Map();
-    const second = await store.merge.mergeBatch(p.lease, { emails: ['anna@x.it'], mobiles: ['+393330000001'] }, 4, (known): BatchPlan => {
+    const second = await suite.store.merge.mergeBatch(p.lease, { emails: ['anna@x.it'], mobiles: ['+393330000001'] }, 4, (known): BatchPlan => {
       prior = known;
       const anna = known.get(emailKey('anna@x.it'))!;
       return {
@@ -71,77 +60,77 @@ describe('merging a batch', () => {
     assert.deepEqual([mobileOnly.email, mobileOnly.emailState, mobileOnly.smsState], [null, { status: 'none' }, { status: 'subscribed' }]);
     assert.deepEqual([second.checkpoint, second.counters.newEmail, second.counters.existingEmail, second.rejected], [4, 1, 2, 1]);
 
-    const rows = await fx.db.query<{ email: string | null; mobile: string; name: string | null; fields: string }>(
+    const rows = await suite.fx.db.query<{ email: string | null; mobile: string; name: string | null; fields: string }>(
       'SELECT email, mobile, name, fields FROM recipient WHERE account_id = ? ORDER BY id', [p.accountId]);
     assert.deepEqual(rows.map((r) => ({ ...r, fields: JSON.parse(r.fields) as unknown })), [
       { email: 'anna@x.it', mobile: '+393330000009', name: 'Anna', fields: { 1: '', 3: 'C' } },
       { email: null, mobile: '+393330000001', name: null, fields: {} },
     ]);
-    const subscriptions = await fx.db.query('SELECT r.email, s.channel, s.status, s.reason, s.process_id FROM subscription s JOIN recipient r ON r.id = s.recipient_id WHERE r.account_id = ? ORDER BY r.id, s.channel', [p.accountId]);
+    const subscriptions = await suite.fx.db.query('SELECT r.email, s.channel, s.status, s.reason, s.process_id FROM subscription s JOIN recipient r ON r.id = s.recipient_id WHERE r.account_id = ? ORDER BY r.id, s.channel', [p.accountId]);
     assert.deepEqual(subscriptions, [
       { email: 'anna@x.it', channel: 'email', status: 'subscribed', reason: null, process_id: p.process.id },
       { email: 'anna@x.it', channel: 'sms', status: 'subscribed', reason: null, process_id: p.process.id },
       { email: null, channel: 'sms', status: 'subscribed', reason: null, process_id: p.process.id },
     ]);
-    const groups = await fx.db.query<{ n: number }>('SELECT count(*) AS n FROM membership m JOIN recipient r ON r.id = m.recipient_id WHERE r.account_id = ?', [p.accountId]);
+    const groups = await suite.fx.db.query<{ n: number }>('SELECT count(*) AS n FROM membership m JOIN recipient r ON r.id = m.recipient_id WHERE r.account_id = ?', [p.accountId]);
     assert.equal(Number(groups[0]!.n), 4, 'both recipients joined both groups');
-    const requests = await store.confirmations.listConfirmationRequests(p.accountId, p.process.id);
+    const requests = await suite.store.confirmations.listConfirmationRequests(p.accountId, p.process.id);
     assert.deepEqual(requests.map((r) => [r.email, r.status, r.listId]), [['anna@x.it', 'queued', p.listId]]);
-    await store.processes.finishProcess(p.lease);
+    await suite.store.processes.finishProcess(p.lease);
   });
 
   test("replaceGroups leaves the list's other groups and keeps other lists' groups", async () => {
-    const p = await runningProcess(store, 1, {});
+    const p = await runningProcess(suite.store, 1, {});
     const [g1, g2] = p.groupIds;
-    const otherList = await store.lists.createList(p.accountId, 'Other');
-    const elsewhere = (await store.lists.createGroup(otherList.id, 'Elsewhere')).group.id;
+    const otherList = await suite.store.lists.createList(p.accountId, 'Other');
+    const elsewhere = (await suite.store.lists.createGroup(otherList.id, 'Elsewhere')).group.id;
     const make = (id: number | null) => ({
       id, email: 'g@x.it', mobile: null, name: null, fields: {}, joinGroups: true,
       subscriptions: id === null ? [{ channel: 'email' as const, status: 'subscribed' as const, reason: null, requestConfirmation: false }] : [],
     });
-    await store.merge.mergeBatch(p.lease, { emails: ['g@x.it'], mobiles: [] }, 1, () => ({ recipients: [make(null)], rejects: [], counters: zeroCounters() }));
-    const id = await recipientId(fx.db, p.accountId, 'g@x.it');
-    await fx.db.execute('INSERT INTO membership (recipient_id, group_id) VALUES (?, ?)', [id, elsewhere]);
-    await store.processes.finishProcess(p.lease);
+    await suite.store.merge.mergeBatch(p.lease, { emails: ['g@x.it'], mobiles: [] }, 1, () => ({ recipients: [make(null)], rejects: [], counters: zeroCounters() }));
+    const id = await recipientId(suite.fx.db, p.accountId, 'g@x.it');
+    await suite.fx.db.execute('INSERT INTO membership (recipient_id, group_id) VALUES (?, ?)', [id, elsewhere]);
+    await suite.store.processes.finishProcess(p.lease);
 
     // A second import into the list with only group 2 and replaceGroups.
-    const feed = await storeFeed(store, p.accountId, [feedRow(1, 'g@x.it')]);
-    const created = await store.processes.createProcesses(p.accountId, feed, [{ listId: p.listId, options: defaultOptions({ groupIds: [g2!], replaceGroups: true }) }], { start: true });
+    const feed = await storeFeed(suite.store, p.accountId, [feedRow(1, 'g@x.it')]);
+    const created = await suite.store.processes.createProcesses(p.accountId, feed, [{ listId: p.listId, options: defaultOptions({ groupIds: [g2!], replaceGroups: true }) }], { start: true });
     assert.ok(created.ok);
-    const lease = await claim(store, created.processes[0]!.id, 'replace-owner');
-    await store.merge.mergeBatch(lease, { emails: ['g@x.it'], mobiles: [] }, 1, () => ({ recipients: [make(id)], rejects: [], counters: zeroCounters() }));
-    const memberships = (await fx.db.query<{ group_id: number }>('SELECT group_id FROM membership WHERE recipient_id = ? ORDER BY group_id', [id])).map((m) => Number(m.group_id));
+    const lease = await claim(suite.store, created.processes[0]!.id, 'replace-owner');
+    await suite.store.merge.mergeBatch(lease, { emails: ['g@x.it'], mobiles: [] }, 1, () => ({ recipients: [make(id)], rejects: [], counters: zeroCounters() }));
+    const memberships = (await suite.fx.db.query<{ group_id: number }>('SELECT group_id FROM membership WHERE recipient_id = ? ORDER BY group_id', [id])).map((m) => Number(m.group_id));
     assert.deepEqual(memberships, [g2, elsewhere].sort((x, y) => x! - y!));
     assert.ok(!memberships.includes(g1!));
-    await store.processes.finishProcess(lease);
+    await suite.store.processes.finishProcess(lease);
   });
 
   test('a batch that throws while planning writes nothing and keeps the lease', async () => {
-    const p = await runningProcess(store, 2);
-    await assert.rejects(store.merge.mergeBatch(p.lease, { emails: ['boom@x.it'], mobiles: [] }, 2, () => {
+    const p = await runningProcess(suite.store, 2);
+    await assert.rejects(suite.store.merge.mergeBatch(p.lease, { emails: ['boom@x.it'], mobiles: [] }, 2, () => {
       throw new Error('planning failed');
     }), /planning failed/);
-    const after = await store.processes.getProcess(p.accountId, p.process.id);
+    const after = await suite.store.processes.getProcess(p.accountId, p.process.id);
     assert.deepEqual([after!.checkpoint, after!.status], [0, 2]);
-    const merged: ImportProcess = await store.merge.mergeBatch(p.lease, { emails: [], mobiles: [] }, 2, noWrites);
+    const merged: ImportProcess = await suite.store.merge.mergeBatch(p.lease, { emails: [], mobiles: [] }, 2, noWrites);
     assert.equal(merged.checkpoint, 2);
-    await store.processes.finishProcess(p.lease);
+    await suite.store.processes.finishProcess(p.lease);
   });
 
   test('the prior state comes from the process\'s account and list only; another account\'s recipient is never touched', async () => {
     // Account B knows shared@x.it and +393471111111, subscribed on its list.
-    const b = await runningProcess(store, 2);
-    await mergeRecipients(store, b.lease, [
+    const b = await runningProcess(suite.store, 2);
+    await mergeRecipients(suite.store, b.lease, [
       { email: 'shared@x.it', name: 'B', fields: { 1: 'b' }, emailStatus: 'subscribed' },
       { mobile: '+393471111111', smsStatus: 'subscribed' },
     ], { lastRow: 2 });
-    await store.processes.finishProcess(b.lease);
-    const bShared = await recipientId(fx.db, b.accountId, 'shared@x.it');
+    await suite.store.processes.finishProcess(b.lease);
+    const bShared = await recipientId(suite.fx.db, b.accountId, 'shared@x.it');
 
     // Account A imports the same identities: nothing of B's is prior state to it.
-    const a = await runningProcess(store, 2);
+    const a = await runningProcess(suite.store, 2);
     let prior: ReadonlyMap<string, PriorRecipient> | null = null;
-    await store.merge.mergeBatch(a.lease, { emails: ['shared@x.it'], mobiles: ['+393471111111'] }, 2, (known): BatchPlan => {
+    await suite.store.merge.mergeBatch(a.lease, { emails: ['shared@x.it'], mobiles: ['+393471111111'] }, 2, (known): BatchPlan => {
       prior = known;
       return {
         recipients: [
@@ -154,46 +143,46 @@ describe('merging a batch', () => {
       };
     });
     assert.equal(prior!.size, 0, "another account's recipients are not this import's prior state");
-    const aShared = await recipientId(fx.db, a.accountId, 'shared@x.it');
+    const aShared = await recipientId(suite.fx.db, a.accountId, 'shared@x.it');
     assert.notEqual(aShared, bShared);
-    const ofB = await fx.db.query<{ name: string | null; fields: string; status: string; list_id: number }>(
+    const ofB = await suite.fx.db.query<{ name: string | null; fields: string; status: string; list_id: number }>(
       'SELECT r.name, r.fields, s.status, s.list_id FROM recipient r JOIN subscription s ON s.recipient_id = r.id WHERE r.account_id = ? ORDER BY r.id, s.channel', [b.accountId]);
     assert.deepEqual(ofB.map((r) => ({ ...r, fields: JSON.parse(r.fields) as unknown })), [
       { name: 'B', fields: { 1: 'b' }, status: 'subscribed', list_id: b.listId },
       { name: null, fields: {}, status: 'subscribed', list_id: b.listId },
     ]);
-    const bGroups = await fx.db.query<{ n: number }>('SELECT count(*) AS n FROM membership m JOIN "group" g ON g.id = m.group_id JOIN list l ON l.id = g.list_id WHERE l.account_id = ? AND m.recipient_id IN (SELECT id FROM recipient WHERE account_id = ?)', [a.accountId, b.accountId]);
+    const bGroups = await suite.fx.db.query<{ n: number }>('SELECT count(*) AS n FROM membership m JOIN "group" g ON g.id = m.group_id JOIN list l ON l.id = g.list_id WHERE l.account_id = ? AND m.recipient_id IN (SELECT id FROM recipient WHERE account_id = ?)', [a.accountId, b.accountId]);
     assert.equal(Number(bGroups[0]!.n), 0, "A's groups got none of B's recipients");
 
     // A second list of account A: the recipient is known, its state on this list is none.
-    const second = await store.lists.createList(a.accountId, 'Second');
-    await store.processes.finishProcess(a.lease);
-    const onSecond = await startedProcess(store, { accountId: a.accountId, listId: second.id, groupIds: [] }, 1);
+    const second = await suite.store.lists.createList(a.accountId, 'Second');
+    await suite.store.processes.finishProcess(a.lease);
+    const onSecond = await startedProcess(suite.store, { accountId: a.accountId, listId: second.id, groupIds: [] }, 1);
     let known: ReadonlyMap<string, PriorRecipient> = new Map();
-    await store.merge.mergeBatch(onSecond.lease, { emails: ['shared@x.it'], mobiles: [] }, 1, (k) => {
+    await suite.store.merge.mergeBatch(onSecond.lease, { emails: ['shared@x.it'], mobiles: [] }, 1, (k) => {
       known = k;
       return noWrites();
     });
     const seen = known.get(emailKey('shared@x.it'));
     assert.deepEqual([seen?.id, seen?.emailState, seen?.smsState], [aShared, { status: 'none' }, { status: 'none' }]);
-    await store.processes.finishProcess(onSecond.lease);
+    await suite.store.processes.finishProcess(onSecond.lease);
   });
 
   test('a lease lost to another worker: LeaseLostError and no write', async () => {
-    const p = await runningProcess(store, 1);
+    const p = await runningProcess(suite.store, 1);
     const short: Lease = { ...p.lease, leaseMs: 1 };
-    await store.processes.renewLease(short);
-    const taken = await claim(store, p.process.id, 'new-owner');
-    await assert.rejects(store.merge.mergeBatch(p.lease, { emails: ['lost@x.it'], mobiles: [] }, 1, () => ({
+    await suite.store.processes.renewLease(short);
+    const taken = await claim(suite.store, p.process.id, 'new-owner');
+    await assert.rejects(suite.store.merge.mergeBatch(p.lease, { emails: ['lost@x.it'], mobiles: [] }, 1, () => ({
       recipients: [{ id: null, email: 'lost@x.it', mobile: null, name: null, fields: {}, subscriptions: [{ channel: 'email', status: 'subscribed', reason: null, requestConfirmation: false }], joinGroups: true }],
       rejects: [{ row: 1, raw: 'x', reason: 'y' }], counters: { ...zeroCounters(), newEmail: 1 },
     })), LeaseLostError);
-    const unchanged = await store.processes.getProcess(p.accountId, p.process.id);
+    const unchanged = await suite.store.processes.getProcess(p.accountId, p.process.id);
     assert.deepEqual([unchanged!.checkpoint, unchanged!.counters.newEmail, unchanged!.rejected, unchanged!.status], [0, 0, 0, 2]);
-    assert.deepEqual(await fx.db.query('SELECT id FROM recipient WHERE account_id = ?', [p.accountId]), []);
+    assert.deepEqual(await suite.fx.db.query('SELECT id FROM recipient WHERE account_id = ?', [p.accountId]), []);
     // The new holder merges.
-    const merged = await store.merge.mergeBatch(taken, { emails: [], mobiles: [] }, 1, noWrites);
+    const merged = await suite.store.merge.mergeBatch(taken, { emails: [], mobiles: [] }, 1, noWrites);
     assert.equal(merged.checkpoint, 1);
-    await store.processes.finishProcess(taken);
+    await suite.store.processes.finishProcess(taken);
   });
 });

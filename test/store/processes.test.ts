@@ -3,36 +3,26 @@
  * (npm test runs it on both): creating and starting import processes (one running import per
  * account, the rest queued), reading them, and a worker's claim, renewal, finish and failure.
  */
-import { after, before, describe, test } from 'node:test';
+import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { LeaseLostError, type Lease } from '../../src/store/processes.ts';
-import type { Store } from '../../src/store/store.ts';
-import {
-  accountWithList, claim, contractCoverage, defaultOptions, feedRow, mergeRecipients, runningProcess, storeFeed, storeFixture, type StoreFixture,
-} from './store-fixture.ts';
+import { accountWithList, claim, contractSuite, defaultOptions, feedRow, mergeRecipients, runningProcess, storeFeed, storeFixture } from './store-fixture.ts';
 
-let fx: StoreFixture;
-let store: Store;
-before(async () => {
-  fx = await storeFixture();
-  store = fx.store;
-});
-after(() => fx?.close());
-contractCoverage('processes');
+const suite = contractSuite('processes');
 
 /** An account with a list and a stored feed of two rows. */
 async function accountWithFeed(name: string) {
-  const a = await accountWithList(store, name);
-  const feed = await storeFeed(store, a.accountId, [feedRow(1, 'q@x.it'), feedRow(2, 'q2@x.it')]);
+  const a = await accountWithList(suite.store, name);
+  const feed = await storeFeed(suite.store, a.accountId, [feedRow(1, 'q@x.it'), feedRow(2, 'q2@x.it')]);
   return { ...a, feed };
 }
 
 describe('creating and starting', () => {
   test('createProcesses makes one process per list in status 1, with the feed\'s row count and the options given', async () => {
     const a = await accountWithFeed('Create');
-    const second = await store.lists.createList(a.accountId, 'Second');
+    const second = await suite.store.lists.createList(a.accountId, 'Second');
     const options = defaultOptions({ groupIds: a.groupIds, asPending: true, ConfirmEmail: true, idConfirmNL: 7, replaceGroups: true });
-    const created = await store.processes.createProcesses(a.accountId, a.feed, [
+    const created = await suite.store.processes.createProcesses(a.accountId, a.feed, [
       { listId: a.listId, options }, { listId: second.id, options: defaultOptions() },
     ], { start: false });
     assert.ok(created.ok);
@@ -45,14 +35,14 @@ describe('creating and starting', () => {
     assert.deepEqual(one!.counters, { newEmail: 0, newMobile: 0, existingEmail: 0, existingMobile: 0, optOutEmail: 0, optOutMobile: 0 });
     assert.ok(one!.createdAt instanceof Date);
     assert.deepEqual([two!.listId, two!.status, two!.options], [second.id, 1, defaultOptions()]);
-    assert.deepEqual(await store.processes.getProcess(a.accountId, one!.id), one);
+    assert.deepEqual(await suite.store.processes.getProcess(a.accountId, one!.id), one);
   });
 
   test('the first process runs, the others wait in order; one running import per account with -601/-602 reasons', async () => {
     const a = await accountWithFeed('Queue');
     const { feed } = a;
-    const second = await store.lists.createList(a.accountId, 'Second');
-    const created = await store.processes.createProcesses(a.accountId, feed, [
+    const second = await suite.store.lists.createList(a.accountId, 'Second');
+    const created = await suite.store.processes.createProcesses(a.accountId, feed, [
       { listId: a.listId, options: defaultOptions() }, { listId: second.id, options: defaultOptions({ asPending: true }) },
     ], { start: true });
     assert.ok(created.ok);
@@ -61,57 +51,57 @@ describe('creating and starting', () => {
     assert.deepEqual([waiting!.status, waiting!.queued, waiting!.options.asPending, waiting!.startDate], [1, true, true, null]);
 
     // Busy: by the running process's list (-601 same list, -602 another).
-    const idle = await store.processes.createProcesses(a.accountId, feed, [{ listId: second.id, options: defaultOptions() }], { start: false });
+    const idle = await suite.store.processes.createProcesses(a.accountId, feed, [{ listId: second.id, options: defaultOptions() }], { start: false });
     assert.ok(idle.ok);
-    assert.deepEqual(await store.processes.pendingProcessIds(a.accountId), [idle.processes[0]!.id], 'neither the running nor the queued one');
-    assert.deepEqual(await store.processes.startProcesses(a.accountId, [idle.processes[0]!.id]), { ok: false, reason: 'busy-other-list' });
-    const before = (await store.processes.listProcesses(a.accountId)).length;
-    assert.deepEqual(await store.processes.createProcesses(a.accountId, feed, [{ listId: a.listId, options: defaultOptions() }], { start: true }),
+    assert.deepEqual(await suite.store.processes.pendingProcessIds(a.accountId), [idle.processes[0]!.id], 'neither the running nor the queued one');
+    assert.deepEqual(await suite.store.processes.startProcesses(a.accountId, [idle.processes[0]!.id]), { ok: false, reason: 'busy-other-list' });
+    const before = (await suite.store.processes.listProcesses(a.accountId)).length;
+    assert.deepEqual(await suite.store.processes.createProcesses(a.accountId, feed, [{ listId: a.listId, options: defaultOptions() }], { start: true }),
       { ok: false, reason: 'busy-same-list' });
-    assert.deepEqual(await store.processes.createProcesses(a.accountId, feed, [{ listId: second.id, options: defaultOptions() }], { start: true }),
+    assert.deepEqual(await suite.store.processes.createProcesses(a.accountId, feed, [{ listId: second.id, options: defaultOptions() }], { start: true }),
       { ok: false, reason: 'busy-other-list' });
-    assert.equal((await store.processes.listProcesses(a.accountId)).length, before, 'a refused start created nothing');
-    assert.deepEqual(await store.processes.startProcesses(a.accountId, [running!.id]), { ok: false, reason: 'not-startable' });
-    assert.deepEqual(await store.processes.startProcesses(a.accountId, [waiting!.id]), { ok: false, reason: 'not-startable' }, 'already queued');
-    assert.deepEqual(await store.processes.startProcesses(a.accountId + 1000, [idle.processes[0]!.id]), { ok: false, reason: 'not-found' });
-    const processes = await store.processes.listProcesses(a.accountId);
+    assert.equal((await suite.store.processes.listProcesses(a.accountId)).length, before, 'a refused start created nothing');
+    assert.deepEqual(await suite.store.processes.startProcesses(a.accountId, [running!.id]), { ok: false, reason: 'not-startable' });
+    assert.deepEqual(await suite.store.processes.startProcesses(a.accountId, [waiting!.id]), { ok: false, reason: 'not-startable' }, 'already queued');
+    assert.deepEqual(await suite.store.processes.startProcesses(a.accountId + 1000, [idle.processes[0]!.id]), { ok: false, reason: 'not-found' });
+    const processes = await suite.store.processes.listProcesses(a.accountId);
     assert.deepEqual(processes.map((p) => p.id), [idle.processes[0]!.id, waiting!.id, running!.id], 'newest first');
 
     // Finishing the running one starts the next in the queue, in the same transaction.
-    const lease = await claim(store, running!.id, 'queue-owner');
-    await store.processes.finishProcess(lease);
-    const [done, next] = await Promise.all([store.processes.getProcess(a.accountId, running!.id), store.processes.getProcess(a.accountId, waiting!.id)]);
+    const lease = await claim(suite.store, running!.id, 'queue-owner');
+    await suite.store.processes.finishProcess(lease);
+    const [done, next] = await Promise.all([suite.store.processes.getProcess(a.accountId, running!.id), suite.store.processes.getProcess(a.accountId, waiting!.id)]);
     assert.deepEqual([done!.status, done!.endDate instanceof Date, next!.status, next!.queued, next!.startDate instanceof Date], [3, true, 2, false, true]);
-    assert.equal(await store.processes.getProcess(a.accountId + 1000, running!.id), null);
+    assert.equal(await suite.store.processes.getProcess(a.accountId + 1000, running!.id), null);
   });
 
   test('startProcesses starts all in the order given, or none: an unknown or foreign process starts nothing', async () => {
     const a = await accountWithFeed('Atomic');
     const b = await accountWithFeed('Atomic other');
     const make = async (acc: typeof a) => {
-      const r = await store.processes.createProcesses(acc.accountId, acc.feed, [{ listId: acc.listId, options: defaultOptions() }], { start: false });
+      const r = await suite.store.processes.createProcesses(acc.accountId, acc.feed, [{ listId: acc.listId, options: defaultOptions() }], { start: false });
       assert.ok(r.ok);
       return r.processes[0]!.id;
     };
     const [p1, p2, p3] = [await make(a), await make(a), await make(a)];
     const foreign = await make(b);
-    assert.deepEqual(await store.processes.startProcesses(a.accountId, [p1, 987_654_321]), { ok: false, reason: 'not-found' });
-    assert.deepEqual(await store.processes.startProcesses(a.accountId, [p1, foreign]), { ok: false, reason: 'not-found' }, "another account's process");
-    assert.deepEqual(await store.processes.pendingProcessIds(a.accountId), [p1, p2, p3], 'nothing started');
-    assert.deepEqual(await store.processes.pendingProcessIds(b.accountId), [foreign]);
+    assert.deepEqual(await suite.store.processes.startProcesses(a.accountId, [p1, 987_654_321]), { ok: false, reason: 'not-found' });
+    assert.deepEqual(await suite.store.processes.startProcesses(a.accountId, [p1, foreign]), { ok: false, reason: 'not-found' }, "another account's process");
+    assert.deepEqual(await suite.store.processes.pendingProcessIds(a.accountId), [p1, p2, p3], 'nothing started');
+    assert.deepEqual(await suite.store.processes.pendingProcessIds(b.accountId), [foreign]);
 
-    assert.deepEqual(await store.processes.startProcesses(a.accountId, [p3, p1, p2]), { ok: true });
-    const [s1, s2, s3] = await Promise.all([p1, p2, p3].map((id) => store.processes.getProcess(a.accountId, id)));
+    assert.deepEqual(await suite.store.processes.startProcesses(a.accountId, [p3, p1, p2]), { ok: true });
+    const [s1, s2, s3] = await Promise.all([p1, p2, p3].map((id) => suite.store.processes.getProcess(a.accountId, id)));
     assert.deepEqual([s3!.status, s3!.queued, s1!.status, s1!.queued, s2!.status, s2!.queued], [2, false, 1, true, 1, true]);
-    assert.deepEqual(await store.processes.pendingProcessIds(a.accountId), []);
+    assert.deepEqual(await suite.store.processes.pendingProcessIds(a.accountId), []);
     // The queue runs in the order given: p3, then p1, then p2.
-    await store.processes.finishProcess(await claim(store, p3, 'atomic'));
-    assert.equal((await store.processes.getProcess(a.accountId, p1))!.status, 2);
-    assert.equal((await store.processes.getProcess(a.accountId, p2))!.status, 1);
-    await store.processes.finishProcess(await claim(store, p1, 'atomic'));
-    assert.equal((await store.processes.getProcess(a.accountId, p2))!.status, 2);
-    await store.processes.finishProcess(await claim(store, p2, 'atomic'));
-    assert.equal((await store.processes.getProcess(b.accountId, foreign))!.status, 1, "the other account's process never started");
+    await suite.store.processes.finishProcess(await claim(suite.store, p3, 'atomic'));
+    assert.equal((await suite.store.processes.getProcess(a.accountId, p1))!.status, 2);
+    assert.equal((await suite.store.processes.getProcess(a.accountId, p2))!.status, 1);
+    await suite.store.processes.finishProcess(await claim(suite.store, p1, 'atomic'));
+    assert.equal((await suite.store.processes.getProcess(a.accountId, p2))!.status, 2);
+    await suite.store.processes.finishProcess(await claim(suite.store, p2, 'atomic'));
+    assert.equal((await suite.store.processes.getProcess(b.accountId, foreign))!.status, 1, "the other account's process never started");
   });
 });
 
@@ -119,78 +109,78 @@ describe('reading', () => {
   test("getProcess, listProcesses and pendingProcessIds never show another account's processes", async () => {
     const a = await accountWithFeed('Reader');
     const b = await accountWithFeed('Reader other');
-    const mine = await store.processes.createProcesses(a.accountId, a.feed, [{ listId: a.listId, options: defaultOptions() }], { start: false });
-    const theirs = await store.processes.createProcesses(b.accountId, b.feed, [{ listId: b.listId, options: defaultOptions() }], { start: false });
+    const mine = await suite.store.processes.createProcesses(a.accountId, a.feed, [{ listId: a.listId, options: defaultOptions() }], { start: false });
+    const theirs = await suite.store.processes.createProcesses(b.accountId, b.feed, [{ listId: b.listId, options: defaultOptions() }], { start: false });
     assert.ok(mine.ok && theirs.ok);
-    assert.equal(await store.processes.getProcess(b.accountId, mine.processes[0]!.id), null);
-    assert.equal(await store.processes.getProcess(a.accountId, theirs.processes[0]!.id), null);
-    assert.equal(await store.processes.getProcess(a.accountId, 987_654_321), null);
-    assert.deepEqual((await store.processes.listProcesses(a.accountId)).map((p) => p.id), [mine.processes[0]!.id]);
-    assert.deepEqual(await store.processes.pendingProcessIds(a.accountId), [mine.processes[0]!.id]);
-    assert.deepEqual(await store.processes.listProcesses(987_654_321), []);
-    assert.deepEqual(await store.processes.pendingProcessIds(987_654_321), []);
+    assert.equal(await suite.store.processes.getProcess(b.accountId, mine.processes[0]!.id), null);
+    assert.equal(await suite.store.processes.getProcess(a.accountId, theirs.processes[0]!.id), null);
+    assert.equal(await suite.store.processes.getProcess(a.accountId, 987_654_321), null);
+    assert.deepEqual((await suite.store.processes.listProcesses(a.accountId)).map((p) => p.id), [mine.processes[0]!.id]);
+    assert.deepEqual(await suite.store.processes.pendingProcessIds(a.accountId), [mine.processes[0]!.id]);
+    assert.deepEqual(await suite.store.processes.listProcesses(987_654_321), []);
+    assert.deepEqual(await suite.store.processes.pendingProcessIds(987_654_321), []);
   });
 
   test('listProcesses: newest first, paged by limit and offset, with the unsent confirmation requests of each', async () => {
     const a = await accountWithFeed('Paged');
     const ids: number[] = [];
     for (let i = 0; i < 5; i++) {
-      const r = await store.processes.createProcesses(a.accountId, a.feed, [{ listId: a.listId, options: defaultOptions() }], { start: false });
+      const r = await suite.store.processes.createProcesses(a.accountId, a.feed, [{ listId: a.listId, options: defaultOptions() }], { start: false });
       assert.ok(r.ok);
       ids.push(r.processes[0]!.id);
     }
     const newest = [...ids].reverse();
-    const all = await store.processes.listProcesses(a.accountId);
+    const all = await suite.store.processes.listProcesses(a.accountId);
     assert.deepEqual(all.map((p) => p.id), newest);
     assert.ok(all.every((p) => p.confirmationsPending === 0));
-    assert.deepEqual(all[0], { ...(await store.processes.getProcess(a.accountId, newest[0]!))!, confirmationsPending: 0 });
-    assert.deepEqual((await store.processes.listProcesses(a.accountId, { limit: 2 })).map((p) => p.id), newest.slice(0, 2));
-    assert.deepEqual((await store.processes.listProcesses(a.accountId, { limit: 2, offset: 2 })).map((p) => p.id), newest.slice(2, 4));
-    assert.deepEqual((await store.processes.listProcesses(a.accountId, { offset: 4 })).map((p) => p.id), newest.slice(4));
+    assert.deepEqual(all[0], { ...(await suite.store.processes.getProcess(a.accountId, newest[0]!))!, confirmationsPending: 0 });
+    assert.deepEqual((await suite.store.processes.listProcesses(a.accountId, { limit: 2 })).map((p) => p.id), newest.slice(0, 2));
+    assert.deepEqual((await suite.store.processes.listProcesses(a.accountId, { limit: 2, offset: 2 })).map((p) => p.id), newest.slice(2, 4));
+    assert.deepEqual((await suite.store.processes.listProcesses(a.accountId, { offset: 4 })).map((p) => p.id), newest.slice(4));
 
     // A process that queued confirmation requests counts them until they are sent.
-    const running = await runningProcess(store, 2, { ConfirmEmail: true });
-    await mergeRecipients(store, running.lease, [{ email: 'c1@x.it', emailStatus: 'pending', confirm: true }, { email: 'c2@x.it', emailStatus: 'pending', confirm: true }], { lastRow: 2 });
-    const [listed] = await store.processes.listProcesses(running.accountId);
+    const running = await runningProcess(suite.store, 2, { ConfirmEmail: true });
+    await mergeRecipients(suite.store, running.lease, [{ email: 'c1@x.it', emailStatus: 'pending', confirm: true }, { email: 'c2@x.it', emailStatus: 'pending', confirm: true }], { lastRow: 2 });
+    const [listed] = await suite.store.processes.listProcesses(running.accountId);
     assert.deepEqual([listed!.id, listed!.confirmationsPending], [running.process.id, 2]);
-    await store.processes.finishProcess(running.lease);
+    await suite.store.processes.finishProcess(running.lease);
   });
 });
 
 describe('leases', () => {
   test("a claimed process is nobody else's until its lease expires; the old holder then writes nothing", async () => {
-    const p = await runningProcess(store, 3);
+    const p = await runningProcess(suite.store, 3);
     assert.equal(p.lease.process.id, p.process.id);
     assert.deepEqual([p.lease.owner, p.lease.leaseMs, p.lease.process.status], [`owner-${p.process.id}`, 60_000, 2]);
     // A second worker finds nothing of this process while the lease holds.
     const others: Lease[] = [];
-    for (let l = await store.processes.claimProcess('other-owner', 60_000); l; l = await store.processes.claimProcess('other-owner', 60_000)) others.push(l);
+    for (let l = await suite.store.processes.claimProcess('other-owner', 60_000); l; l = await suite.store.processes.claimProcess('other-owner', 60_000)) others.push(l);
     assert.ok(others.every((l) => l.process.id !== p.process.id));
-    for (const l of others) await store.processes.releaseLease(l);
-    assert.equal(await store.processes.renewLease(p.lease), true);
+    for (const l of others) await suite.store.processes.releaseLease(l);
+    assert.equal(await suite.store.processes.renewLease(p.lease), true);
 
     // Let it expire: shorten it by renewing with a tiny lease, then wait for another claim to take it.
     const short: Lease = { ...p.lease, leaseMs: 1 };
-    assert.equal(await store.processes.renewLease(short), true);
-    const taken = await claim(store, p.process.id, 'new-owner');
+    assert.equal(await suite.store.processes.renewLease(short), true);
+    const taken = await claim(suite.store, p.process.id, 'new-owner');
     assert.equal(taken.process.id, p.process.id);
     assert.equal(taken.owner, 'new-owner');
-    assert.equal(await store.processes.renewLease(p.lease), false);
-    await assert.rejects(store.processes.finishProcess(p.lease), LeaseLostError);
-    await assert.rejects(store.processes.failProcess(p.lease, 'too late'), LeaseLostError);
-    await store.processes.releaseLease(p.lease);
-    const unchanged = await store.processes.getProcess(p.accountId, p.process.id);
+    assert.equal(await suite.store.processes.renewLease(p.lease), false);
+    await assert.rejects(suite.store.processes.finishProcess(p.lease), LeaseLostError);
+    await assert.rejects(suite.store.processes.failProcess(p.lease, 'too late'), LeaseLostError);
+    await suite.store.processes.releaseLease(p.lease);
+    const unchanged = await suite.store.processes.getProcess(p.accountId, p.process.id);
     assert.deepEqual([unchanged!.checkpoint, unchanged!.status, unchanged!.failureReason], [0, 2, null]);
-    assert.equal(await store.processes.renewLease(taken), true, "the old holder's release did not free the new holder's lease");
+    assert.equal(await suite.store.processes.renewLease(taken), true, "the old holder's release did not free the new holder's lease");
 
     // Released: claimable again at once.
-    await store.processes.releaseLease(taken);
-    assert.equal(await store.processes.renewLease(taken), false, 'a released lease is not held');
-    const again = await claim(store, p.process.id, 'third-owner');
-    await store.processes.failProcess(again, 'stopped by the test');
-    const failed = await store.processes.getProcess(p.accountId, p.process.id);
+    await suite.store.processes.releaseLease(taken);
+    assert.equal(await suite.store.processes.renewLease(taken), false, 'a released lease is not held');
+    const again = await claim(suite.store, p.process.id, 'third-owner');
+    await suite.store.processes.failProcess(again, 'stopped by the test');
+    const failed = await suite.store.processes.getProcess(p.accountId, p.process.id);
     assert.deepEqual([failed!.status, failed!.failureReason, failed!.endDate instanceof Date], [4, 'stopped by the test', true]);
-    assert.equal(await store.processes.renewLease(again), false, 'an ended process holds no lease');
+    assert.equal(await suite.store.processes.renewLease(again), false, 'an ended process holds no lease');
   });
 
   test('claimProcess takes only running processes, each once, and answers null when there is none', async () => {
@@ -221,60 +211,60 @@ describe('leases', () => {
 
   test('failProcess ends the process with its reason, and the account\'s queue moves on', async () => {
     const a = await accountWithFeed('Fail');
-    const created = await store.processes.createProcesses(a.accountId, a.feed, [
+    const created = await suite.store.processes.createProcesses(a.accountId, a.feed, [
       { listId: a.listId, options: defaultOptions() }, { listId: a.listId, options: defaultOptions() },
     ], { start: true });
     assert.ok(created.ok);
     const [first, second] = created.processes;
-    await store.processes.failProcess(await claim(store, first!.id, 'failer'), 'the disk is full');
-    const [failed, next] = await Promise.all([store.processes.getProcess(a.accountId, first!.id), store.processes.getProcess(a.accountId, second!.id)]);
+    await suite.store.processes.failProcess(await claim(suite.store, first!.id, 'failer'), 'the disk is full');
+    const [failed, next] = await Promise.all([suite.store.processes.getProcess(a.accountId, first!.id), suite.store.processes.getProcess(a.accountId, second!.id)]);
     assert.deepEqual([failed!.status, failed!.failureReason, failed!.endDate instanceof Date], [4, 'the disk is full', true]);
     assert.deepEqual([next!.status, next!.queued], [2, false]);
-    await store.processes.finishProcess(await claim(store, second!.id, 'failer'));
+    await suite.store.processes.finishProcess(await claim(suite.store, second!.id, 'failer'));
   });
 });
 
 describe('reports and counts', () => {
   test("rejectReport: the process's rejected rows in row order, paged; nothing for another account", async () => {
-    const p = await runningProcess(store, 6);
-    const other = await accountWithList(store, 'Reject other');
-    await mergeRecipients(store, p.lease, [{ email: 'ok@x.it', emailStatus: 'subscribed' }], {
+    const p = await runningProcess(suite.store, 6);
+    const other = await accountWithList(suite.store, 'Reject other');
+    await mergeRecipients(suite.store, p.lease, [{ email: 'ok@x.it', emailStatus: 'subscribed' }], {
       lastRow: 3, rejects: [{ row: 3, raw: 'email="c"', reason: 'invalid e-mail address' }, { row: 2, raw: 'email="b" Name="<&>"', reason: 'too long' }],
     });
-    await mergeRecipients(store, p.lease, [], { lastRow: 6, rejects: [{ row: 5, raw: 'email="e"', reason: 'invalid e-mail address' }] });
+    await mergeRecipients(suite.store, p.lease, [], { lastRow: 6, rejects: [{ row: 5, raw: 'email="e"', reason: 'invalid e-mail address' }] });
     const id = p.process.id;
-    assert.deepEqual(await store.processes.rejectReport(p.accountId, id), [
+    assert.deepEqual(await suite.store.processes.rejectReport(p.accountId, id), [
       { processId: id, row: 2, raw: 'email="b" Name="<&>"', reason: 'too long' },
       { processId: id, row: 3, raw: 'email="c"', reason: 'invalid e-mail address' },
       { processId: id, row: 5, raw: 'email="e"', reason: 'invalid e-mail address' },
     ]);
-    assert.deepEqual((await store.processes.rejectReport(p.accountId, id, { limit: 2 })).map((r) => r.row), [2, 3]);
-    assert.deepEqual((await store.processes.rejectReport(p.accountId, id, { limit: 2, offset: 2 })).map((r) => r.row), [5]);
-    assert.deepEqual((await store.processes.rejectReport(p.accountId, id, { offset: 1 })).map((r) => r.row), [3, 5]);
-    assert.deepEqual(await store.processes.rejectReport(other.accountId, id), []);
-    assert.deepEqual(await store.processes.rejectReport(p.accountId, 987_654_321), []);
-    assert.equal((await store.processes.getProcess(p.accountId, id))!.rejected, 3);
-    await store.processes.finishProcess(p.lease);
+    assert.deepEqual((await suite.store.processes.rejectReport(p.accountId, id, { limit: 2 })).map((r) => r.row), [2, 3]);
+    assert.deepEqual((await suite.store.processes.rejectReport(p.accountId, id, { limit: 2, offset: 2 })).map((r) => r.row), [5]);
+    assert.deepEqual((await suite.store.processes.rejectReport(p.accountId, id, { offset: 1 })).map((r) => r.row), [3, 5]);
+    assert.deepEqual(await suite.store.processes.rejectReport(other.accountId, id), []);
+    assert.deepEqual(await suite.store.processes.rejectReport(p.accountId, 987_654_321), []);
+    assert.equal((await suite.store.processes.getProcess(p.accountId, id))!.rejected, 3);
+    await suite.store.processes.finishProcess(p.lease);
   });
 
   test('processStatusCounts counts the processes of every account by status, and the queued ones', async () => {
-    const before = await store.processes.processStatusCounts();
+    const before = await suite.store.processes.processStatusCounts();
     const delta = async () => {
-      const now = await store.processes.processStatusCounts();
+      const now = await suite.store.processes.processStatusCounts();
       return { 1: now.byStatus[1] - before.byStatus[1], 2: now.byStatus[2] - before.byStatus[2], 3: now.byStatus[3] - before.byStatus[3],
         4: now.byStatus[4] - before.byStatus[4], queued: now.queued - before.queued };
     };
     const a = await accountWithFeed('Counts');
     const b = await accountWithFeed('Counts other');
-    const idle = await store.processes.createProcesses(b.accountId, b.feed, [{ listId: b.listId, options: defaultOptions() }], { start: false });
-    const started = await store.processes.createProcesses(a.accountId, a.feed, [
+    const idle = await suite.store.processes.createProcesses(b.accountId, b.feed, [{ listId: b.listId, options: defaultOptions() }], { start: false });
+    const started = await suite.store.processes.createProcesses(a.accountId, a.feed, [
       { listId: a.listId, options: defaultOptions() }, { listId: a.listId, options: defaultOptions() },
     ], { start: true });
     assert.ok(idle.ok && started.ok);
     assert.deepEqual(await delta(), { 1: 2, 2: 1, 3: 0, 4: 0, queued: 1 });
-    await store.processes.finishProcess(await claim(store, started.processes[0]!.id, 'counter'));
+    await suite.store.processes.finishProcess(await claim(suite.store, started.processes[0]!.id, 'counter'));
     assert.deepEqual(await delta(), { 1: 1, 2: 1, 3: 1, 4: 0, queued: 0 });
-    await store.processes.failProcess(await claim(store, started.processes[1]!.id, 'counter'), 'stop');
+    await suite.store.processes.failProcess(await claim(suite.store, started.processes[1]!.id, 'counter'), 'stop');
     assert.deepEqual(await delta(), { 1: 1, 2: 0, 3: 1, 4: 1, queued: 0 });
   });
 });

@@ -3,29 +3,21 @@
  * (npm test runs it on both): console sessions, kept by the hash of their cookie, found only
  * while they have not expired and only with a user of the session's own account.
  */
-import { after, before, describe, test } from 'node:test';
+import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
 import type { ConsoleUser } from '../../src/model/records.ts';
 import type { NewConsoleSession } from '../../src/store/sessions.ts';
-import type { Store } from '../../src/store/store.ts';
-import { contractCoverage, storeFixture, unique, unwrap, type StoreFixture } from './store-fixture.ts';
+import { contractSuite, unique, unwrap } from './store-fixture.ts';
 
-let fx: StoreFixture;
-let store: Store;
-before(async () => {
-  fx = await storeFixture();
-  store = fx.store;
-});
-after(() => fx?.close());
-contractCoverage('sessions');
+const suite = contractSuite('sessions');
 
 const T0 = new Date('2031-05-01T08:00:00.000Z');
 const at = (ms: number): Date => new Date(T0.getTime() + ms);
 const HOUR = 3600_000;
 
 async function consoleUser(): Promise<ConsoleUser> {
-  const raw = unwrap(store);
+  const raw = unwrap(suite.store);
   const account = await raw.accounts.createAccount({ passwordHash: 'h', name: unique('Sessions') });
   return raw.accounts.createConsoleUser(account.id, 'alice', 'user-hash', null);
 }
@@ -40,62 +32,62 @@ describe('console sessions', () => {
     const user = await consoleUser();
     const session = newSession(user, at(12 * HOUR));
     const before = Date.now();
-    await store.sessions.createConsoleSession(session);
-    const found = await store.sessions.findConsoleSession(session.idHash, T0);
+    await suite.store.sessions.createConsoleSession(session);
+    const found = await suite.store.sessions.findConsoleSession(session.idHash, T0);
     assert.ok(found);
     assert.deepEqual(found.user, user);
     const { createdAt, lastSeenAt, ...rest } = found.session;
     assert.deepEqual(rest, session);
     assert.ok(createdAt instanceof Date && lastSeenAt instanceof Date);
     assert.ok(Math.abs(createdAt.getTime() - before) < 60_000, `created at ${createdAt.toISOString()}`);
-    assert.ok((await store.sessions.findConsoleSession(session.idHash, at(12 * HOUR - 1))) !== null, 'a millisecond before it expires');
-    assert.equal(await store.sessions.findConsoleSession(session.idHash, at(12 * HOUR)), null, 'expired at its expiry instant');
-    assert.equal(await store.sessions.findConsoleSession(session.idHash, at(13 * HOUR)), null);
-    assert.equal(await store.sessions.findConsoleSession(randomBytes(32).toString('hex'), T0), null, 'an unknown hash');
-    assert.equal(await store.sessions.findConsoleSession(session.csrfToken, T0), null);
+    assert.ok((await suite.store.sessions.findConsoleSession(session.idHash, at(12 * HOUR - 1))) !== null, 'a millisecond before it expires');
+    assert.equal(await suite.store.sessions.findConsoleSession(session.idHash, at(12 * HOUR)), null, 'expired at its expiry instant');
+    assert.equal(await suite.store.sessions.findConsoleSession(session.idHash, at(13 * HOUR)), null);
+    assert.equal(await suite.store.sessions.findConsoleSession(randomBytes(32).toString('hex'), T0), null, 'an unknown hash');
+    assert.equal(await suite.store.sessions.findConsoleSession(session.csrfToken, T0), null);
   });
 
   test('touching a session moves its expiry and when it was last seen', async () => {
     const user = await consoleUser();
     const session = newSession(user, at(HOUR));
-    await store.sessions.createConsoleSession(session);
-    await store.sessions.touchConsoleSession(session.idHash, at(3 * HOUR), at(30 * 60_000));
-    const found = await store.sessions.findConsoleSession(session.idHash, at(2 * HOUR));
+    await suite.store.sessions.createConsoleSession(session);
+    await suite.store.sessions.touchConsoleSession(session.idHash, at(3 * HOUR), at(30 * 60_000));
+    const found = await suite.store.sessions.findConsoleSession(session.idHash, at(2 * HOUR));
     assert.ok(found, 'still valid after the old expiry');
     assert.deepEqual([found.session.expiresAt, found.session.lastSeenAt], [at(3 * HOUR), at(30 * 60_000)]);
     assert.deepEqual([found.session.csrfToken, found.session.userId], [session.csrfToken, user.id], 'the rest is kept');
-    assert.equal(await store.sessions.findConsoleSession(session.idHash, at(3 * HOUR)), null);
-    await store.sessions.touchConsoleSession(randomBytes(32).toString('hex'), at(3 * HOUR), T0);
+    assert.equal(await suite.store.sessions.findConsoleSession(session.idHash, at(3 * HOUR)), null);
+    await suite.store.sessions.touchConsoleSession(randomBytes(32).toString('hex'), at(3 * HOUR), T0);
   });
 
   test('a deleted session is gone; deleting expired ones removes exactly those and counts them', async () => {
     const user = await consoleUser();
     const [gone, kept] = [newSession(user, at(HOUR)), newSession(user, at(HOUR))];
-    await store.sessions.createConsoleSession(gone);
-    await store.sessions.createConsoleSession(kept);
-    await store.sessions.deleteConsoleSession(gone.idHash);
-    assert.equal(await store.sessions.findConsoleSession(gone.idHash, T0), null);
-    assert.ok(await store.sessions.findConsoleSession(kept.idHash, T0), 'the other session stays');
-    await store.sessions.deleteConsoleSession(gone.idHash);
+    await suite.store.sessions.createConsoleSession(gone);
+    await suite.store.sessions.createConsoleSession(kept);
+    await suite.store.sessions.deleteConsoleSession(gone.idHash);
+    assert.equal(await suite.store.sessions.findConsoleSession(gone.idHash, T0), null);
+    assert.ok(await suite.store.sessions.findConsoleSession(kept.idHash, T0), 'the other session stays');
+    await suite.store.sessions.deleteConsoleSession(gone.idHash);
 
     // Far in the future: only this test's sessions expire before it.
     const future = new Date('2099-01-01T00:00:00.000Z');
     const far = (ms: number): Date => new Date(future.getTime() + ms);
     const expiring = [newSession(user, far(-2000)), newSession(user, far(-1000)), newSession(user, far(0))];
     const staying = newSession(user, far(1000));
-    for (const s of [...expiring, staying]) await store.sessions.createConsoleSession(s);
-    const n = await store.sessions.deleteExpiredConsoleSessions(future);
+    for (const s of [...expiring, staying]) await suite.store.sessions.createConsoleSession(s);
+    const n = await suite.store.sessions.deleteExpiredConsoleSessions(future);
     assert.ok(n >= 3, `${n} deleted`);
-    for (const s of expiring) assert.equal(await store.sessions.findConsoleSession(s.idHash, far(-5000)), null, 'an expired session is deleted');
-    assert.ok(await store.sessions.findConsoleSession(staying.idHash, future), 'a session that has not expired stays');
-    assert.equal(await store.sessions.deleteExpiredConsoleSessions(future), 0, 'none left to delete');
+    for (const s of expiring) assert.equal(await suite.store.sessions.findConsoleSession(s.idHash, far(-5000)), null, 'an expired session is deleted');
+    assert.ok(await suite.store.sessions.findConsoleSession(staying.idHash, future), 'a session that has not expired stays');
+    assert.equal(await suite.store.sessions.deleteExpiredConsoleSessions(future), 0, 'none left to delete');
   });
 
   test("a session never reaches a user of another account", async () => {
     const mine = await consoleUser();
     const theirs = await consoleUser();
     const crossed = newSession(mine, at(HOUR), { accountId: theirs.accountId });
-    await store.sessions.createConsoleSession(crossed);
-    assert.equal(await store.sessions.findConsoleSession(crossed.idHash, T0), null);
+    await suite.store.sessions.createConsoleSession(crossed);
+    assert.equal(await suite.store.sessions.findConsoleSession(crossed.idHash, T0), null);
   });
 });

@@ -13,7 +13,7 @@
  */
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
-import { after } from 'node:test';
+import { after, before } from 'node:test';
 import { fileURLToPath } from 'node:url';
 import ts from 'typescript';
 import { loadConfig, type Config } from '../../src/config.ts';
@@ -174,6 +174,21 @@ export function interfaceMethods(concept: StoreConcept): { interfaceName: string
  * Fails the test file, after all its tests, when a method of the concept's interface was called
  * by none of them; the failure names each such method.
  */
+/**
+ * A contract test file's fixture: a store opened before its tests and closed after them, and the
+ * coverage check of `concept`. Read `store` and `fx` inside tests (they are set once `before` ran).
+ */
+export function contractSuite(concept: StoreConcept): { readonly store: Store; readonly fx: StoreFixture } {
+  const suite = {} as { store: Store; fx: StoreFixture };
+  before(async () => {
+    suite.fx = await storeFixture();
+    suite.store = suite.fx.store;
+  });
+  after(() => suite.fx?.close());
+  contractCoverage(concept);
+  return suite;
+}
+
 export function contractCoverage(concept: StoreConcept): void {
   after(() => {
     const { interfaceName, file, methods } = interfaceMethods(concept);

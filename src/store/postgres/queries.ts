@@ -8,6 +8,7 @@ import { toChannelCounts, toGroup, toListExportRow, toOutboxMessage, toProcessWi
   toRecipientImport, toRecipientSubscription, toRejectRow, type Row,
 } from '../common/row-mappers.ts';
 import { PROCESS_WITH_QUEUE_COLUMNS } from '../common/process-sql.ts';
+import { newestFirstPage } from '../common/newest-first.ts';
 import { searchRecipients, type RecipientSearchEngine } from '../common/recipient-search.ts';
 import type { OutboxMessage } from '../confirmations.ts';
 import type {
@@ -24,21 +25,13 @@ export class PgQueries implements QueryStore {
 
   async consoleProcesses(accountId: number, query: ProcessPageQuery): Promise<KeysetPage<ProcessWithQueue>> {
     const status = { all: null, waiting: 1, running: 2, completed: 3, failed: 4 }[query.status];
-    const backward = query.newerThan !== undefined;
-    const cursor = backward ? query.newerThan! : query.olderThan ?? null;
-    const rows = await queryRows(this.pool, `
+    return newestFirstPage(query, (cursor, backward, limit) => queryRows(this.pool, `
       SELECT ${PROCESS_WITH_QUEUE_COLUMNS} FROM import_process p
       WHERE p.account_id = $1 AND ($2::smallint IS NULL OR p.status = $2)
         AND ($3::bigint[] IS NULL OR p.list_id = ANY($3::bigint[]))
         ${cursor === null ? '' : backward ? 'AND p.id > $5' : 'AND p.id < $5'}
       ORDER BY p.id ${backward ? 'ASC' : 'DESC'} LIMIT $4`,
-    [accountId, status, query.listIds === null ? null : [...query.listIds], query.limit + 1, ...(cursor === null ? [] : [cursor])]);
-    const more = rows.length > query.limit;
-    const items = rows.slice(0, query.limit).map(toProcessWithQueue);
-    if (!backward) return { items, hasNext: more, hasPrevious: cursor !== null };
-    // Paging back to the start gives the first page, full, rather than a short one.
-    if (!more) return this.consoleProcesses(accountId, { status: query.status, listIds: query.listIds, limit: query.limit });
-    return { items: items.reverse(), hasNext: true, hasPrevious: true };
+    [accountId, status, query.listIds === null ? null : [...query.listIds], limit, ...(cursor === null ? [] : [cursor])]), toProcessWithQueue);
   }
 
   async listStats(accountId: number, listIds: readonly number[], options: { readonly groups?: boolean } = {}): Promise<ListStats[]> {
@@ -208,16 +201,9 @@ export class PgQueries implements QueryStore {
   }
 
   async outboxPage(accountId: number, query: { olderThan?: number; newerThan?: number; limit: number }): Promise<KeysetPage<OutboxMessage>> {
-    const backward = query.newerThan !== undefined;
-    const cursor = backward ? query.newerThan! : query.olderThan ?? null;
-    const rows = await queryRows(this.pool, `
+    return newestFirstPage(query, (cursor, backward, limit) => queryRows(this.pool, `
       SELECT * FROM outbox WHERE account_id = $1 ${cursor === null ? '' : backward ? 'AND id > $3' : 'AND id < $3'}
-      ORDER BY id ${backward ? 'ASC' : 'DESC'} LIMIT $2`, [accountId, query.limit + 1, ...(cursor === null ? [] : [cursor])]);
-    const more = rows.length > query.limit;
-    const items = rows.slice(0, query.limit).map(toOutboxMessage);
-    if (!backward) return { items, hasNext: more, hasPrevious: cursor !== null };
-    if (!more) return this.outboxPage(accountId, { limit: query.limit });
-    return { items: items.reverse(), hasNext: true, hasPrevious: true };
+      ORDER BY id ${backward ? 'ASC' : 'DESC'} LIMIT $2`, [accountId, limit, ...(cursor === null ? [] : [cursor])]), toOutboxMessage);
   }
 
   async getOutboxMessage(accountId: number, id: number): Promise<OutboxMessage | null> {

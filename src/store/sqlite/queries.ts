@@ -10,6 +10,7 @@ import {
   toRecipientImport, toRecipientSubscription, toRejectRow, type Row,
 } from '../common/row-mappers.ts';
 import { PROCESS_WITH_QUEUE_COLUMNS } from '../common/process-sql.ts';
+import { newestFirstPage } from '../common/newest-first.ts';
 import { searchRecipients, type RecipientSearchEngine } from '../common/recipient-search.ts';
 import type { OutboxMessage } from '../confirmations.ts';
 import type {
@@ -28,22 +29,14 @@ export class SqliteQueries implements QueryStore {
 
   async consoleProcesses(accountId: number, query: ProcessPageQuery): Promise<KeysetPage<ProcessWithQueue>> {
     const status = { all: null, waiting: 1, running: 2, completed: 3, failed: 4 }[query.status];
-    const backward = query.newerThan !== undefined;
-    const cursor = backward ? query.newerThan! : query.olderThan ?? null;
-    const rows = this.db.prepare(`
+    return newestFirstPage(query, (cursor, backward, limit) => this.db.prepare(`
       SELECT ${PROCESS_WITH_QUEUE_COLUMNS} FROM import_process p
       WHERE p.account_id = @account AND (@status IS NULL OR p.status = @status)
         AND (@lists IS NULL OR p.list_id IN (SELECT value FROM json_each(@lists)))
         ${cursor === null ? '' : backward ? 'AND p.id > @cursor' : 'AND p.id < @cursor'}
       ORDER BY p.id ${backward ? 'ASC' : 'DESC'} LIMIT @limit`).all({
-      account: accountId, status, lists: query.listIds === null ? null : JSON.stringify(query.listIds), cursor, limit: query.limit + 1,
-    }) as Row[];
-    const more = rows.length > query.limit;
-    const items = rows.slice(0, query.limit).map(toProcessWithQueue);
-    if (!backward) return { items, hasNext: more, hasPrevious: cursor !== null };
-    // Paging back to the start gives the first page, full, rather than a short one.
-    if (!more) return this.consoleProcesses(accountId, { status: query.status, listIds: query.listIds, limit: query.limit });
-    return { items: items.reverse(), hasNext: true, hasPrevious: true };
+      account: accountId, status, lists: query.listIds === null ? null : JSON.stringify(query.listIds), cursor, limit,
+    }) as Row[], toProcessWithQueue);
   }
 
   async listStats(accountId: number, listIds: readonly number[], options: { readonly groups?: boolean } = {}): Promise<ListStats[]> {
@@ -233,16 +226,9 @@ export class SqliteQueries implements QueryStore {
   }
 
   async outboxPage(accountId: number, query: { olderThan?: number; newerThan?: number; limit: number }): Promise<KeysetPage<OutboxMessage>> {
-    const backward = query.newerThan !== undefined;
-    const cursor = backward ? query.newerThan! : query.olderThan ?? null;
-    const rows = this.db.prepare(`
+    return newestFirstPage(query, (cursor, backward, limit) => this.db.prepare(`
       SELECT * FROM outbox WHERE account_id = @account ${cursor === null ? '' : backward ? 'AND id > @cursor' : 'AND id < @cursor'}
-      ORDER BY id ${backward ? 'ASC' : 'DESC'} LIMIT @limit`).all({ account: accountId, cursor, limit: query.limit + 1 }) as Row[];
-    const more = rows.length > query.limit;
-    const items = rows.slice(0, query.limit).map(toOutboxMessage);
-    if (!backward) return { items, hasNext: more, hasPrevious: cursor !== null };
-    if (!more) return this.outboxPage(accountId, { limit: query.limit });
-    return { items: items.reverse(), hasNext: true, hasPrevious: true };
+      ORDER BY id ${backward ? 'ASC' : 'DESC'} LIMIT @limit`).all({ account: accountId, cursor, limit }) as Row[], toOutboxMessage);
   }
 
   async getOutboxMessage(accountId: number, id: number): Promise<OutboxMessage | null> {
