@@ -60,6 +60,11 @@ export interface TestDatabaseOptions {
    * database, which stays until the end of the test process.
    */
   readonly dataDir?: string;
+  /**
+   * A database nothing has set up yet: with SQLite an empty folder, with PostgreSQL a database
+   * without the schema (a new one, as an operator creates it before the first start).
+   */
+  readonly empty?: boolean;
 }
 
 export async function createTestDatabase(options: TestDatabaseOptions = {}): Promise<TestDatabase> {
@@ -203,7 +208,7 @@ async function postgresDatabase(options: TestDatabaseOptions): Promise<TestDatab
   const name = keyed
     ? `${PREFIX}d${createHash('sha256').update(options.dataDir!).digest('hex').slice(0, 16)}`
     : `${PREFIX}${randomBytes(8).toString('hex')}`;
-  const source = await templateDatabase();
+  const source = options.empty ? 'template0' : await templateDatabase();
   await admin(async (client) => {
     const exists = keyed && (await client.query('SELECT 1 FROM pg_database WHERE datname = $1', [name])).rowCount === 1;
     if (!exists) await client.query(`CREATE DATABASE "${name}" TEMPLATE "${source}"`);
