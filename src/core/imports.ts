@@ -65,18 +65,36 @@ export async function startImports(ctx: ImportContext, accountId: number, proces
 
 /**
  * Starts every process of the account that was created and never started, oldest first (what
- * StartImportProcesses without a feed does, spec §7.1); the processes started, none when there
- * were none.
+ * StartImportProcesses without a feed does, spec §7.1), and answers the processes started.
+ *
+ * When there is nothing to start because the account runs an import (another call started the
+ * pending processes first, or nothing was pending), the account is busy, as for every other
+ * start: 'busy-same-list' when the running import is on one of `listIds` (the lists the call
+ * named), 'busy-other-list' otherwise. An empty answer means that nothing was pending and nothing
+ * runs now.
  */
 export async function startPendingImports(
-  ctx: ImportContext, accountId: number,
+  ctx: ImportContext, accountId: number, listIds: readonly number[],
 ): Promise<{ ok: true; processes: ImportProcess[] } | { ok: false; reason: StartRefusal }> {
   const pending = await ctx.store.processes.pendingProcessIds(accountId);
-  if (pending.length === 0) return { ok: true, processes: [] };
-  const started = await startImports(ctx, accountId, pending);
-  if (!started.ok) return started;
-  const processes = await Promise.all(pending.map((id) => ctx.store.processes.getProcess(accountId, id)));
-  return { ok: true, processes: processes.filter((p): p is ImportProcess => p !== null) };
+  if (pending.length > 0) {
+    const started = await startImports(ctx, accountId, pending);
+    if (started.ok) {
+      const processes = await Promise.all(pending.map((id) => ctx.store.processes.getProcess(accountId, id)));
+      return { ok: true, processes: processes.filter((p): p is ImportProcess => p !== null) };
+    }
+    // Not startable: another call started them between our read and our start.
+    if (started.reason === 'busy-same-list' || started.reason === 'busy-other-list') return started;
+  }
+  const busy = await busyReason(ctx.store, accountId, listIds);
+  return busy === null ? { ok: true, processes: [] } : { ok: false, reason: busy };
+}
+
+/** Whether the account runs an import: on one of `listIds`, on another list, or not at all. */
+async function busyReason(store: Store, accountId: number, listIds: readonly number[]): Promise<'busy-same-list' | 'busy-other-list' | null> {
+  const running = (await store.queries.consoleProcesses(accountId, { status: 'running', listIds: null, limit: 1 })).items[0];
+  if (running === undefined) return null;
+  return listIds.includes(running.listId) ? 'busy-same-list' : 'busy-other-list';
 }
 
 /** The account's process, when it imports into `listId`. */

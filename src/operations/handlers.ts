@@ -75,7 +75,7 @@ export const handlers: { [Op in OperationName]: Handler<Op> } = {
     if (isFailure(lists)) return lists;
     if (feed === null) {
       // No xmlDoc: run every process prepared with NewImportProcess, oldest first (spec §7.1).
-      const started = await startPendingImports(ctx, account.id);
+      const started = await startPendingImports(ctx, account.id, lists.map((l) => l.id));
       if (!started.ok) return fail(startFailureCode(started.reason));
       return ok({ processes: started.processes.map((p) => ({ processId: p.id, listId: p.listId })) });
     }
