@@ -4,12 +4,18 @@
  * while the account is busy (-601/-602), then follow each process with GetProcessDetails until
  * it finishes. Progress goes to one callback; a batch the service refuses is reported with its
  * rows and the import goes on with the others.
+ *
+ * StartImportProcesses without xmlDoc starts every process the account prepared, so another
+ * program importing into the same account at the same time may start some of ours (and we some of
+ * its). The importer therefore never assumes: it looks at each of its processes, counts what
+ * anyone started as started, and starts again whatever still waits, until every process is
+ * started (and, when it waits, finished) or reported, or the overall deadline passes.
  */
 import type { CallOptions, MailUpImportClient } from './client.ts';
-import { MailUpReturnCodeError } from './errors.ts';
+import { MailUpReturnCodeError, TransportError } from './errors.ts';
 import { FEED_CLOSE, FEED_OPEN, FeedBuilder, type Subscriber } from './feed-builder.ts';
-import { isFinished, type MailUpList, type ProcessDetails } from './result-parser.ts';
-import { retryWithBackoff, sleep } from './retry.ts';
+import { isFinished, type MailUpList, type ProcessDetails, type ProcessStatus } from './result-parser.ts';
+import { sleep } from './retry.ts';
 import type { RawSubscriber } from './xml-feed.ts';
 
 /** What the importer takes: subscriber objects, or `<subscriber>` elements of an existing feed. */
@@ -31,9 +37,17 @@ export interface ImportFlags {
   readonly idConfirmNL?: number;
 }
 
-/** How StartImportProcesses is retried while the account is busy (-601/-602). */
+/**
+ * How the start is tried again while the account is busy (-601/-602): StartImportProcesses,
+ * then StartProcess for each of the import's processes still waiting.
+ */
 export interface StartRetryOptions {
-  /** Attempts in all, the first included (default 40). */
+  /**
+   * Attempts in all, the first included, while none of the import's processes has started
+   * (default 40); then the start is refused for good and the outcome is `failed`. Once one of
+   * them runs (whoever started it), the others are tried again until they start or the deadline
+   * (`timeoutMs`) passes: they wait behind the import's own processes.
+   */
   readonly attempts?: number;
   /** Delay before the second attempt (default 1 s); doubled each time up to `maxDelayMs`. */
   readonly initialDelayMs?: number;
@@ -52,11 +66,25 @@ export interface ImportSubscribersOptions extends ImportFlags {
   readonly batchSize?: number;
   /** campo elements per subscriber for object input; default: each batch's highest field. */
   readonly fieldCount?: number;
-  /** Follow the processes until they finish (default true); false returns once they started. */
+  /**
+   * Follow the processes until they finish (default true); false returns once every one of
+   * them has started (running, or queued behind the account's running import).
+   */
   readonly wait?: boolean;
   /** Delay between GetProcessDetails calls while a process runs (default 1 s). */
   readonly pollIntervalMs?: number;
-  /** Give up waiting after this long (default: no limit); the processes keep running on the server. */
+  /**
+   * The overall deadline, from the call (default 6 hours, {@link DEFAULT_IMPORT_TIMEOUT_MS};
+   * `Infinity` for none). When it passes, the importer stops starting and waiting and returns
+   * with `timedOut`, the processes left in `remaining` and an {@link ImportTimeoutError} as
+   * `error`; started processes go on on the server. Sending the batches is never cut short:
+   * the deadline is looked at while starting and waiting.
+   */
+  readonly timeoutMs?: number;
+  /**
+   * @deprecated Use `timeoutMs`. Still honoured: waiting also stops this long after the
+   * batches were sent, whichever comes first.
+   */
   readonly waitTimeoutMs?: number;
   readonly startRetry?: StartRetryOptions;
   /** Called after every step; must not throw (what it throws is ignored). */
@@ -81,8 +109,10 @@ export type ImportEvent =
   | { readonly type: 'batch-sent'; readonly batch: number; readonly idProcess: number; readonly fromRow: number; readonly toRow: number }
   | { readonly type: 'batch-failed'; readonly batch: number; readonly fromRow: number; readonly toRow: number; readonly error: Error }
   | { readonly type: 'input-ended'; readonly rows: number }
-  | { readonly type: 'start-retry'; readonly returnCode: number; readonly attempt: number; readonly delayMs: number }
-  | { readonly type: 'started'; readonly processes: readonly number[] }
+  /** The account is busy: the processes in `waiting` (not started) are tried again in `delayMs`. */
+  | { readonly type: 'start-retry'; readonly returnCode: number; readonly attempt: number; readonly delayMs: number; readonly waiting: readonly number[] }
+  /** Processes of the import found started: by this import's call, or by another client (which counts as started). */
+  | { readonly type: 'started'; readonly processes: readonly number[]; readonly by: 'this-import' | 'another-client' }
   | { readonly type: 'process-update'; readonly details: ProcessDetails }
   | { readonly type: 'process-finished'; readonly details: ProcessDetails }
   | { readonly type: 'done'; readonly outcome: ImportOutcome };
@@ -124,6 +154,62 @@ export interface BatchReport {
   readonly error: Error | null;
 }
 
+/** A process of the import that had not got where the importer was taking it when it returned. */
+export interface RemainingProcess {
+  readonly batch: number;
+  readonly idProcess: number;
+  readonly fromRow: number;
+  readonly toRow: number;
+  /** Its last status, as GetProcessDetails reported it; null when it could not be read. */
+  readonly status: ProcessStatus | null;
+  readonly statusCode: number | null;
+  /**
+   * Whether it is known to have been started, by this import or another client: running, or
+   * waiting (StatusCode 1) in the queue behind the account's running import. A waiting process
+   * that was not started stays waiting until someone starts it (StartProcess or StartImportProcesses).
+   */
+  readonly started: boolean;
+  /** Why starting it was refused for good, when it was. */
+  readonly error: Error | null;
+}
+
+/** The default overall deadline of {@link importSubscribers}: 6 hours. */
+export const DEFAULT_IMPORT_TIMEOUT_MS = 6 * 60 * 60 * 1000;
+
+/**
+ * The import's deadline passed before every process was started and (when waiting) finished.
+ * `remaining` lists them with their last status; those started go on on the server.
+ */
+export class ImportTimeoutError extends Error {
+  readonly code = 'MAILUP_IMPORT_TIMEOUT';
+  readonly timeoutMs: number;
+  readonly remaining: readonly RemainingProcess[];
+  /** The message without the list of processes: `the import did not finish within 6 h: 2 of 6 processes left`. */
+  readonly summary: string;
+
+  constructor(timeoutMs: number, remaining: readonly RemainingProcess[], total: number) {
+    const summary = `the import did not finish within ${formatMs(timeoutMs)}: ${remaining.length} of ${total} process${total === 1 ? '' : 'es'} left`;
+    super(`${summary}: ${remaining.map(describeRemaining).join(', ')}; the started ones go on on the server`);
+    this.name = 'ImportTimeoutError';
+    this.timeoutMs = timeoutMs;
+    this.remaining = remaining;
+    this.summary = summary;
+  }
+}
+
+/** `17 running`, `18 waiting (queued)`, `19 waiting (not started)`. */
+export function describeRemaining(r: RemainingProcess): string {
+  const state = r.status === null ? (r.started ? 'started, status unknown' : 'status unknown') : r.status;
+  const detail = r.status === 'waiting' ? (r.started ? ' (queued behind the running import)' : ' (not started)') : '';
+  return `${r.idProcess} ${state}${detail}`;
+}
+
+function formatMs(ms: number): string {
+  if (ms % 3_600_000 === 0) return `${ms / 3_600_000} h`;
+  if (ms % 60_000 === 0) return `${ms / 60_000} min`;
+  return `${ms / 1000} s`;
+}
+
 /** A batch the service refused, with its rows so they can be fixed and sent again. */
 export interface FailedBatch<T extends ImportItem = ImportItem> {
   readonly batch: number;
@@ -135,8 +221,9 @@ export interface FailedBatch<T extends ImportItem = ImportItem> {
 
 /**
  * completed: every row was sent and every process completed. partial: some batches or
- * processes failed, the input broke off, or waiting stopped early. failed: nothing was
- * imported (every batch failed, or the processes could not be started).
+ * processes failed, the input broke off, or waiting stopped early (the deadline passed, or a
+ * status could not be read). failed: nothing was imported (every batch failed, or the processes
+ * could not be started).
  */
 export type ImportOutcome = 'completed' | 'partial' | 'failed';
 
@@ -150,13 +237,20 @@ export interface ImportReport<T extends ImportItem = ImportItem> {
   readonly rowsFailed: number;
   readonly batches: readonly BatchReport[];
   readonly failedBatches: readonly FailedBatch<T>[];
-  /** The processes StartImportProcesses reported starting (ids). */
+  /** The import's processes known to have started (by this import or another client), in batch order. */
   readonly started: readonly number[];
   readonly counters: Readonly<ImportCounters>;
   /** Why the input stopped early (a CSV error…), or null. */
   readonly inputError: Error | null;
-  /** Why starting or following the processes failed, or null. */
+  /** Why starting or following the processes failed (an {@link ImportTimeoutError} at the deadline), or null. */
   readonly error: Error | null;
+  /** Whether the deadline (`timeoutMs`) ended the import. */
+  readonly timedOut: boolean;
+  /**
+   * The processes left when the importer returned, with their last status: not finished (or,
+   * with `wait: false`, not started). Empty when the import got to its end.
+   */
+  readonly remaining: readonly RemainingProcess[];
 }
 
 const COUNTER_NAMES = ['totalContacts', 'newEmail', 'newMobile', 'existingEmail', 'existingMobile', 'optOutEmail', 'optOutMobile'] as const;
@@ -204,8 +298,11 @@ export async function importSubscribers<T extends ImportItem>(
   input: AsyncIterable<T> | Iterable<T>,
   options: ImportSubscribersOptions,
 ): Promise<ImportReport<T>> {
+  const startedAt = Date.now();
   const batchSize = options.batchSize ?? 5000;
   if (!(Number.isInteger(batchSize) && batchSize >= 1)) throw new RangeError(`batchSize must be a positive whole number, not ${String(batchSize)}`);
+  const timeoutMs = options.timeoutMs ?? DEFAULT_IMPORT_TIMEOUT_MS;
+  if (!(timeoutMs > 0)) throw new RangeError(`timeoutMs must be a positive number of milliseconds, not ${String(timeoutMs)}`);
   const { signal } = options;
   const call: CallOptions = signal ? { signal } : {};
   const listGUID = options.listGUID ?? (await findList(client, options.idList, call)).listGUID;
@@ -302,96 +399,215 @@ export async function importSubscribers<T extends ImportItem>(
   if (pendingItems.length > 0) await sendBatch(pendingItems);
   progress({ type: 'input-ended', rows: rowsRead });
 
-  // 2. Start every prepared process; while another import runs, wait and try again.
+  // 2. Start every prepared process with one StartImportProcesses, as MailUp recommends. It
+  // starts every process the account prepared, so another program's call may have started some
+  // of ours, or ours some of its; and while another import runs (-601/-602) nothing starts. So
+  // after each attempt every process of ours not known to be started is looked at: one that
+  // left StatusCode 1 was started (by anyone); one still at 1 is either queued behind the
+  // running import (GetProcessDetails tells the two apart in no way) or waiting for a start.
+  // StartProcess answers which: it starts a waiting process, refuses a queued one with -603
+  // (already started), and answers -601/-602 for a waiting one while the account is busy.
+  // 3. Then follow the processes in order (they run one after another) until each finishes,
+  // trying again, with a growing delay, to start any still waiting, until the deadline.
   const ours = batches.filter((b) => b.idProcess !== null);
+  const tracks: Track[] = ours.map((entry) => ({ entry, id: entry.idProcess!, started: false, startError: null }));
+  const wait = options.wait !== false;
   let startFailed = false;
-  if (ours.length > 0) {
+  let timedOut = false;
+  /** The limit the deadline came from, for the timeout's message. */
+  let limitMs = timeoutMs;
+  const finished = (t: Track): boolean => t.entry.details !== null && isFinished(t.entry.details.status);
+  /** Processes still to start: not known started, not finished, not refused for good. */
+  const toStart = (): Track[] => tracks.filter((t) => !t.started && t.startError === null && !finished(t));
+  const details = (t: Track): Promise<ProcessDetails> => client.getProcessDetails({ idList: options.idList, listGUID, idProcess: t.id }, call);
+
+  /** Notes what GetProcessDetails said; a process that left StatusCode 1 has been started. */
+  const observe = (t: Track, d: ProcessDetails, startedByOthers: number[]): void => {
+    t.entry.details = d;
+    if (!t.started && d.status !== 'waiting') {
+      t.started = true;
+      startedByOthers.push(t.id);
+    }
+  };
+
+  /**
+   * One attempt at starting what is left: StartImportProcesses, then each process not known
+   * started is looked at and, when still waiting, started with StartProcess. A first
+   * StartImportProcesses refused for good (a ReturnCode other than busy, a fault) after which
+   * none of the processes turns out started: the start failed.
+   */
+  const startRound = async (first: boolean): Promise<{ busy: MailUpReturnCodeError | null; failure: Error | null; refused: Error | null }> => {
+    let busy: MailUpReturnCodeError | null = null;
+    let failure: Error | null = null;
+    let refusal: Error | null = null;
+    try {
+      const processes = await client.startImportProcesses({
+        listsIDs: String(options.idList), listsGUIDs: listGUID, groupsIDs: groups, ...flags,
+      }, call);
+      const listed = new Set(processes.map((p) => p.idProcess));
+      const mine = tracks.filter((t) => !t.started && listed.has(t.id));
+      for (const t of mine) t.started = true;
+      if (mine.length > 0) progress({ type: 'started', processes: mine.map((t) => t.id), by: 'this-import' });
+    } catch (err) {
+      if (signal?.aborted) throw err;
+      if (isBusy(err)) busy = err;
+      // The answer was lost: the processes may have started; looking at them tells.
+      else if (err instanceof TransportError || !first) failure = toError(err);
+      // Refused: unless another client started ours already (then nothing was left to start).
+      else refusal = toError(err);
+    }
+    const byUs: number[] = [];
+    const byOthers: number[] = [];
+    const finishedNow: ProcessDetails[] = [];
+    for (const t of toStart()) {
+      observe(t, await details(t), byOthers);
+      if (finished(t)) finishedNow.push(t.entry.details!);
+      if (t.started) continue;
+      try {
+        await client.startProcess({ idList: options.idList, listGUID, idProcess: t.id }, call);
+        t.started = true;
+        byUs.push(t.id);
+      } catch (err) {
+        if (signal?.aborted) throw err;
+        if (isBusy(err)) {
+          busy ??= err;
+        } else if (err instanceof MailUpReturnCodeError && err.returnCode === -603) {
+          // Already started: queued behind the running import (ours, or another program's).
+          t.started = true;
+          byOthers.push(t.id);
+        } else if (err instanceof TransportError) {
+          failure ??= err;
+        } else {
+          t.startError = toError(err);
+        }
+      }
+    }
+    if (byUs.length > 0) progress({ type: 'started', processes: byUs, by: 'this-import' });
+    if (byOthers.length > 0) progress({ type: 'started', processes: byOthers, by: 'another-client' });
+    for (const d of finishedNow) progress({ type: 'process-finished', details: d });
+    return { busy, failure, refused: refusal !== null && !tracks.some((t) => t.started) ? refusal : null };
+  };
+
+  if (tracks.length > 0) {
     phase = 'starting';
     const retry = options.startRetry ?? {};
     const attempts = retry.attempts ?? 40;
+    const initialDelayMs = retry.initialDelayMs ?? 1000;
+    const maxDelayMs = retry.maxDelayMs ?? 30_000;
+    const pollIntervalMs = options.pollIntervalMs ?? 1000;
+    const waitDeadline = options.waitTimeoutMs === undefined ? Infinity : Date.now() + options.waitTimeoutMs;
+    const deadline = Math.min(startedAt + timeoutMs, waitDeadline);
+    if (waitDeadline < startedAt + timeoutMs) limitMs = options.waitTimeoutMs!;
+    let delayMs = initialDelayMs;
+    let nextStartAt = 0;
+    let rounds = 0;
+    let idleRounds = 0;
     try {
-      const processes = await retryWithBackoff(async () => {
-        try {
-          return await client.startImportProcesses({
-            listsIDs: String(options.idList), listsGUIDs: listGUID, groupsIDs: groups, ...flags,
-          }, call);
-        } catch (err) {
-          if (!signal?.aborted && isBusy(err) && (await alreadyStarted())) return null;
-          throw err;
-        }
-      }, {
-        initialDelayMs: retry.initialDelayMs ?? 1000,
-        maxDelayMs: retry.maxDelayMs ?? 30_000,
-        signal,
-        retryIf: (err, attempt, delayMs) => {
-          if (signal?.aborted || !isBusy(err) || attempt >= attempts) return false;
-          progress({ type: 'start-retry', returnCode: err.returnCode, attempt, delayMs });
-          return true;
-        },
-      });
-      // null: someone else's start took ours along while we waited.
-      if (processes !== null) {
-        started = processes.map((p) => p.idProcess);
-        progress({ type: 'started', processes: started });
-      }
-    } catch (err) {
-      if (signal?.aborted) throw err;
-      error = err instanceof Error ? err : new Error(String(err));
-      startFailed = true;
-    }
-  }
-
-  // 3. Follow the processes in order (they run one after another) until each finishes.
-  if (ours.length > 0 && !startFailed && options.wait !== false) {
-    phase = 'importing';
-    const deadline = options.waitTimeoutMs === undefined ? Infinity : Date.now() + options.waitTimeoutMs;
-    try {
-      for (const entry of ours) {
-        for (;;) {
-          entry.details = await client.getProcessDetails({ idList: options.idList, listGUID, idProcess: entry.idProcess! }, call);
-          if (isFinished(entry.details.status)) {
-            progress({ type: 'process-finished', details: entry.details });
+      for (let first = true; ;) {
+        if (toStart().length > 0 && Date.now() >= nextStartAt) {
+          const round = await startRound(first);
+          first = false;
+          if (round.refused) {
+            error = round.refused;
+            startFailed = true;
             break;
           }
-          progress({ type: 'process-update', details: entry.details });
-          if (Date.now() >= deadline) throw new Error(`process ${entry.idProcess} had not finished after ${options.waitTimeoutMs} ms; it keeps running on the server`);
-          await sleep(options.pollIntervalMs ?? 1000, signal);
+          const waiting = toStart();
+          if (waiting.length > 0) {
+            rounds++;
+            // Busy with nothing of ours started: someone else's import. Give up after `attempts`.
+            if (!tracks.some((t) => t.started) && ++idleRounds >= attempts) {
+              error = round.busy ?? round.failure ?? new Error('the import processes could not be started');
+              startFailed = true;
+              break;
+            }
+            if (round.busy) progress({ type: 'start-retry', returnCode: round.busy.returnCode, attempt: rounds, delayMs, waiting: waiting.map((t) => t.id) });
+            nextStartAt = Date.now() + delayMs;
+            delayMs = Math.min(delayMs * 2, maxDelayMs);
+          }
         }
+        if (wait && tracks.some((t) => t.started)) phase = 'importing';
+        if (!wait && toStart().length === 0) break;
+        if (wait) {
+          // The first of ours not finished that has started: they run one after another.
+          const current = tracks.find((t) => !finished(t) && t.started);
+          if (current) {
+            const byOthers: number[] = [];
+            observe(current, await details(current), byOthers);
+            if (finished(current)) {
+              progress({ type: 'process-finished', details: current.entry.details! });
+              // The account may be free now: a process still waiting can be started at once.
+              delayMs = initialDelayMs;
+              nextStartAt = 0;
+              continue;
+            }
+            progress({ type: 'process-update', details: current.entry.details! });
+          } else if (toStart().length === 0) {
+            break; // every process finished, or could not be started
+          }
+        }
+        const now = Date.now();
+        if (now >= deadline) {
+          timedOut = true;
+          break;
+        }
+        const until = Math.min(deadline, wait && tracks.some((t) => t.started) ? now + pollIntervalMs : Infinity, toStart().length > 0 ? nextStartAt : Infinity);
+        await sleep(Math.max(0, until - now), signal);
       }
     } catch (err) {
       if (signal?.aborted) throw err;
-      error = err instanceof Error ? err : new Error(String(err));
+      error = toError(err);
+    }
+    if (timedOut) {
+      // The last status of what is left, for the report (a failure keeps the one seen before).
+      for (const t of tracks) {
+        if (finished(t) || (!wait && t.started)) continue;
+        try {
+          observe(t, await details(t), []);
+        } catch (err) {
+          if (signal?.aborted) throw err;
+        }
+      }
     }
   }
 
   phase = 'done';
   const counters = zeroCounters();
   for (const b of ours) if (b.details) for (const name of COUNTER_NAMES) counters[name] += b.details[name];
-  const unfinished = options.wait !== false && ours.some((b) => !b.details || !isFinished(b.details.status));
+  const remaining: RemainingProcess[] = tracks
+    .filter((t) => (wait ? !finished(t) : !t.started))
+    .map((t) => ({
+      batch: t.entry.batch, idProcess: t.id, fromRow: t.entry.fromRow, toRow: t.entry.toRow,
+      status: t.entry.details?.status ?? null, statusCode: t.entry.details?.statusCode ?? null, started: t.started, error: t.startError,
+    }));
+  if (timedOut && remaining.length === 0) timedOut = false; // it all ended as the deadline came
+  if (timedOut) error = new ImportTimeoutError(limitMs, remaining, tracks.length);
+  for (const t of tracks) if (t.startError && t.entry.error === null) t.entry.error = t.startError;
   const outcome: ImportOutcome =
     ours.length === 0 ? (rowsRead === 0 && inputError === null ? 'completed' : 'failed')
+    : timedOut ? 'partial'
     : startFailed ? 'failed'
-    : failedBatches.length > 0 || inputError !== null || error !== null || unfinished || ours.some((b) => b.details?.status === 'failed') ? 'partial'
+    : failedBatches.length > 0 || inputError !== null || error !== null || remaining.length > 0 || ours.some((b) => b.details?.status === 'failed') ? 'partial'
     : 'completed';
+  started = tracks.filter((t) => t.started).map((t) => t.id);
   progress({ type: 'done', outcome });
   return {
     outcome, idList: options.idList, listGUID, rowsRead, rowsSent, rowsFailed,
-    batches: batches.map((b) => ({ ...b })), failedBatches, started, counters, inputError, error,
+    batches: batches.map((b) => ({ ...b })), failedBatches, started, counters, inputError, error, timedOut, remaining,
   };
-
-  /**
-   * While we wait for a busy account, someone else's StartImportProcesses may have started our
-   * processes (it starts every pending one); then there is nothing left to start.
-   */
-  async function alreadyStarted(): Promise<boolean> {
-    try {
-      const details = await client.getProcessDetails({ idList: options.idList, listGUID, idProcess: ours[0]!.idProcess! }, call);
-      return details.status !== 'waiting';
-    } catch {
-      return false;
-    }
-  }
 }
+
+/** What the importer knows of one of its processes. */
+interface Track {
+  readonly entry: { -readonly [K in keyof BatchReport]: BatchReport[K] };
+  readonly id: number;
+  /** Known to have been started, by anyone: running, finished, or queued behind the running import. */
+  started: boolean;
+  /** Starting it was refused for good. */
+  startError: Error | null;
+}
+
+const toError = (err: unknown): Error => (err instanceof Error ? err : new Error(String(err)));
 
 function highestFieldOf(items: readonly ImportItem[]): number {
   let max = 0;

@@ -36,9 +36,9 @@ export {
   type FeedOptions, type FieldValue, type Subscriber,
 } from './feed-builder.ts';
 export {
-  importSubscribers, findList,
+  importSubscribers, findList, describeRemaining, ImportTimeoutError, DEFAULT_IMPORT_TIMEOUT_MS,
   type BatchReport, type FailedBatch, type ImportCounters, type ImportEvent, type ImportFlags, type ImportItem, type ImportOutcome,
-  type ImportPhase, type ImportProgress, type ImportReport, type ImportSubscribersOptions, type StartRetryOptions,
+  type ImportPhase, type ImportProgress, type ImportReport, type ImportSubscribersOptions, type RemainingProcess, type StartRetryOptions,
 } from './importer.ts';
 export {
   readCsvSubscribers, guessDelimiter, CsvInputError,

@@ -11,7 +11,7 @@ import { PassThrough } from 'node:stream';
 import { chmodSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import type { TestAccount } from '../../test/helpers/service.ts';
+import { startTestService, type TestAccount } from '../../test/helpers/service.ts';
 import { runCli } from '../src/cli/program.ts';
 import { MailUpImportClient, buildFeed, type ImportReport } from '../src/index.ts';
 import { serviceAndFolder } from './service-and-folder.ts';
@@ -230,6 +230,46 @@ describe('commands', () => {
     assert.equal(report.counters.newEmail, 2);
     assert.match(run.stderr, /batch 2 \(rows 3-4\) was refused: NewImportProcess answered ReturnCode -402/);
   });
+});
+
+test('import --deadline: the run stops waiting, lists what is left with its last status and exits 3', { timeout: 60_000 }, async () => {
+  // No worker: the import another client starts first runs for ever, so ours is never started.
+  const stuck = await startTestService({}, { runWorker: false });
+  try {
+    const a = await stuck.addAccount();
+    const env = { MAILUP_ENDPOINT: stuck.url, MAILUP_USER: a.user, MAILUP_PASSWORD: a.password };
+    const other = new MailUpImportClient({ endpoint: stuck.endpoint, user: a.user, password: a.password });
+    await other.startImportProcesses({ listsIDs: String(a.list.id), listsGUIDs: a.list.guid, xmlDoc: buildFeed([{ email: 'blocking@example.com' }]) });
+    const path = join(fixture.dir, 'deadline.csv');
+    writeFileSync(path, 'email\nd1@example.com\nd2@example.com\nd3@example.com\n');
+
+    const t0 = Date.now();
+    const run = await cli(['import', path, '--list', String(a.list.id), '--deadline', '1500ms', '--poll', '0.1'], env);
+    assert.ok(Date.now() - t0 < 15_000);
+    assert.equal(run.code, 3, run.stderr);
+    assert.match(run.stdout, /^import partial: 3 rows read, 3 sent in 1 process to list/m);
+    const [idProcess] = /left: process (\d+)/.exec(run.stdout)!.slice(1).map(Number);
+    assert.match(run.stdout, /^  the import did not finish within 1.5 s: 1 of 1 process left \(the started ones go on on the server\):$/m);
+    assert.match(run.stdout, new RegExp(`^  left: process ${idProcess} waiting \\(not started\\), batch 1 \\(rows 1-3\\), StatusCode 1$`, 'm'));
+    assert.match(run.stderr, /the account is busy \(ReturnCode -601\); 1 process not started yet/);
+
+    const json = await cli(['--json', 'import', path, '--list', String(a.list.id), '--deadline', '1.5', '--poll', '0.1'], env);
+    assert.equal(json.code, 3, json.stderr);
+    const report = JSON.parse(json.stdout) as ImportReport & { error: { name: string; message: string } };
+    assert.deepEqual([report.outcome, report.timedOut, report.error.name], ['partial', true, 'ImportTimeoutError']);
+    assert.deepEqual(report.remaining, [
+      { batch: 1, idProcess: report.batches[0]!.idProcess, fromRow: 1, toRow: 3, status: 'waiting', statusCode: 1, started: false, error: null },
+    ]);
+
+    const bad = await cli(['import', path, '--list', String(a.list.id), '--deadline', 'soon'], env);
+    assert.equal(bad.code, 2);
+    assert.match(bad.stderr, /use a duration such as 90s, 45m, 6h or 1h30m/);
+    const help = await cli(['import', '--help']);
+    assert.match(help.stdout, /--deadline <duration>/);
+    assert.match(help.stdout, /--deadline <duration> [^]*\(default: 6h\)/);
+  } finally {
+    await stuck.close();
+  }
 });
 
 test('100,000 CSV rows through the CLI, counters checked afterwards', { timeout: 300_000 }, async () => {

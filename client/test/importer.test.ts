@@ -1,13 +1,15 @@
 /**
  * The batching importer against the real service: batches of N, one start for all, polling to
- * the end, progress through the callback, a refused batch reported with its rows, and a start
- * refused with -601/-602 while another import runs, retried until it succeeds.
+ * the end, progress through the callback, a refused batch reported with its rows, a start
+ * refused with -601/-602 while another import runs, retried until it succeeds; another client's
+ * StartImportProcesses starting some of our batches (every batch still gets started and
+ * finished), and the overall deadline ending a run whose processes cannot finish.
  */
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { startTestService, type TestAccount, type TestService } from '../../test/helpers/service.ts';
 import {
-  MailUpImportClient, MailUpReturnCodeError, buildFeed, importSubscribers,
+  ImportTimeoutError, MailUpImportClient, MailUpReturnCodeError, buildFeed, importSubscribers,
   type ImportProgress, type RawSubscriber, type Subscriber,
 } from '../src/index.ts';
 
@@ -169,5 +171,125 @@ test('a start refused for good is reported, not retried', async () => {
     assert.equal(report.batches[0]!.idProcess !== null, true, 'the prepared process stays, listed in the report');
   } finally {
     await busy.close();
+  }
+});
+
+/**
+ * Two runs into one account at once. Ours prepares six batches of five rows; after our fifth
+ * (or sixth) NewImportProcess the other run prepares its own batch and calls
+ * StartImportProcesses without xmlDoc, which starts every pending process of the account: ours
+ * among them, the first running (no worker yet, so it stays running), the rest queued behind it.
+ * Our own start then finds the account busy. Every batch of ours must still be started and
+ * finished: what the other client started counts, and a batch left waiting is started again.
+ */
+for (const othersStart of [5, 6] as const) {
+  test(`another client's StartImportProcesses starts ${othersStart} of our 6 batches: every batch is started and finished`, { timeout: 60_000 }, async () => {
+    const race = await startTestService({}, { runWorker: false });
+    try {
+      const acc = await race.addAccount();
+      const ours = clientFor(race, acc);
+      const other = clientFor(race, acc);
+      let otherProcess = 0;
+      let otherStarted: number[] = [];
+      const rows = people(30, `race-${othersStart}`);
+      async function* input(): AsyncGenerator<Subscriber> {
+        for (let i = 0; i <= rows.length; i++) {
+          if (i === othersStart * 5) {
+            otherProcess = await other.newImportProcess({ idList: acc.list.id, listGUID: acc.list.guid, xmlDoc: buildFeed(people(5, `other-${othersStart}`)) });
+            otherStarted = (await other.startImportProcesses({ listsIDs: String(acc.list.id), listsGUIDs: acc.list.guid })).map((p) => p.idProcess);
+          }
+          if (i < rows.length) yield rows[i]!;
+        }
+      }
+      const events: ImportProgress['event'][] = [];
+      let workerStarted = false;
+      const report = await importSubscribers(ours, input(), {
+        idList: acc.list.id, listGUID: acc.list.guid, batchSize: 5, pollIntervalMs: 50,
+        startRetry: { initialDelayMs: 50, maxDelayMs: 200, attempts: 3 },
+        signal: AbortSignal.timeout(30_000),
+        onProgress: (p) => {
+          events.push(p.event);
+          // Once our own start has been tried (and refused: the account is busy), let the imports run.
+          if (!workerStarted && p.phase !== 'sending' && p.event.type !== 'input-ended') {
+            workerStarted = true;
+            race.service.worker.start();
+          }
+        },
+      });
+      const ids = report.batches.map((b) => b.idProcess!);
+      assert.equal(ids.length, 6);
+      assert.deepEqual(otherStarted, [...ids.slice(0, othersStart), otherProcess], 'the other run started our first batches with its own');
+      assert.equal(report.error, null, String(report.error));
+      assert.equal(report.outcome, 'completed');
+      assert.deepEqual([report.timedOut, report.remaining], [false, []]);
+      assert.deepEqual(report.batches.map((b) => b.details?.status), Array(6).fill('completed'));
+      assert.deepEqual(report.started, ids);
+      assert.equal(report.counters.newEmail, 30);
+      const byOthers = events.flatMap((e) => (e.type === 'started' && e.by === 'another-client' ? e.processes : []));
+      assert.deepEqual(byOthers, ids.slice(0, othersStart), 'what the other client started counts as started');
+      if (othersStart === 5) {
+        const retries = events.filter((e) => e.type === 'start-retry');
+        assert.ok(retries.length >= 1 && retries.every((e) => e.type === 'start-retry' && e.returnCode === -601 && e.waiting.join() === String(ids[5])),
+          JSON.stringify(retries));
+        assert.ok(events.some((e) => e.type === 'started' && e.by === 'this-import' && e.processes.includes(ids[5]!)), 'our last batch was started again');
+      }
+      // The other run's process (queued after ours when it started all six) finishes too.
+      const until = Date.now() + 20_000;
+      let otherDetails = await other.getProcessDetails({ idList: acc.list.id, listGUID: acc.list.guid, idProcess: otherProcess });
+      while (otherDetails.status !== 'completed' && otherDetails.status !== 'failed' && Date.now() < until) {
+        await new Promise((r) => setTimeout(r, 50));
+        otherDetails = await other.getProcessDetails({ idList: acc.list.id, listGUID: acc.list.guid, idProcess: otherProcess });
+      }
+      assert.equal(otherDetails.status, 'completed', 'the other run is not disturbed');
+      const [count] = await race.db.query<{ n: number }>('SELECT COUNT(*) AS n FROM recipient WHERE account_id = ?', [acc.account.id]);
+      assert.equal(Number(count!.n), 35);
+    } finally {
+      await race.close();
+    }
+  });
+}
+
+test('the deadline ends a run whose processes cannot finish: a timeout error listing what is left', { timeout: 60_000 }, async () => {
+  // No worker: the other client's import, started first, runs for ever and ours never get a turn.
+  const stuck = await startTestService({}, { runWorker: false });
+  try {
+    const acc = await stuck.addAccount();
+    const ours = clientFor(stuck, acc);
+    const other = clientFor(stuck, acc);
+    const otherProcess = await other.newImportProcess({ idList: acc.list.id, listGUID: acc.list.guid, xmlDoc: buildFeed(people(3, 'stuck-other')) });
+    const rows = people(6, 'stuck');
+    async function* input(): AsyncGenerator<Subscriber> {
+      for (let i = 0; i < rows.length; i++) {
+        // After our first two batches the other run starts everything pending: its process runs,
+        // ours queue behind it; our third batch is prepared later and stays waiting.
+        if (i === 4) await other.startImportProcesses({ listsIDs: String(acc.list.id), listsGUIDs: acc.list.guid });
+        yield rows[i]!;
+      }
+    }
+    const t0 = Date.now();
+    const report = await importSubscribers(ours, input(), {
+      idList: acc.list.id, listGUID: acc.list.guid, batchSize: 2, pollIntervalMs: 50, timeoutMs: 1500,
+      startRetry: { initialDelayMs: 50, maxDelayMs: 200, attempts: 1000 },
+      signal: AbortSignal.timeout(20_000),
+    });
+    const elapsed = Date.now() - t0;
+    assert.ok(elapsed >= 1500 && elapsed < 10_000, `${elapsed} ms`);
+    const ids = report.batches.map((b) => b.idProcess!);
+    assert.equal(report.outcome, 'partial');
+    assert.equal(report.timedOut, true);
+    assert.deepEqual(report.remaining, [
+      { batch: 1, idProcess: ids[0], fromRow: 1, toRow: 2, status: 'waiting', statusCode: 1, started: true, error: null },
+      { batch: 2, idProcess: ids[1], fromRow: 3, toRow: 4, status: 'waiting', statusCode: 1, started: true, error: null },
+      { batch: 3, idProcess: ids[2], fromRow: 5, toRow: 6, status: 'waiting', statusCode: 1, started: false, error: null },
+    ]);
+    assert.ok(report.error instanceof ImportTimeoutError, String(report.error));
+    assert.deepEqual([report.error.timeoutMs, report.error.remaining], [1500, report.remaining]);
+    assert.ok(report.error.message.startsWith(`the import did not finish within 1.5 s: 3 of 3 processes left: ${ids[0]} waiting (queued behind the running import), ` +
+      `${ids[1]} waiting (queued behind the running import), ${ids[2]} waiting (not started); `), report.error.message);
+    assert.deepEqual(report.started, ids.slice(0, 2));
+    const blocking = await other.getProcessDetails({ idList: acc.list.id, listGUID: acc.list.guid, idProcess: otherProcess });
+    assert.equal(blocking.status, 'running');
+  } finally {
+    await stuck.close();
   }
 });

@@ -119,7 +119,9 @@ export function resolveConnection(flags: GlobalFlags, env: NodeJS.ProcessEnv, wa
   if (soapVersion !== '1.1' && soapVersion !== '1.2') throw new ConfigError(`the SOAP version must be 1.1 or 1.2, not ${soapVersion}`);
   const timeout = pick(flags.timeout, 'timeout', file.timeoutSeconds === undefined ? undefined : String(file.timeoutSeconds));
   const seconds = timeout === undefined ? undefined : Number(timeout);
-  if (seconds !== undefined && !(seconds > 0)) throw new ConfigError(`the timeout must be a positive number of seconds, not ${timeout}`);
+  if (seconds !== undefined && !(seconds > 0)) {
+    throw new ConfigError(`the timeout must be a positive number of seconds, not ${timeout} (it is the time allowed for each request; an import's overall limit is import --deadline)`);
+  }
   return {
     endpoint: endpoint!, user: user!, password: password!, soapVersion,
     timeZone: pick(flags.timeZone, 'timeZone', file.timeZone),

@@ -12,7 +12,10 @@ export const EXIT_CODES = {
   error: 1,
   /** The command line or the settings are wrong. */
   usage: 2,
-  /** Part was done: some batches or processes failed, or the input broke off. */
+  /**
+   * Part was done: some batches or processes failed, the input broke off, or the import's
+   * deadline (`--deadline`) passed with processes left.
+   */
   partial: 3,
 } as const;
 

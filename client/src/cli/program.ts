@@ -8,7 +8,7 @@ import type { MailUpImportClient } from '../client.ts';
 import { INPUT_ENCODINGS, normaliseEncoding, type InputEncoding } from '../charset.ts';
 import type { ColumnTarget } from '../csv.ts';
 import { MailUpReturnCodeError } from '../errors.ts';
-import { findList, importSubscribers, type ImportReport } from '../importer.ts';
+import { ImportTimeoutError, describeRemaining, findList, importSubscribers, type ImportReport } from '../importer.ts';
 import { isFinished, type MailUpList, type ProcessDetails } from '../result-parser.ts';
 import { ConfigError, ENVIRONMENT, createClient, defaultConfigPath, resolveConnection, type GlobalFlags } from './config.ts';
 import { countRows, openInput, type InputFormat } from './input.ts';
@@ -47,6 +47,22 @@ const collectColumns = (value: string, previous: Record<string, ColumnTarget> | 
   return { ...previous, [column]: target };
 };
 
+const DURATION_UNITS: Record<string, number> = { ms: 1, s: 1000, m: 60_000, min: 60_000, h: 3_600_000, d: 86_400_000 };
+
+/** `90s`, `45m`, `6h`, `1h30m`, `500ms`, `1d`; a bare number is seconds. In milliseconds. */
+export function parseDuration(value: string): number {
+  const text = value.trim().toLowerCase();
+  let ms = 0;
+  if (/^\d+(?:\.\d+)?$/.test(text)) ms = Number(text) * 1000;
+  else if (/^(?:\d+(?:\.\d+)?(?:ms|s|min|m|h|d))+$/.test(text)) {
+    for (const [, n, unit] of text.matchAll(/(\d+(?:\.\d+)?)(ms|s|min|m|h|d)/g)) ms += Number(n) * DURATION_UNITS[unit!]!;
+  } else {
+    throw new InvalidArgumentError('use a duration such as 90s, 45m, 6h or 1h30m (a bare number is seconds)');
+  }
+  if (!(ms >= 1)) throw new InvalidArgumentError('the duration must be more than 0');
+  return Math.round(ms);
+}
+
 const parseEncoding = (value: string): InputEncoding => {
   const encoding = normaliseEncoding(value);
   if (!encoding) throw new InvalidArgumentError(`use one of ${INPUT_ENCODINGS.join(', ')}`);
@@ -78,7 +94,12 @@ function reportLines(report: ImportReport): string[] {
     if (b.details?.status === 'failed') lines.push(`  failed: process ${b.idProcess} (rows ${b.fromRow}-${b.toRow})`);
   }
   if (report.inputError) lines.push(`  the input stopped early: ${describeError(report.inputError)}`);
-  if (report.error) lines.push(`  ${describeError(report.error)}`);
+  if (report.error instanceof ImportTimeoutError) lines.push(`  ${report.error.summary} (the started ones go on on the server):`);
+  else if (report.error) lines.push(`  ${describeError(report.error)}`);
+  for (const r of report.remaining) {
+    lines.push(`  left: process ${describeRemaining(r)}, batch ${r.batch} (rows ${r.fromRow}-${r.toRow})` +
+      `${r.statusCode === null ? '' : `, StatusCode ${r.statusCode}`}${r.error ? `: ${describeError(r.error)}` : ''}`);
+  }
   return lines;
 }
 
@@ -105,7 +126,8 @@ Exit codes:
   0  success
   1  error: nothing was done (ReturnCode, SOAP Fault, network, unreadable input)
   2  usage: wrong command line or missing settings
-  3  partial failure: some batches or processes failed, or the input broke off
+  3  partial failure: some batches or processes failed, the input broke off, or the import's
+     --deadline passed with processes left (listed, with their last status)
 
 Examples:
   $ export MAILUP_ENDPOINT=http://abcd.emailsp.net MAILUP_USER=a1234 MAILUP_PASSWORD=secret
@@ -125,7 +147,12 @@ An XML file must be a subscribers feed (<subscribers><subscriber email="…" …
 
 The input is sent in NewImportProcess batches (--batch-size, default 5000), then started with
 StartImportProcesses; while the account runs another import (-601/-602) the start is retried
-with a growing delay. Then each process is followed until it finishes (unless --no-wait).
+with a growing delay. Another program importing into the account may start some of the
+batches (StartImportProcesses starts every prepared process): that counts, and any batch still
+waiting is started again. Then each process is followed until it finishes (unless --no-wait).
+After --deadline (default 6h) the command stops waiting and exits 3, listing the processes
+left and their last status; those started go on on the server. (--timeout, a global option, is
+the time allowed for each request.)
 
 Examples:
   $ mailup-import import contacts.csv --list 1
@@ -191,7 +218,9 @@ export function buildProgram(io: CliIo, setExit: (code: ExitCode) => void): Comm
     .option('--batch-size <n>', 'subscribers per NewImportProcess', positiveInt('--batch-size'), 5000)
     .option('--no-wait', 'return once the processes are started, without following them')
     .option('--poll <seconds>', 'delay between status checks while waiting', '1')
-    .option('--start-attempts <n>', 'attempts to start while the account is busy (-601/-602)', positiveInt('--start-attempts'), 40)
+    .option('--start-attempts <n>', 'attempts to start while the account is busy (-601/-602) with none of the batches started', positiveInt('--start-attempts'), 40)
+    .addOption(new Option('--deadline <duration>', 'stop starting and waiting after this long, e.g. 90m, 6h, 1h30m (a bare number is seconds); then exit 3')
+      .argParser(parseDuration).default(parseDuration('6h'), '6h'))
     .addHelpText('after', IMPORT_HELP)
     .action(action(async ({ client, out, globals }, file: string, opts: Record<string, unknown>) => {
       const format = opts.format as InputFormat | undefined;
@@ -225,6 +254,7 @@ export function buildProgram(io: CliIo, setExit: (code: ExitCode) => void): Comm
           wait: opts.wait !== false,
           pollIntervalMs: poll * 1000,
           startRetry: { attempts: opts.startAttempts as number },
+          timeoutMs: opts.deadline as number,
           onProgress: (p) => display?.update(p),
         });
       } finally {
@@ -236,6 +266,7 @@ export function buildProgram(io: CliIo, setExit: (code: ExitCode) => void): Comm
       const lines = reportLines({ ...report, outcome });
       for (const s of skipped) lines.push(`  unreadable CSV record${s.line === null ? '' : ` at line ${s.line}`}: ${s.reason}`);
       out.result(lines, { ...report, outcome, skippedRecords: skipped });
+      if (report.timedOut) return EXIT_CODES.partial;
       return outcome === 'completed' ? EXIT_CODES.success : outcome === 'partial' ? EXIT_CODES.partial : EXIT_CODES.error;
     }));
 

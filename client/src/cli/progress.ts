@@ -49,9 +49,12 @@ function eventLine(p: ImportProgress, quiet = false): string | null {
     case 'batch-failed':
       return `batch ${e.batch} (rows ${e.fromRow}-${e.toRow}) was refused: ${e.error.message}`;
     case 'start-retry':
-      return `the account is busy (ReturnCode ${e.returnCode}); trying to start again in ${formatDuration(e.delayMs / 1000)} (attempt ${e.attempt})`;
+      return `the account is busy (ReturnCode ${e.returnCode}); ${e.waiting.length} process${e.waiting.length === 1 ? '' : 'es'} not started yet ` +
+        `(${e.waiting.join(', ')}), trying again in ${formatDuration(e.delayMs / 1000)} (attempt ${e.attempt})`;
     case 'started':
-      return `started ${e.processes.length} import process${e.processes.length === 1 ? '' : 'es'}`;
+      return e.by === 'this-import'
+        ? `started ${e.processes.length} import process${e.processes.length === 1 ? '' : 'es'}`
+        : `${e.processes.length} import process${e.processes.length === 1 ? ' was' : 'es were'} started by another client (${e.processes.join(', ')})`;
     case 'process-finished':
       if (quiet && e.details.status === 'completed') return null;
       return `process ${e.details.idProcess} ${e.details.status}: ${e.details.totalContacts} rows, new ${e.details.newEmail}, existing ${e.details.existingEmail}, opted out ${e.details.optOutEmail}`;
