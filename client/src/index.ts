@@ -35,11 +35,12 @@ export {
   FeedBuilder, buildFeed, streamFeed, highestField, FEED_OPEN, FEED_CLOSE,
   type FeedOptions, type FieldValue, type Subscriber,
 } from './feed-builder.ts';
+export { importSubscribers, findList, type ImportFlags, type ImportSubscribersOptions, type StartRetryOptions } from './importer.ts';
 export {
-  importSubscribers, findList, describeRemaining, ImportTimeoutError, DEFAULT_IMPORT_TIMEOUT_MS,
-  type BatchReport, type FailedBatch, type ImportCounters, type ImportEvent, type ImportFlags, type ImportItem, type ImportOutcome,
-  type ImportPhase, type ImportProgress, type ImportReport, type ImportSubscribersOptions, type RemainingProcess, type StartRetryOptions,
-} from './importer.ts';
+  describeRemaining, ImportTimeoutError, DEFAULT_IMPORT_TIMEOUT_MS,
+  type BatchReport, type FailedBatch, type ImportCounters, type ImportEvent, type ImportItem, type ImportOutcome,
+  type ImportPhase, type ImportProgress, type ImportReport, type RemainingProcess,
+} from './import-report.ts';
 export {
   readCsvSubscribers, guessDelimiter, CsvInputError,
   type ColumnTarget, type CsvOptions, type CsvSubscriber, type CsvSubscriberSource,

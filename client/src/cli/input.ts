@@ -7,7 +7,7 @@ import { createReadStream } from 'node:fs';
 import { extname } from 'node:path';
 import type { InputEncoding } from '../charset.ts';
 import { readCsvSubscribers, type ColumnTarget, type SkippedRecord } from '../csv.ts';
-import type { ImportItem } from '../importer.ts';
+import type { ImportItem } from '../import-report.ts';
 import { readXmlFeed } from '../xml-feed.ts';
 import { ConfigError } from './config.ts';
 

@@ -4,7 +4,7 @@
  * pipe, so logs stay readable.
  */
 import cliProgress from 'cli-progress';
-import type { ImportPhase, ImportProgress } from '../importer.ts';
+import type { ImportPhase, ImportProgress } from '../import-report.ts';
 
 export interface ProgressDisplay {
   update(progress: ImportProgress): void;
