@@ -9,6 +9,7 @@
  */
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { verifyPassword } from '../core/passwords.ts';
+import type { ConsoleUser } from '../model/records.ts';
 import type { ConsoleDeps } from './deps.ts';
 import { field, maybeAuthOf, noticeOf, redirectTo } from './request.ts';
 import { html } from './html.ts';
@@ -17,6 +18,7 @@ import { parseCookies, randomToken, setCookie, SIGN_IN_COOKIE, tokensMatch } fro
 import { consoleUrl, safeNextPath } from './urls.ts';
 
 const SIGN_IN_PATH = consoleUrl('/sign-in');
+const WRONG_SIGN_IN = 'The account, user name or password is not right.';
 
 interface SignInForm {
   readonly account: string;
@@ -87,21 +89,36 @@ export function registerSignInRoutes(app: FastifyInstance, deps: ConsoleDeps): v
     if (form.account === '' || form.username === '' || password === '') {
       return signInPage(reply, request, deps, form, { tone: 'bad', text: 'Enter the account, your user name and your password.' }, 400);
     }
-    // Per console user (account and user name) and per address, as for WS logins: each attempt
-    // past the free ones waits longer before its password is checked; nobody is ever refused.
+    // Per console user (account and user name) and per address, as for WS logins: one attempt at
+    // a time for each, and each attempt past the free ones waits longer before its password is
+    // checked. An attempt that cannot even wait its turn (too many already waiting) gets the
+    // usual answer with 429, its password unchecked.
     const throttleKey = `console:${form.account.trim().toLowerCase()}:${form.username.trim()}`;
-    const delay = deps.throttle.delayFor(throttleKey, request.ip);
-    if (delay > 0) await new Promise((resolve) => setTimeout(resolve, delay));
-    const account = /^a\d{1,15}$/.test(form.account) ? await store.accounts.findAccountByWsUser(form.account) : null;
-    const consoleUser = account ? await store.accounts.findConsoleUser(account.id, form.username) : null;
-    // Verified even when the account or user does not exist, so timing tells nothing.
-    const valid = await verifyPassword(password, consoleUser?.passwordHash ?? null);
-    if (!valid || consoleUser === null) {
-      deps.throttle.recordFailure(throttleKey, request.ip);
-      request.log.info({ account: form.account, username: form.username }, 'console sign-in failed');
-      return signInPage(reply, request, deps, form, { tone: 'bad', text: 'The account, user name or password is not right.' }, 401);
+    const gone = new AbortController();
+    const onClose = (): void => {
+      if (!reply.raw.writableEnded) gone.abort();
+    };
+    reply.raw.once('close', onClose);
+    const ticket = await deps.throttle.admit(throttleKey, request.ip, gone.signal).finally(() => reply.raw.off('close', onClose));
+    if (ticket === null) {
+      request.log.info({ account: form.account, username: form.username }, 'console sign-in refused: too many attempts waiting');
+      reply.header('retry-after', '10');
+      return signInPage(reply, request, deps, form, { tone: 'bad', text: WRONG_SIGN_IN }, 429);
     }
-    deps.throttle.recordSuccess(throttleKey);
+    let consoleUser: ConsoleUser | null = null;
+    let valid = false;
+    try {
+      const account = /^a\d{1,15}$/.test(form.account) ? await store.accounts.findAccountByWsUser(form.account) : null;
+      consoleUser = account ? await store.accounts.findConsoleUser(account.id, form.username) : null;
+      // Verified even when the account or user does not exist, so timing tells nothing.
+      valid = (await verifyPassword(password, consoleUser?.passwordHash ?? null)) && consoleUser !== null;
+    } finally {
+      ticket.settle(valid);
+    }
+    if (!valid || consoleUser === null) {
+      request.log.info({ account: form.account, username: form.username }, 'console sign-in failed');
+      return signInPage(reply, request, deps, form, { tone: 'bad', text: WRONG_SIGN_IN }, 401);
+    }
     await deps.sessions.start(request, reply, consoleUser);
     setCookie(reply, SIGN_IN_COOKIE, '', { path: SIGN_IN_PATH, secure: deps.sessions.isSecure(request), maxAge: 0 });
     request.log.info({ account: form.account, username: form.username }, 'console sign-in');

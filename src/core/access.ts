@@ -30,7 +30,9 @@ export interface Credentials {
 }
 
 /** Why a caller was refused, in the order the checks run. */
-export type AccessRefusal = 'missing-credentials' | 'unknown-user' | 'wrong-password' | 'disabled' | 'address-refused';
+export type AccessRefusal = 'missing-credentials' | 'unknown-user' | 'wrong-password' | 'disabled' | 'address-refused'
+  /** Too many attempts for this user or from this address are waiting their turn: try again later; the password was not checked. */
+  | 'too-many-attempts';
 
 export type AccessOutcome = { readonly ok: true; readonly account: Account } | { readonly ok: false; readonly reason: AccessRefusal };
 
@@ -49,22 +51,39 @@ export async function authenticate(ctx: AccessContext, credentials: Credentials 
     cached = recentlyVerified(account);
   }
   if (!cached) {
-    const delay = ctx.throttle.delayFor(user, caller.ip);
-    if (delay > 0) await new Promise((resolve) => setTimeout(resolve, delay));
-    // Verified even for an unknown user, so timing does not tell which users exist.
-    const valid = account === null
-      ? await verifyPassword(password, null)
-      : await ctx.credentials.verifyOnce(user, password, account.passwordHash, () => verifyPassword(password, account!.passwordHash));
-    if (account === null || !valid) {
-      ctx.throttle.recordFailure(user, caller.ip);
-      return refused(account === null ? 'unknown-user' : 'wrong-password');
-    }
-    ctx.throttle.recordSuccess(user);
-    ctx.credentials.remember(user, password, account.passwordHash);
+    // Concurrent attempts with the same user, password and account share one turn and one check:
+    // a burst of pollers whose cache entry expired costs one scrypt, and the same guess sent many
+    // times at once is still one guess.
+    const found = account;
+    const valid = await ctx.credentials.verifyOnce(user, password, found?.passwordHash ?? '', () => throttledCheck(ctx, user, password, found, caller));
+    if (valid === 'too-many-attempts') return refused(valid);
+    if (account === null || !valid) return refused(account === null ? 'unknown-user' : 'wrong-password');
   }
   if (!account!.wsEnabled) return refused('disabled');
   if (!admitsAddress(account!, caller)) return refused('address-refused');
   return { ok: true, account: account! };
+}
+
+/**
+ * Checks a password in its turn (src/core/login-throttle.ts); an attempt the throttle refuses
+ * (its line is full) is not checked. Verified even for an unknown user, so timing does not tell
+ * which users exist.
+ */
+async function throttledCheck(
+  ctx: AccessContext, user: string, password: string, account: Account | null, caller: Caller,
+): Promise<boolean | 'too-many-attempts'> {
+  const ticket = await ctx.throttle.admit(user, caller.ip);
+  if (ticket === null) return 'too-many-attempts';
+  let valid = false;
+  try {
+    // Another attempt may have verified this very password while this one waited for its turn.
+    valid = account !== null && ctx.credentials.matches(user, password, account.passwordHash);
+    if (!valid) valid = (await verifyPassword(password, account?.passwordHash ?? null)) && account !== null;
+    if (valid) ctx.credentials.remember(user, password, account!.passwordHash);
+  } finally {
+    ticket.settle(valid);
+  }
+  return valid;
 }
 
 const refused = (reason: AccessRefusal): AccessOutcome => ({ ok: false, reason });

@@ -15,8 +15,8 @@ interface Entry {
 export class CredentialCache {
   private readonly key = randomBytes(32);
   private readonly entries = new Map<string, Entry>();
-  /** Verifications under way, so that many concurrent requests with one password cost one scrypt. */
-  private readonly pending = new Map<string, Promise<boolean>>();
+  /** Verifications under way, so that many concurrent requests with one password cost one turn of the login throttle and one scrypt. */
+  private readonly pending = new Map<string, Promise<unknown>>();
 
   constructor(private readonly ttlMs = 60_000, private readonly maxEntries = 10_000) {}
 
@@ -38,11 +38,14 @@ export class CredentialCache {
 
   /**
    * Runs `verify` once for all concurrent attempts with the same user, password and hash: a
-   * burst of polling clients whose entry just expired would otherwise each pay a full scrypt.
+   * burst of polling clients whose entry just expired would otherwise each pay a full scrypt (and
+   * each wait its own turn at the login throttle, which `verify` includes). Sharing gives nothing
+   * away: the attempts that join get the answer the first one gets, when it gets it, and the same
+   * guess sent many times at once is checked and counted once.
    */
-  verifyOnce(user: string, password: string, passwordHash: string, verify: () => Promise<boolean>): Promise<boolean> {
+  verifyOnce<T>(user: string, password: string, passwordHash: string, verify: () => Promise<T>): Promise<T> {
     const key = `${user}\0${this.tag(password).toString('base64')}\0${passwordHash}`;
-    let running = this.pending.get(key);
+    let running = this.pending.get(key) as Promise<T> | undefined;
     if (!running) {
       running = verify().finally(() => this.pending.delete(key));
       this.pending.set(key, running);

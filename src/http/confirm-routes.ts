@@ -16,7 +16,7 @@ import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { openConfirmLink, type ConfirmLinkAnswer, type ConfirmLinkResult } from '../core/confirm-link.ts';
 import { escapeHtml } from '../xml/escape.ts';
 import { sendConfirmations } from '../core/send-now.ts';
-import { authenticateCall } from '../operations/invoke.ts';
+import { ATTEMPTS_RETRY_AFTER_SECONDS, authenticateCall } from '../operations/invoke.ts';
 import { describeReturnCode } from '../protocol/return-codes.ts';
 import type { Account } from '../model/records.ts';
 import type { AppContext } from './app-context.ts';
@@ -56,6 +56,10 @@ export async function confirmRoutes(app: FastifyInstance, { ctx }: { ctx: AppCon
   async function account(request: FastifyRequest, reply: FastifyReply): Promise<Account> {
     const found = await authenticateCall(ctx.operations, basicCredentials(request.headers.authorization), { ip: request.ip });
     if (!('ok' in found)) return found;
+    if ('attemptsWaiting' in found) {
+      reply.header('retry-after', String(ATTEMPTS_RETRY_AFTER_SECONDS));
+      throw new ApiError(429, 'Too many login attempts for this user or from this address are waiting their turn; try again later.');
+    }
     const unauthenticated = found.code === -1013 || found.code === -1001 || found.code === -1002;
     if (unauthenticated) reply.header('www-authenticate', 'Basic realm="WSMailUpImport", charset="UTF-8"');
     throw new ApiError(unauthenticated ? 401 : 403, `${describeReturnCode(found.code)} (ReturnCode ${found.code})`);
