@@ -42,6 +42,11 @@ export interface Config {
   readonly maxConcurrentUploads: number;
   /** How long an upload may wait for a slot before it is answered 503. */
   readonly uploadQueueTimeoutMs: number;
+  /**
+   * How long SIGTERM waits for requests in flight and the worker's batch; after it, unfinished
+   * requests are answered 503 or cut, partial feeds removed, and the process exits.
+   */
+  readonly shutdownTimeoutMs: number;
   readonly logLevel: string;
   /** Nice value of the embedded (SQLite) import thread, 0 to 19: higher yields the CPU to requests sooner. */
   readonly workerNice: number;
@@ -127,6 +132,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     keepAliveTimeoutMs: integer(env, 'KEEP_ALIVE_TIMEOUT_SECONDS', 65, 1) * 1000,
     maxConcurrentUploads: integer(env, 'MAX_CONCURRENT_UPLOADS', 4, 0),
     uploadQueueTimeoutMs: integer(env, 'UPLOAD_QUEUE_SECONDS', 60, 1) * 1000,
+    shutdownTimeoutMs: integer(env, 'SHUTDOWN_TIMEOUT_SECONDS', 25, 1) * 1000,
     logLevel: env.LOG_LEVEL || 'info',
     leaseMs: integer(env, 'LEASE_SECONDS', 30, 1) * 1000,
     pollMs: integer(env, 'POLL_MS', 1000, 10),

@@ -14,6 +14,7 @@ import type { Config } from './config.ts';
 import { buildApp } from './http/app.ts';
 import type { AppContext } from './http/app-context.ts';
 import { healthRoutes } from './http/health-routes.ts';
+import { HALT_GRACE_MS, haltHttp, settlesWithin } from './http/shutdown.ts';
 import { UploadGate } from './http/upload-gate.ts';
 import { ThreadedImportWorker } from './import/threaded-worker.ts';
 import { combineWorkerEvents, ImportWorker, type ImportWorkerHandle, type WorkerEvents } from './import/worker.ts';
@@ -54,7 +55,17 @@ export async function createService(config: Config, options: ServiceOptions = {}
     level: config.logLevel,
     redact: { paths: ['req.headers.authorization', '*.Password', '*.password', 'credentials'], censor: '[redacted]' },
   });
-  const store = withLookupCache(await openStore(config, { applicationName: `mailup-import-${config.role}` }), config.lookupCacheMs);
+  // With SQLite, the server holds the data directory's lock from here to its exit: a second
+  // server on the same database fails here, before it migrates or listens (DataDirLockedError).
+  const store = withLookupCache(await openStore(config, { applicationName: `mailup-import-${config.role}`, lockDataDir: true }), config.lookupCacheMs);
+  if (config.store === 'sqlite') {
+    // Holding the lock, this server knows no other worker lives on this database: a lease left in
+    // it belongs to a server that died (SIGKILL, a crash). Freeing them lets the worker resume
+    // those imports at once rather than after LEASE_SECONDS. Never with PostgreSQL, whose other
+    // workers hold their leases rightly.
+    const released = await store.processes.releaseAllLeases();
+    if (released.length > 0) log.child({ component: 'worker' }).info({ processIds: released }, 'released the leases of imports a stopped server left running');
+  }
   const servesHttp = config.role !== 'worker';
   const runsWorker = config.role !== 'serve' && options.runWorker !== false;
   let wakeChannel: WakeChannel | null = null;
@@ -90,7 +101,9 @@ export async function createService(config: Config, options: ServiceOptions = {}
       owner: `${hostname()}:${process.pid}:${randomUUID().slice(0, 8)}`,
     });
   const httpLog = log.child({ component: 'http' });
-  const app = servesHttp ? await buildApp(context, httpLog) : await buildOperationsApp(context, httpLog);
+  // Aborted at the shutdown deadline (close, below): uploads still being read are answered 503.
+  const shutdown = new AbortController();
+  const app = servesHttp ? await buildApp(context, httpLog, { shutdown: shutdown.signal }) : await buildOperationsApp(context, httpLog);
   const service: Service = {
     app, store, worker, context, log, url: '',
     async listen() {
@@ -115,7 +128,23 @@ export async function createService(config: Config, options: ServiceOptions = {}
         await wakeChannel?.close();
         await worker!.stop();
       };
-      await Promise.all([app.close(), stopWorker()]);
+      const appClosed = app.close();
+      const graceful = Promise.all([appClosed, stopWorker()]);
+      // Past SHUTDOWN_TIMEOUT_SECONDS the service stops waiting (docs/operations.md): unfinished
+      // requests are answered 503 or cut, the partial feeds of this server's uploads deleted, the
+      // worker's uncommitted batch rolled back and its lease released.
+      if (!await settlesWithin(graceful, config.shutdownTimeoutMs)) {
+        log.warn({ seconds: config.shutdownTimeoutMs / 1000 }, 'shutdown deadline reached: cutting unfinished requests');
+        const [, lease] = await Promise.all([haltHttp(app.server, appClosed, shutdown), worker!.halt()]);
+        try {
+          const feeds = await store.feeds.abortOpenFeeds();
+          if (feeds > 0) log.warn({ feeds }, 'deleted the partial feeds of uploads cut short by the shutdown');
+          if (lease) await store.processes.releaseLease(lease);
+        } catch (err) {
+          log.error({ err }, 'cleaning up at the shutdown deadline failed');
+        }
+        await settlesWithin(graceful, HALT_GRACE_MS).catch(() => false);
+      }
       await mail.mailer.close();
       await store.close();
       metrics.close();

@@ -1,11 +1,13 @@
 /**
  * The HTTP server: node:http hands web-service requests to the service endpoint
  * (service-endpoint.ts) and everything else to fastify, with IIS-style case-insensitive routing
- * and one plugin per edge.
+ * and one plugin per edge. While it runs, it deletes the partial feeds of uploads that no server
+ * is receiving any more (src/import/abandoned-feeds.ts).
  */
 import { createServer } from 'node:http';
 import Fastify, { type FastifyBaseLogger, type FastifyInstance } from 'fastify';
 import pino, { type Logger } from 'pino';
+import { abandonedFeedSweepMs, AbandonedFeedSweeper } from '../import/abandoned-feeds.ts';
 import type { AppContext } from './app-context.ts';
 import { consoleRoutes } from '../console/console-routes.ts';
 import { confirmRoutes } from './confirm-routes.ts';
@@ -21,18 +23,25 @@ function requestIds(): () => string {
   };
 }
 
-export async function buildApp(ctx: AppContext, loggerInstance?: FastifyBaseLogger): Promise<FastifyInstance> {
+export interface AppOptions {
+  /** Aborted at the shutdown deadline: web-service requests still reading a body are answered 503 (shutdown.ts). */
+  readonly shutdown?: AbortSignal;
+}
+
+export async function buildApp(ctx: AppContext, loggerInstance?: FastifyBaseLogger, options: AppOptions = {}): Promise<FastifyInstance> {
   const nextRequestId = requestIds();
+  const log = (loggerInstance as Logger | undefined) ?? pino({ level: 'silent' });
   const app = Fastify({
     ...(loggerInstance ? { loggerInstance } : { logger: false }),
     routerOptions: { caseSensitive: false },
     genReqId: nextRequestId,
     serverFactory: (fastifyHandler) => {
       const service = serviceEndpoint(ctx, {
-        log: (loggerInstance as Logger | undefined) ?? pino({ level: 'silent' }),
+        log,
         nextRequestId,
         // server.close() (fastify's close) stops listening first: from then on, new requests get 503.
         closing: () => !server.listening,
+        ...(options.shutdown ? { shutdown: options.shutdown } : {}),
       });
       // Large feeds take time to upload: no timer bounds a whole request (the body cap does, and a
       // body must keep up a minimum rate, see upload-rate.ts), but a socket that sends nothing for
@@ -56,6 +65,10 @@ export async function buildApp(ctx: AppContext, loggerInstance?: FastifyBaseLogg
     },
     trustProxy: false,
   });
+  // Partial feeds of uploads cut short by a server's death: once at start-up, then every half lease.
+  const sweeper = new AbandonedFeedSweeper(ctx.store.feeds, abandonedFeedSweepMs(ctx.config), log);
+  app.addHook('onReady', async () => sweeper.start());
+  app.addHook('onClose', async () => sweeper.stop());
   await app.register(healthRoutes, { ctx });
   await app.register(confirmRoutes, { ctx });
   // The web console; form bodies are parsed only inside its own scope.

@@ -25,8 +25,10 @@ import { decodeSoapRequest, type Credentials, type SoapVersion } from '../protoc
 import { CONTENT_TYPE, soapFault, soapResult, stringDocument } from '../protocol/soap-response.ts';
 import { renderWsdl } from '../protocol/wsdl.ts';
 import { invoke, openFeed, type AuthenticatedFeed } from '../operations/invoke.ts';
+import { feedLeaseMs } from '../import/abandoned-feeds.ts';
 import type { AppContext } from './app-context.ts';
 import { lingerAfterEarlyAnswer } from './lingering-close.ts';
+import { shuttingDown } from './shutdown.ts';
 import { atMinimumRate, readWholeAtMinimumRate } from './upload-rate.ts';
 
 const STREAMED_PARAM = 'xmlDoc';
@@ -53,6 +55,11 @@ export interface EndpointOptions {
   readonly nextRequestId: () => string;
   /** True once the server has begun to close: new requests are answered 503. */
   readonly closing: () => boolean;
+  /**
+   * Aborted at the shutdown deadline (shutdown.ts): requests still reading their body or waiting
+   * for an upload slot are answered 503, and their partial feeds deleted.
+   */
+  readonly shutdown?: AbortSignal;
 }
 
 /** One request as it goes through the endpoint, and what the metrics and the audit line say of it. */
@@ -104,11 +111,15 @@ function send(response: ServerResponse, status: number, type: string, body: stri
   response.end(body);
 }
 
-export function serviceEndpoint(ctx: AppContext, { log, nextRequestId, closing }: EndpointOptions): ServiceEndpoint {
+export function serviceEndpoint(ctx: AppContext, { log, nextRequestId, closing, shutdown }: EndpointOptions): ServiceEndpoint {
   const format = { formatDate: ctx.formatDate };
   const uploadRate = { bytesPerSecond: ctx.config.minUploadBytesPerSecond, windowMs: ctx.config.uploadRateWindowMs };
   /** Every body is read through the minimum upload rate; feeds also go through the upload gate (ctx.uploads). */
-  const bodyOf = (request: IncomingMessage) => atMinimumRate(request as Readable, uploadRate);
+  const bodyOf = (request: IncomingMessage) => atMinimumRate(request as Readable, uploadRate, shutdown);
+  /** A feed stored as the request streams in, under a lease that a server dying mid-upload lets run out. */
+  const feedWriter = { leaseMs: feedLeaseMs(ctx.config) };
+  const openUpload = (credentials: Credentials | null, x: Exchange): AuthenticatedFeed =>
+    openFeed(ctx.operations, credentials, caller(x), feedWriter);
   const contentLength = (request: IncomingMessage): number | null => {
     const length = request.headers['content-length'];
     return length === undefined ? null : Number(length);
@@ -154,14 +165,14 @@ export function serviceEndpoint(ctx: AppContext, { log, nextRequestId, closing }
       called(x, action ?? 'unknown', null, 'fault');
       const length = contentLength(request);
       const body = length !== null && length <= SHORT_BODY_BYTES
-        ? await readWholeAtMinimumRate(request, uploadRate, ctx.config.bodyLimit)
+        ? await readWholeAtMinimumRate(request, uploadRate, ctx.config.bodyLimit, shutdown)
         : bodyOf(request);
       const decoded = await decodeSoapRequest(body, {
         version,
         action,
         contentType: request.headers['content-type'],
         bodyLimit: ctx.config.bodyLimit,
-        openStream: (_op, credentials) => ctx.uploads.admit(feed = openFeed(ctx.operations, credentials, caller(x)), x.response),
+        openStream: (_op, credentials) => ctx.uploads.admit(feed = openUpload(credentials, x), x.response, shutdown),
       });
       const outcome = await invoke(ctx.operations, {
         operation: decoded.operation, args: decoded.args, credentials: decoded.credentials, caller: caller(x), feed,
@@ -195,7 +206,7 @@ export function serviceEndpoint(ctx: AppContext, { log, nextRequestId, closing }
         }
         const streamed = paramsOf(operation).some((p) => p.streamed) ? STREAMED_PARAM : null;
         const form = await decodeForm(bodyOf(request), ctx.config.bodyLimit, streamed,
-          () => ctx.uploads.admit(feed = openFeed(ctx.operations, credentials, caller(x)), x.response));
+          () => ctx.uploads.admit(feed = openUpload(credentials, x), x.response, shutdown));
         fields = form.fields;
       }
       const args: RawArgs = {};
@@ -204,7 +215,7 @@ export function serviceEndpoint(ctx: AppContext, { log, nextRequestId, closing }
         if (p.streamed) {
           if (value !== undefined && feed === null) {
             // A GET request carries the feed in the query string.
-            feed = openFeed(ctx.operations, credentials, caller(x));
+            feed = openUpload(credentials, x);
             (feed as AuthenticatedFeed).write(value);
           }
         } else if (value !== undefined) args[p.name] = convertValue(p, value);
@@ -225,7 +236,7 @@ export function serviceEndpoint(ctx: AppContext, { log, nextRequestId, closing }
     const below = path.slice(SERVICE_PATH.length);
     const method = request.method ?? 'GET';
     if (closing()) {
-      return refuse(x, new ProtocolError('The server is shutting down; send the request again.', 'Server', 503, { 'retry-after': '1' }),
+      return refuse(x, shuttingDown(),
         below === '' && method === 'POST' ? soapVersionOf(request.headers['content-type']) : null);
     }
     if (below === '') {

@@ -24,6 +24,7 @@ import type { ServerResponse } from 'node:http';
 import type { AuthenticatedFeed } from '../operations/invoke.ts';
 import { ProtocolError } from '../protocol/faults.ts';
 import type { TextSink } from '../protocol/soap-request.ts';
+import { shuttingDown } from './shutdown.ts';
 
 /** What a 503 tells the client to wait before sending the upload again. */
 export const RETRY_AFTER_SECONDS = 10;
@@ -60,13 +61,13 @@ export class UploadGate {
   /**
    * `feed` behind the gate: its first flush waits for a slot (once the caller is authenticated),
    * and the slot is released when `response` closes. Throws `serverBusy()` from that flush when no
-   * slot came in time.
+   * slot came in time, and `shuttingDown()` when `shutdown` is aborted first (the shutdown deadline).
    */
-  admit(feed: AuthenticatedFeed, response: ServerResponse): TextSink {
+  admit(feed: AuthenticatedFeed, response: ServerResponse, shutdown?: AbortSignal): TextSink {
     let slot: Promise<void> | null = null;
     const take = async (): Promise<void> => {
       if ((await feed.gate).writer === null) return;
-      const release = await this.acquire(response);
+      const release = await this.acquire(response, shutdown);
       if (response.destroyed) release();
       else response.once('close', release);
     };
@@ -79,8 +80,8 @@ export class UploadGate {
     };
   }
 
-  /** Resolves with the release of a slot; rejects after maxWaitMs, or when `response` closes first. */
-  private acquire(response: ServerResponse): Promise<() => void> {
+  /** Resolves with the release of a slot; rejects after maxWaitMs, or when `response` closes or `shutdown` aborts first. */
+  private acquire(response: ServerResponse, shutdown?: AbortSignal): Promise<() => void> {
     return new Promise((resolve, reject) => {
       let released = false;
       const release = (): void => {
@@ -93,6 +94,10 @@ export class UploadGate {
         reject(new Error('the connection closed while the upload waited for a slot'));
         return;
       }
+      if (shutdown?.aborted) {
+        reject(shuttingDown());
+        return;
+      }
       if (this.limit === 0 || (this.active < this.limit && this.queue.length === 0)) {
         this.active++;
         resolve(release);
@@ -101,6 +106,7 @@ export class UploadGate {
       const leave = (): void => {
         clearTimeout(timer);
         response.off('close', onClose);
+        shutdown?.removeEventListener('abort', onShutdown);
         const at = this.queue.indexOf(waiter);
         if (at >= 0) this.queue.splice(at, 1);
       };
@@ -117,7 +123,9 @@ export class UploadGate {
       };
       const timer = setTimeout(() => waiter.refuse(serverBusy()), this.maxWaitMs);
       const onClose = (): void => waiter.refuse(new Error('the connection closed while the upload waited for a slot'));
+      const onShutdown = (): void => waiter.refuse(shuttingDown());
       response.once('close', onClose);
+      shutdown?.addEventListener('abort', onShutdown);
       this.queue.push(waiter);
     });
   }

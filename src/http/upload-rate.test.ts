@@ -121,3 +121,45 @@ test('atMinimumRate: a reader that stops early leaves the body open', async () =
   assert.equal(source.destroyed, false);
   assert.equal(source.listenerCount('readable'), 0);
 });
+
+/** The two readers again, with the shutdown signal (the shutdown deadline, shutdown.ts). */
+const STOPPABLE: Record<string, (source: PassThrough, rate: MinimumRate, shutdown: AbortSignal) => Promise<Buffer>> = {
+  atMinimumRate: (source, rate, shutdown) => readAll(atMinimumRate(source, rate, shutdown)),
+  readWholeAtMinimumRate: (source, rate, shutdown) => readWholeAtMinimumRate(source, rate, 1 << 30, shutdown),
+};
+
+for (const [reader, read] of Object.entries(STOPPABLE)) {
+  test(`${reader}: the shutdown signal ends a body still arriving above the minimum with 503, leaving it open`, async () => {
+    const source = new PassThrough();
+    const shutdown = new AbortController();
+    let sending = true;
+    void (async () => {
+      while (sending) {
+        source.write('x'.repeat(200)); // twice the minimum
+        await sleep(100);
+      }
+    })();
+    const reading = read(source, RATE, shutdown.signal);
+    await sleep(700);
+    const stopped = performance.now();
+    shutdown.abort();
+    await assert.rejects(reading, (err: unknown) => {
+      assert.ok(err instanceof ProtocolError);
+      assert.equal(err.httpStatus, 503);
+      assert.equal(err.headers['retry-after'], '1');
+      assert.match(err.message, /shutting down/);
+      return true;
+    });
+    assert.ok(performance.now() - stopped < 200, 'refused at once');
+    assert.equal(source.destroyed, false, 'the body is left to the lingering close');
+    sending = false;
+  });
+
+  test(`${reader}: a body read after the shutdown signal is refused before a byte of it is passed on`, async () => {
+    const source = new PassThrough();
+    source.write('x'.repeat(100));
+    const shutdown = new AbortController();
+    shutdown.abort();
+    await assert.rejects(read(source, RATE, shutdown.signal), (err: unknown) => err instanceof ProtocolError && err.httpStatus === 503);
+  });
+}

@@ -14,6 +14,7 @@
  */
 import { finished, type Readable } from 'node:stream';
 import { ProtocolError, tooLarge } from '../protocol/faults.ts';
+import { shuttingDown } from './shutdown.ts';
 
 export interface MinimumRate {
   /** Bytes per second the body must average over each window; 0 turns the check off. */
@@ -27,11 +28,12 @@ export const tooSlow = (rate: MinimumRate): ProtocolError => new ProtocolError(
   'Client', 408);
 
 /**
- * The chunks of `body` as they arrive, failing with `tooSlow` when a window falls short. Unlike a
+ * The chunks of `body` as they arrive, failing with `tooSlow` when a window falls short, and with
+ * `shuttingDown` once `shutdown` is aborted (the shutdown deadline, shutdown.ts). Unlike a
  * stream's own iterator, stopping early leaves `body` open: a request answered before its body
  * ended is drained by the lingering close (lingering-close.ts), not reset.
  */
-export async function* atMinimumRate(body: Readable, rate: MinimumRate): AsyncGenerator<Buffer> {
+export async function* atMinimumRate(body: Readable, rate: MinimumRate, shutdown?: AbortSignal): AsyncGenerator<Buffer> {
   const quota = (rate.bytesPerSecond * rate.windowMs) / 1000;
   let waitedMs = 0;
   let windowStartMs = 0;
@@ -41,6 +43,7 @@ export async function* atMinimumRate(body: Readable, rate: MinimumRate): AsyncGe
   let wake: (() => void) | null = null;
   const onReadable = (): void => wake?.();
   body.on('readable', onReadable);
+  shutdown?.addEventListener('abort', onReadable);
   const stopWatching = finished(body, { writable: false }, (err) => {
     ended = true;
     failure = err ?? null;
@@ -76,6 +79,7 @@ export async function* atMinimumRate(body: Readable, rate: MinimumRate): AsyncGe
 
   try {
     for (;;) {
+      if (shutdown?.aborted) throw shuttingDown();
       const chunk = body.destroyed ? null : (body.read() as Buffer | string | null);
       if (chunk !== null) {
         const bytes = typeof chunk === 'string' ? Buffer.from(chunk) : chunk;
@@ -90,6 +94,7 @@ export async function* atMinimumRate(body: Readable, rate: MinimumRate): AsyncGe
     }
   } finally {
     body.off('readable', onReadable);
+    shutdown?.removeEventListener('abort', onReadable);
     stopWatching();
   }
 }
@@ -98,9 +103,10 @@ export async function* atMinimumRate(body: Readable, rate: MinimumRate): AsyncGe
  * Reads a short body whole, under the same minimum rate. Short requests (every call but the
  * feeds) are most of the traffic, and for them an async iterator's promises, timers and stream
  * watchers cost more than the body: this reads with plain events and one timer per window.
- * Refused past `limit` bytes; a refused body is left paused, to the lingering close.
+ * Refused past `limit` bytes, and once `shutdown` is aborted; a refused body is left paused, to
+ * the lingering close.
  */
-export function readWholeAtMinimumRate(body: Readable, rate: MinimumRate, limit: number): Promise<Buffer> {
+export function readWholeAtMinimumRate(body: Readable, rate: MinimumRate, limit: number, shutdown?: AbortSignal): Promise<Buffer> {
   const quota = (rate.bytesPerSecond * rate.windowMs) / 1000;
   return new Promise<Buffer>((resolve, reject) => {
     const chunks: Buffer[] = [];
@@ -110,6 +116,7 @@ export function readWholeAtMinimumRate(body: Readable, rate: MinimumRate, limit:
     const settle = (err: Error | null): void => {
       clearTimeout(timer);
       body.off('data', onData).off('end', onEnd).off('error', settle).off('close', onClose);
+      shutdown?.removeEventListener('abort', onShutdown);
       if (err === null) {
         resolve(chunks.length === 1 ? chunks[0]! : Buffer.concat(chunks));
       } else {
@@ -126,6 +133,7 @@ export function readWholeAtMinimumRate(body: Readable, rate: MinimumRate, limit:
     };
     const onEnd = (): void => settle(null);
     const onClose = (): void => settle(new Error('The client closed the connection before the request body ended.'));
+    const onShutdown = (): void => settle(shuttingDown());
     // As in atMinimumRate: bytes that arrived while the event loop was busy are read in the poll
     // phase, after the timers; let it run once before the window is judged.
     const judge = (): void => {
@@ -136,7 +144,9 @@ export function readWholeAtMinimumRate(body: Readable, rate: MinimumRate, limit:
     const arm = (): void => {
       if (quota > 0) timer = setTimeout(() => setImmediate(judge), rate.windowMs);
     };
+    if (shutdown?.aborted) return settle(shuttingDown());
     body.on('data', onData).on('end', onEnd).on('error', settle).on('close', onClose);
+    shutdown?.addEventListener('abort', onShutdown);
     arm();
   });
 }

@@ -7,6 +7,7 @@ import { Worker } from 'node:worker_threads';
 import { randomUUID } from 'node:crypto';
 import type { Config } from '../config.ts';
 import type { ImportProcess } from '../model/records.ts';
+import type { Lease } from '../store/processes.ts';
 import type { ImportWorkerHandle, WorkerEvents, WorkerLog } from './worker.ts';
 
 export type ThreadCommand = { type: 'wake' } | { type: 'stop' };
@@ -23,6 +24,8 @@ export class ThreadedImportWorker implements ImportWorkerHandle {
   readonly owner = `worker-${process.pid}-${randomUUID().slice(0, 8)}`;
   private thread: Worker | null = null;
   private stopping = false;
+  /** The import the thread holds a lease on, as its messages tell (null between imports). */
+  private current: ImportProcess | null = null;
 
   constructor(private readonly options: { config: Config; log: WorkerLog; events?: WorkerEvents }) {}
 
@@ -35,6 +38,7 @@ export class ThreadedImportWorker implements ImportWorkerHandle {
     thread.on('error', (err) => this.options.log.error({ err }, 'import worker thread failed'));
     thread.on('exit', (code) => {
       this.thread = null;
+      this.current = null;
       if (!this.stopping) {
         this.options.log.error({ code }, 'import worker thread exited; restarting');
         setTimeout(() => this.start(), RESTART_DELAY_MS).unref();
@@ -56,9 +60,24 @@ export class ThreadedImportWorker implements ImportWorkerHandle {
     await exited;
   }
 
+  /**
+   * Terminates the thread: a batch it was merging, not yet committed, is rolled back when its
+   * connection goes with it. Answers the lease it held, which the thread can no longer release.
+   */
+  async halt(): Promise<Lease | null> {
+    this.stopping = true;
+    const thread = this.thread;
+    if (!thread) return null;
+    const process = this.current;
+    await thread.terminate();
+    return process === null ? null : { process, owner: this.owner, leaseMs: this.options.config.leaseMs };
+  }
+
   private relay(message: ThreadMessage): void {
     const events = this.options.events;
     try {
+      if (message.type === 'claimed') this.current = message.process;
+      else if (message.type === 'finished' || message.type === 'leaseLost') this.current = null;
       if (message.type === 'claimed') events?.claimed?.(message.process);
       else if (message.type === 'batch') events?.batch?.(message.process, message.rows);
       else if (message.type === 'finished') events?.finished?.(message.processId, message.status);

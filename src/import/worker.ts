@@ -74,6 +74,15 @@ export interface ImportWorkerHandle {
   wake(): void;
   /** Stops after the current batch, releasing the lease so another worker can resume at once. */
   stop(): Promise<void>;
+  /**
+   * Gives up waiting for `stop` (the shutdown deadline): stops at once where it can, and answers
+   * the lease of an import it left mid-batch, for the caller to release, or null. In its own
+   * thread (SQLite) the worker is terminated: a batch not yet committed is rolled back with its
+   * connection. In this process (PostgreSQL) a batch in flight is left to its transaction, which
+   * commits and releases the lease if it can before the process exits, and is rolled back by the
+   * database when the connection drops otherwise (the lease then expires after LEASE_SECONDS).
+   */
+  halt(): Promise<Lease | null>;
 }
 
 export class ImportWorker implements ImportWorkerHandle {
@@ -100,6 +109,13 @@ export class ImportWorker implements ImportWorkerHandle {
     this.stopping = true;
     this.wake();
     await this.loop;
+  }
+
+  /** A batch in flight cannot be taken back from its transaction here: see ImportWorkerHandle.halt. */
+  async halt(): Promise<Lease | null> {
+    this.stopping = true;
+    this.wake();
+    return null;
   }
 
   private emit<K extends keyof WorkerEvents>(name: K, ...args: Parameters<NonNullable<WorkerEvents[K]>>): void {

@@ -9,13 +9,23 @@ import type { Config } from '../config.ts';
 import { applyMigrations as applyPostgresMigrations } from './postgres/migrate.ts';
 import { withClient } from './postgres/pool.ts';
 import { PostgresStore } from './postgres/store.ts';
+import { DataDirLock } from './sqlite/data-dir-lock.ts';
 import { applyMigrations as applySqliteMigrations } from './sqlite/migrate.ts';
 import { SqliteStore } from './sqlite/store.ts';
 import type { Store } from './store.ts';
 
+export { DataDirLockedError } from './sqlite/data-dir-lock.ts';
+
 export interface OpenStoreOptions {
   /** Names this process's connections in pg_stat_activity (`mailup-import-worker`, …). */
   readonly applicationName?: string;
+  /**
+   * With SQLite, take the data directory's lock first and hold it until the store closes
+   * (sqlite/data-dir-lock.ts): the server does, so that a second server on the same database
+   * fails at once with DataDirLockedError. The admin CLI and the import thread do not. PostgreSQL
+   * has no such lock: any number of servers share it.
+   */
+  readonly lockDataDir?: boolean;
 }
 
 export async function openStore(config: Config, options: OpenStoreOptions = {}): Promise<Store> {
@@ -27,7 +37,7 @@ export async function openStore(config: Config, options: OpenStoreOptions = {}):
       ...(options.applicationName ? { applicationName: options.applicationName } : {}),
     });
   }
-  return new SqliteStore(config.databasePath, { maxSize: config.sqliteMaxSize });
+  return new SqliteStore(config.databasePath, { maxSize: config.sqliteMaxSize, lockDataDir: options.lockDataDir === true });
 }
 
 /**
@@ -46,16 +56,25 @@ export async function storeExists(config: Config): Promise<boolean> {
 /**
  * Applies the pending migrations and returns their names: `npm start -- migrate`, the separate
  * upgrade step for deployments that start their servers with MIGRATE_ON_START=0.
+ *
+ * With SQLite it takes the data directory's lock as a server does, so it refuses (with
+ * DataDirLockedError) while a server runs on the database: it would change the schema under that
+ * server. Stop the server first; a SQLite server applies pending migrations itself at start-up.
  */
 export async function migrateStore(config: Config): Promise<string[]> {
   if (config.store === 'postgres') {
     return withClient(config.databaseUrl!, 'mailup-import-migrate', applyPostgresMigrations);
   }
   mkdirSync(dirname(config.databasePath), { recursive: true });
-  const db = new Database(config.databasePath);
+  const lock = DataDirLock.acquire(config.databasePath);
   try {
-    return applySqliteMigrations(db);
+    const db = new Database(config.databasePath);
+    try {
+      return applySqliteMigrations(db);
+    } finally {
+      db.close();
+    }
   } finally {
-    db.close();
+    lock.release();
   }
 }

@@ -46,6 +46,15 @@ export interface ProcessStore {
   /** Extends a lease; false when it was lost to another worker. */
   renewLease(lease: Lease): Promise<boolean>;
   releaseLease(lease: Lease): Promise<void>;
+  /**
+   * Frees every lease on every running process, whoever holds it, so that the next claim takes
+   * them at once; answers the ids of the processes freed. A holder still alive then loses its
+   * lease (its next renewal answers false, its next write throws LeaseLostError). So it is only
+   * for a process that knows no worker is alive: the embedded server at start-up, holding the
+   * SQLite data directory's lock (its predecessor died with its leases; src/service.ts). Never
+   * call it at start-up on PostgreSQL, where workers on other hosts hold their leases rightly.
+   */
+  releaseAllLeases(): Promise<number[]>;
   /** Status 3, EndDate; starts the account's next queued process in the same transaction. */
   finishProcess(lease: Lease): Promise<void>;
   /** Status 4 with the reason; the account's queue moves on. */

@@ -1,7 +1,8 @@
 /**
  * Crash safety with real processes: a server killed with SIGKILL in the middle of an import is
  * restarted on the same store (the SQLite file, or the PostgreSQL database with TEST_STORE=postgres),
- * the worker reclaims the process when its lease expires and resumes from the checkpoint. The result must equal an uninterrupted run of the same import:
+ * the worker reclaims the process (with SQLite at once, test/reliability/restart-resume.test.ts; with
+ * PostgreSQL when its lease expires) and resumes from the checkpoint. The result must equal an uninterrupted run of the same import:
  * same recipients, subscriptions, memberships, rejects and counters.
  */
 import { test } from 'node:test';

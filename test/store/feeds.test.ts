@@ -5,12 +5,27 @@
  */
 import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { contractSuite, feedRow } from './store-fixture.ts';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { FeedGoneError } from '../../src/store/feeds.ts';
+import { contractSuite, feedRow, storeFeed } from './store-fixture.ts';
 
 const suite = contractSuite('feeds');
 
 const feedsOf = async (accountId: number): Promise<number> =>
   Number((await suite.fx.db.query<{ n: number }>('SELECT count(*) AS n FROM feed WHERE account_id = ?', [accountId]))[0]!.n);
+
+/** The account's feeds with their stored chunks, oldest first. */
+const storedFeeds = async (accountId: number): Promise<{ id: number; complete: number; chunks: number }[]> =>
+  (await suite.fx.db.query<{ id: number; complete: number; chunks: number }>(`
+    SELECT f.id, f.complete, (SELECT count(*) FROM feed_chunk c WHERE c.feed_id = f.id) AS chunks
+    FROM feed f WHERE f.account_id = ? ORDER BY f.id`, [accountId]))
+    .map((r) => ({ id: Number(r.id), complete: Number(r.complete), chunks: Number(r.chunks) }));
+
+const chunksOf = async (feedId: number): Promise<number> =>
+  Number((await suite.fx.db.query<{ n: number }>('SELECT count(*) AS n FROM feed_chunk WHERE feed_id = ?', [feedId]))[0]!.n);
+
+const rowsFrom = (first: number, count: number, prefix: string) =>
+  Array.from({ length: count }, (_, i) => feedRow(first + i, `${prefix}${first + i}@x.it`));
 
 describe('feeds', () => {
   test('rows come back from any row to the end of its chunk, exactly as stored', async () => {
@@ -70,5 +85,68 @@ describe('feeds', () => {
     assert.deepEqual((await suite.store.feeds.readFeedRows(fa.id, 3)).map((r) => r.email), ['a3@x.it']);
     assert.deepEqual((await suite.store.feeds.readFeedRows(fb.id, 2)).map((r) => r.email), ['b2@x.it']);
     assert.equal(await feedsOf(account.id), 2);
+  });
+
+  test('an abandoned partial feed is removed with its chunks; one being written on another handle, and complete feeds, are kept', async () => {
+    const [dead, alive] = await Promise.all(['Abandoned', 'Uploading'].map((name) => suite.store.accounts.createAccount({ passwordHash: 'h', name })));
+    // A server that dies in the middle of an upload: its writer renews the lease no more.
+    const dying = await suite.fx.open();
+    const abandoned = dying.feeds.openFeedWriter(dead!.id, { leaseMs: 300 });
+    await abandoned.append(rowsFrom(1, 3, 'dead'));
+    await abandoned.append(rowsFrom(4, 2, 'dead'));
+    await dying.close();
+    // Another server, uploading all along: its writer renews a 2 s lease every 667 ms.
+    const uploading = await suite.fx.open();
+    const inProgress = uploading.feeds.openFeedWriter(alive!.id, { leaseMs: 2000 });
+    await inProgress.append(rowsFrom(1, 2, 'alive'));
+    const complete = await storeFeed(suite.store, dead!.id, rowsFrom(1, 4, 'whole'), 2);
+    const [left] = (await storedFeeds(dead!.id)).filter((f) => f.complete === 0);
+    assert.equal(left?.chunks, 2, 'the dead upload left its chunks');
+
+    // Longer than either lease: the live one is renewed meanwhile, the dead one is not.
+    await sleep(3000);
+    assert.ok(await suite.store.feeds.deleteAbandonedFeeds() >= 1);
+    assert.deepEqual(await storedFeeds(dead!.id), [{ id: complete.id, complete: 1, chunks: 2 }], 'only the complete feed is left');
+    assert.equal(await chunksOf(left!.id), 0, 'no chunk of the abandoned feed is left');
+    assert.deepEqual(await suite.store.feeds.readFeedRows(complete.id, 1), rowsFrom(1, 2, 'whole'));
+    assert.deepEqual(await suite.store.feeds.readFeedRows(complete.id, 3), rowsFrom(3, 2, 'whole'));
+
+    // The upload in progress goes on and completes whole.
+    await inProgress.append(rowsFrom(3, 1, 'alive'));
+    const whole = await inProgress.complete();
+    assert.deepEqual([whole.totalRows, whole.chunkCount], [3, 2]);
+    assert.deepEqual(await suite.store.feeds.readFeedRows(whole.id, 1), rowsFrom(1, 2, 'alive'));
+    assert.deepEqual(await suite.store.feeds.readFeedRows(whole.id, 3), rowsFrom(3, 1, 'alive'));
+    await sleep(2500);
+    assert.equal(await suite.store.feeds.deleteAbandonedFeeds(), 0, 'a complete feed holds no lease that could run out');
+    assert.deepEqual((await storedFeeds(alive!.id)).map((f) => [f.complete, f.chunks]), [[1, 2]]);
+  });
+
+  test('abortOpenFeeds deletes the partial feeds this handle is writing, not those of another handle, not complete ones', async () => {
+    const [a, b] = await Promise.all(['Stopping', 'Other server'].map((name) => suite.store.accounts.createAccount({ passwordHash: 'h', name })));
+    const other = await suite.fx.open();
+    const mine = suite.store.feeds.openFeedWriter(a!.id);
+    await mine.append(rowsFrom(1, 2, 'mine'));
+    await mine.append(rowsFrom(3, 2, 'mine'));
+    const nothingYet = suite.store.feeds.openFeedWriter(a!.id);
+    const theirs = other.feeds.openFeedWriter(b!.id);
+    await theirs.append(rowsFrom(1, 2, 'theirs'));
+    const complete = await storeFeed(suite.store, a!.id, rowsFrom(1, 3, 'done'));
+    const [partial] = (await storedFeeds(a!.id)).filter((f) => f.complete === 0);
+
+    assert.equal(await suite.store.feeds.abortOpenFeeds(), 1);
+    assert.deepEqual(await storedFeeds(a!.id), [{ id: complete.id, complete: 1, chunks: 1 }]);
+    assert.equal(await chunksOf(partial!.id), 0);
+    await assert.rejects(mine.append(rowsFrom(5, 1, 'mine')), FeedGoneError, 'the writer refuses further rows');
+    await assert.rejects(mine.complete(), FeedGoneError);
+    await mine.abort();
+    await assert.rejects(nothingYet.append(rowsFrom(1, 1, 'late')), FeedGoneError, 'a writer that had stored nothing is stopped too');
+    assert.equal(await feedsOf(a!.id), 1);
+    assert.equal(await suite.store.feeds.abortOpenFeeds(), 0, 'nothing is left open');
+
+    await theirs.append(rowsFrom(3, 1, 'theirs'));
+    const whole = await theirs.complete();
+    assert.deepEqual(await suite.store.feeds.readFeedRows(whole.id, 1), rowsFrom(1, 2, 'theirs'));
+    assert.deepEqual(await suite.store.feeds.readFeedRows(complete.id, 1), rowsFrom(1, 3, 'done'));
   });
 });

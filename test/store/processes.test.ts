@@ -209,6 +209,53 @@ describe('leases', () => {
     }
   });
 
+  test('releaseAllLeases frees every held lease at once, unexpired ones too: the holders lose them and the next claims take the processes', async () => {
+    // Its own database: it frees every lease in it.
+    const own = await storeFixture();
+    try {
+      const s = own.store;
+      assert.deepEqual(await s.processes.releaseAllLeases(), [], 'nothing held, nothing freed');
+      const started = async (name: string) => {
+        const a = await accountWithList(s, name);
+        const feed = await storeFeed(s, a.accountId, [feedRow(1, 'a@x.it'), feedRow(2, 'b@x.it')]);
+        const r = await s.processes.createProcesses(a.accountId, feed, [{ listId: a.listId, options: defaultOptions() }], { start: true });
+        assert.ok(r.ok);
+        return { ...a, process: r.processes[0]! };
+      };
+      const [one, two, unclaimed, ended] = [await started('Release 1'), await started('Release 2'), await started('Release 3'), await started('Release 4')];
+      const idle = await accountWithList(s, 'Release idle');
+      const idleFeed = await storeFeed(s, idle.accountId, [feedRow(1, 'i@x.it')]);
+      const never = await s.processes.createProcesses(idle.accountId, idleFeed, [{ listId: idle.listId, options: defaultOptions() }], { start: false });
+      assert.ok(never.ok);
+      const l1 = await claim(s, one.process.id, 'dead-worker', 600_000);
+      const l2 = await claim(s, two.process.id, 'other-dead-worker', 600_000);
+      const l4 = await claim(s, ended.process.id, 'finisher', 600_000);
+      await s.processes.finishProcess(l4);
+      await mergeRecipients(s, l1, [{ email: 'a@x.it', emailStatus: 'subscribed' }], { lastRow: 1 });
+      assert.equal(await s.processes.claimProcess('newcomer', 60_000).then((l) => l?.process.id), unclaimed.process.id, 'only the unclaimed one is free');
+      assert.equal(await s.processes.claimProcess('newcomer', 60_000), null, 'the ten-minute leases hold');
+
+      assert.deepEqual(await s.processes.releaseAllLeases(), [one.process.id, two.process.id, unclaimed.process.id].sort((x, y) => x - y));
+      // The holders have lost them: a renewal answers false and no write of theirs lands.
+      assert.equal(await s.processes.renewLease(l1), false);
+      await assert.rejects(s.processes.finishProcess(l2), LeaseLostError);
+      // Claimable at once, without waiting for the leases to expire, each once, at its checkpoint.
+      const taken: Lease[] = [];
+      for (let l = await s.processes.claimProcess('successor', 60_000); l; l = await s.processes.claimProcess('successor', 60_000)) taken.push(l);
+      assert.deepEqual(taken.map((l) => l.process.id).sort((x, y) => x - y), [one.process.id, two.process.id, unclaimed.process.id].sort((x, y) => x - y));
+      const resumed = taken.find((l) => l.process.id === one.process.id)!;
+      assert.deepEqual([resumed.process.status, resumed.process.checkpoint, resumed.process.counters.newEmail], [2, 1, 0]);
+      await assert.rejects(mergeRecipients(s, l1, [{ email: 'b@x.it', emailStatus: 'subscribed' }], { lastRow: 2 }), LeaseLostError);
+      // Ended and never-started processes are untouched.
+      assert.equal((await s.processes.getProcess(ended.accountId, ended.process.id))!.status, 3);
+      assert.equal((await s.processes.getProcess(idle.accountId, never.processes[0]!.id))!.status, 1);
+      for (const l of taken) await s.processes.finishProcess(l);
+      assert.deepEqual(await s.processes.releaseAllLeases(), [], 'ended processes hold no lease');
+    } finally {
+      await own.close();
+    }
+  });
+
   test('failProcess ends the process with its reason, and the account\'s queue moves on', async () => {
     const a = await accountWithFeed('Fail');
     const created = await suite.store.processes.createProcesses(a.accountId, a.feed, [

@@ -141,6 +141,17 @@ export class PgProcesses implements ProcessStore {
     await this.pool.query({ ...RELEASE_SQL, values: [lease.process.id, lease.owner] });
   }
 
+  /** Waits for the row lock of a batch being merged; that worker's lease is then lost. Wakes the workers. */
+  async releaseAllLeases(): Promise<number[]> {
+    return inTransaction(this.pool, async (c) => {
+      const { rows } = await c.query<Row>(`
+        UPDATE import_process SET lease_owner = NULL, lease_expires_at = NULL WHERE status = 2 AND lease_owner IS NOT NULL RETURNING id`);
+      const ids = rows.map((r) => Number(r.id)).sort((a, b) => a - b);
+      await notifyWork(c, ids);
+      return ids;
+    });
+  }
+
   async finishProcess(lease: Lease): Promise<void> {
     await this.endProcess(lease, 3, null);
   }

@@ -91,6 +91,7 @@ export class PostgresStore implements Store {
   }
 
   async close(): Promise<void> {
+    this.feeds.stopRenewals();
     await this.pool.end();
   }
 }

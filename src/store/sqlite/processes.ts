@@ -26,6 +26,7 @@ export class SqliteProcesses implements ProcessStore {
         RETURNING id`),
       renew: named('UPDATE import_process SET lease_expires_at = ? WHERE id = ? AND lease_owner = ? AND status = 2'),
       release: named('UPDATE import_process SET lease_owner = NULL, lease_expires_at = NULL WHERE id = ? AND lease_owner = ?'),
+      releaseAll: named('UPDATE import_process SET lease_owner = NULL, lease_expires_at = NULL WHERE status = 2 AND lease_owner IS NOT NULL RETURNING id'),
       end: named(`
         UPDATE import_process SET status = ?, end_date = ?, failure_reason = ?, lease_owner = NULL, lease_expires_at = NULL
         WHERE id = ? AND lease_owner = ? AND status = 2`),
@@ -123,6 +124,10 @@ export class SqliteProcesses implements ProcessStore {
 
   async releaseLease(lease: Lease): Promise<void> {
     this.stmt.release.run(lease.process.id, lease.owner);
+  }
+
+  async releaseAllLeases(): Promise<number[]> {
+    return (this.stmt.releaseAll.all() as Row[]).map((r) => Number(r.id)).sort((a, b) => a - b);
   }
 
   async finishProcess(lease: Lease): Promise<void> {

@@ -17,6 +17,7 @@ import type { Store } from '../store.ts';
 import { SqliteAccounts } from './accounts.ts';
 import { SqliteConfirmations } from './confirmations.ts';
 import { SqliteConnection } from './connection.ts';
+import { DataDirLock } from './data-dir-lock.ts';
 import { SqliteFeeds } from './feeds.ts';
 import { SqliteLists } from './lists.ts';
 import { SqliteMerge } from './merge.ts';
@@ -37,19 +38,33 @@ export class SqliteStore implements Store {
   readonly sessions: SessionStore;
   readonly settings: SettingStore;
   private readonly connection: SqliteConnection;
+  private readonly feedParts: SqliteFeeds;
+  private readonly lock: DataDirLock | null;
 
   /**
    * @param options.maxSize caps the file (bytes): past it writes fail with SQLITE_FULL, as on a
    *   full disk, and the import that hit it ends in status 4.
+   * @param options.lockDataDir takes the data directory's lock (./data-dir-lock.ts) before the
+   *   database is opened or migrated, and holds it until the store closes: the server does, so a
+   *   second server on the same database throws DataDirLockedError here.
    */
-  constructor(path: string, options: { maxSize?: number | null } = {}) {
-    const connection = new SqliteConnection(path, options);
+  constructor(path: string, options: { maxSize?: number | null; lockDataDir?: boolean } = {}) {
+    const lock = options.lockDataDir ? DataDirLock.acquire(path) : null;
+    let connection: SqliteConnection;
+    try {
+      connection = new SqliteConnection(path, options);
+    } catch (err) {
+      lock?.release();
+      throw err;
+    }
+    this.lock = lock;
     const lists = new SqliteLists(connection);
     const processes = new SqliteProcesses(connection);
     this.connection = connection;
     this.accounts = new SqliteAccounts(connection);
     this.lists = lists;
-    this.feeds = new SqliteFeeds(connection);
+    this.feedParts = new SqliteFeeds(connection);
+    this.feeds = this.feedParts;
     this.processes = processes;
     this.merge = new SqliteMerge(connection, processes);
     this.confirmations = new SqliteConfirmations(connection);
@@ -63,6 +78,11 @@ export class SqliteStore implements Store {
   }
 
   async close(): Promise<void> {
-    this.connection.close();
+    try {
+      this.feedParts.stopRenewals();
+      this.connection.close();
+    } finally {
+      this.lock?.release();
+    }
   }
 }
