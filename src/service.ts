@@ -65,6 +65,10 @@ export async function createService(config: Config, options: ServiceOptions = {}
     // workers hold their leases rightly.
     const released = await store.processes.releaseAllLeases();
     if (released.length > 0) log.child({ component: 'worker' }).info({ processIds: released }, 'released the leases of imports a stopped server left running');
+    // Likewise, no upload is in progress before this server listens: every partial feed is one a
+    // stopped server left, and goes now rather than when its lease runs out.
+    const feeds = await store.feeds.deleteAbandonedFeeds({ everyIncomplete: true });
+    if (feeds > 0) log.child({ component: 'http' }).info({ feeds }, 'deleted the partial feeds of uploads a stopped server left');
   }
   const servesHttp = config.role !== 'worker';
   const runsWorker = config.role !== 'serve' && options.runWorker !== false;

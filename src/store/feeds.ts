@@ -40,8 +40,12 @@ export interface FeedStore {
    * Deletes every incomplete feed whose lease has run out, with its chunks: uploads that no
    * server is receiving any more. Complete feeds and feeds still being written (by any handle,
    * on any host) are left alone. Returns how many feeds were deleted.
+   *
+   * `everyIncomplete`: whatever their leases, every incomplete feed no import uses. Only for a
+   * server that knows no upload is in progress anywhere: a SQLite server holding the data
+   * directory's lock, at start-up, before it listens.
    */
-  deleteAbandonedFeeds(): Promise<number>;
+  deleteAbandonedFeeds(options?: { readonly everyIncomplete?: boolean }): Promise<number>;
   /**
    * Aborts every feed this handle is still writing, deleting each incomplete one with its chunks;
    * their writers then refuse further rows. Other handles' feeds and complete feeds are left

@@ -122,6 +122,23 @@ describe('feeds', () => {
     assert.deepEqual((await storedFeeds(alive!.id)).map((f) => [f.complete, f.chunks]), [[1, 2]]);
   });
 
+  test('everyIncomplete removes every partial feed whatever its lease, never a complete one or one an import uses', async () => {
+    const account = await suite.store.accounts.createAccount({ passwordHash: 'h', name: 'Restarted' });
+    // Left by a server that stopped a moment ago: its lease has not run out yet.
+    const stopped = await suite.fx.open();
+    const partial = stopped.feeds.openFeedWriter(account.id, { leaseMs: 60_000 });
+    await partial.append(rowsFrom(1, 2, 'left'));
+    await partial.append(rowsFrom(3, 2, 'left'));
+    await stopped.close();
+    const complete = await storeFeed(suite.store, account.id, rowsFrom(1, 2, 'whole'));
+    const [left] = (await storedFeeds(account.id)).filter((f) => f.complete === 0);
+    assert.ok(left !== undefined && left.chunks > 0, 'the stopped upload left its chunks');
+    assert.equal(await suite.store.feeds.deleteAbandonedFeeds(), 0, 'its lease still runs');
+    assert.equal(await suite.store.feeds.deleteAbandonedFeeds({ everyIncomplete: true }), 1);
+    assert.deepEqual(await storedFeeds(account.id), [{ id: complete.id, complete: 1, chunks: 1 }]);
+    assert.equal(await chunksOf(left!.id), 0);
+  });
+
   test('abortOpenFeeds deletes the partial feeds this handle is writing, not those of another handle, not complete ones', async () => {
     const [a, b] = await Promise.all(['Stopping', 'Other server'].map((name) => suite.store.accounts.createAccount({ passwordHash: 'h', name })));
     const other = await suite.fx.open();

@@ -138,14 +138,14 @@ export class PgFeeds implements FeedStore {
     };
   }
 
-  async deleteAbandonedFeeds(): Promise<number> {
+  async deleteAbandonedFeeds(options: { readonly everyIncomplete?: boolean } = {}): Promise<number> {
     // Chunks go with their feed (ON DELETE CASCADE). A feed some process uses is never removed.
     const row = await queryRow(this.pool, `
       WITH gone AS (
-        DELETE FROM feed f WHERE NOT f.complete AND f.lease_expires_at < clock_timestamp()
+        DELETE FROM feed f WHERE NOT f.complete AND ($1 OR f.lease_expires_at < clock_timestamp())
           AND NOT EXISTS (SELECT 1 FROM import_process p WHERE p.feed_id = f.id)
         RETURNING f.id)
-      SELECT count(*) AS n FROM gone`);
+      SELECT count(*) AS n FROM gone`, [options.everyIncomplete === true]);
     return Number(row!.n);
   }
 

@@ -120,8 +120,8 @@ export class SqliteFeeds implements FeedStore {
     return decodeFeedChunk(String(r.rows), Number(r.first_row), fromRow);
   }
 
-  async deleteAbandonedFeeds(): Promise<number> {
-    const at = Date.now();
+  async deleteAbandonedFeeds(options: { readonly everyIncomplete?: boolean } = {}): Promise<number> {
+    const at = options.everyIncomplete ? Number.MAX_SAFE_INTEGER : Date.now();
     // Looking takes no write lock (which the import thread may hold for a whole batch); there is
     // rarely anything to delete.
     if (this.stmt.abandoned.get(at) === undefined) return 0;
