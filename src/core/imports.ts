@@ -86,15 +86,9 @@ export async function startPendingImports(
     // Not startable: another call started them between our read and our start.
     if (started.reason === 'busy-same-list' || started.reason === 'busy-other-list') return started;
   }
-  const busy = await busyReason(ctx.store, accountId, listIds);
-  return busy === null ? { ok: true, processes: [] } : { ok: false, reason: busy };
-}
-
-/** Whether the account runs an import: on one of `listIds`, on another list, or not at all. */
-async function busyReason(store: Store, accountId: number, listIds: readonly number[]): Promise<'busy-same-list' | 'busy-other-list' | null> {
-  const running = (await store.queries.consoleProcesses(accountId, { status: 'running', listIds: null, limit: 1 })).items[0];
-  if (running === undefined) return null;
-  return listIds.includes(running.listId) ? 'busy-same-list' : 'busy-other-list';
+  const busy = await ctx.store.processes.busyListId(accountId);
+  if (busy === null) return { ok: true, processes: [] };
+  return { ok: false, reason: listIds.includes(busy) ? 'busy-same-list' : 'busy-other-list' };
 }
 
 /** The account's process, when it imports into `listId`. */

@@ -40,6 +40,8 @@ export interface ProcessStore {
   startProcesses(accountId: number, processIds: readonly number[]): Promise<StartOutcome>;
   /** Ids of the account's processes that were created and never started, oldest first. */
   pendingProcessIds(accountId: number): Promise<number[]>;
+  /** The list of the import the account runs, or has queued, now; null when it runs none (then a start can run). */
+  busyListId(accountId: number): Promise<number | null>;
 
   /** Claims a running process nobody holds (or whose lease expired) for `owner`. */
   claimProcess(owner: string, leaseMs: number): Promise<Lease | null>;

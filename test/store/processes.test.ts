@@ -55,6 +55,9 @@ describe('creating and starting', () => {
     assert.ok(idle.ok);
     assert.deepEqual(await suite.store.processes.pendingProcessIds(a.accountId), [idle.processes[0]!.id], 'neither the running nor the queued one');
     assert.deepEqual(await suite.store.processes.startProcesses(a.accountId, [idle.processes[0]!.id]), { ok: false, reason: 'busy-other-list' });
+    assert.equal(await suite.store.processes.busyListId(a.accountId), a.listId, 'the running process\'s list');
+    const other = await accountWithFeed('Idle');
+    assert.equal(await suite.store.processes.busyListId(other.accountId), null, 'an account that runs nothing');
     const before = (await suite.store.processes.listProcesses(a.accountId)).length;
     assert.deepEqual(await suite.store.processes.createProcesses(a.accountId, feed, [{ listId: a.listId, options: defaultOptions() }], { start: true }),
       { ok: false, reason: 'busy-same-list' });

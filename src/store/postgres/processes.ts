@@ -52,11 +52,13 @@ export class PgProcesses implements ProcessStore {
 
   /** Why the account cannot start an import on `listId` now, or null when it can. */
   private async busyReason(c: pg.ClientBase, accountId: number, listId: number): Promise<'busy-same-list' | 'busy-other-list' | null> {
-    const { rows } = await c.query<Row>(`
-      SELECT list_id FROM import_process WHERE account_id = $1 AND (status = 2 OR queued_seq IS NOT NULL)
-      ORDER BY status DESC, id LIMIT 1`, [accountId]);
-    if (!rows[0]) return null;
-    return Number(rows[0].list_id) === listId ? 'busy-same-list' : 'busy-other-list';
+    const busy = await busyList(c, accountId);
+    if (busy === null) return null;
+    return busy === listId ? 'busy-same-list' : 'busy-other-list';
+  }
+
+  async busyListId(accountId: number): Promise<number | null> {
+    return busyList(this.pool, accountId);
   }
 
   /**
@@ -193,4 +195,12 @@ export class PgProcesses implements ProcessStore {
     }
     return { byStatus, queued };
   }
+}
+
+/** The list of the account's running (or queued) import, as a start would see it on `c`. */
+async function busyList(c: pg.ClientBase | pg.Pool, accountId: number): Promise<number | null> {
+  const { rows } = await c.query<Row>(`
+    SELECT list_id FROM import_process WHERE account_id = $1 AND (status = 2 OR queued_seq IS NOT NULL)
+    ORDER BY status DESC, id LIMIT 1`, [accountId]);
+  return rows[0] ? Number(rows[0].list_id) : null;
 }

@@ -65,11 +65,20 @@ export class SqliteProcesses implements ProcessStore {
 
   /** Why the account cannot start an import on `listId` now, or null when it can. */
   private busyReason(accountId: number, listId: number): 'busy-same-list' | 'busy-other-list' | null {
+    const busy = this.busyList(accountId);
+    if (busy === null) return null;
+    return busy === listId ? 'busy-same-list' : 'busy-other-list';
+  }
+
+  private busyList(accountId: number): number | null {
     const busy = this.db.prepare(`
       SELECT list_id FROM import_process WHERE account_id = ? AND (status = 2 OR queued_seq IS NOT NULL)
       ORDER BY status DESC, id LIMIT 1`).get(accountId) as Row | undefined;
-    if (!busy) return null;
-    return Number(busy.list_id) === listId ? 'busy-same-list' : 'busy-other-list';
+    return busy ? Number(busy.list_id) : null;
+  }
+
+  async busyListId(accountId: number): Promise<number | null> {
+    return this.busyList(accountId);
   }
 
   /** The first process runs now; the others wait their turn, in this order. */
