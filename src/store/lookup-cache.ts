@@ -11,9 +11,9 @@
  * once everywhere. Import processes are not kept here: their status must be read fresh (a whole
  * GetProcessDetails answer is kept only until the next write: src/http/answer-cache.ts).
  */
-import type { Account, MailingList } from '../model/records.ts';
+import type { Account, AccountChanges, MailingList } from '../model/records.ts';
 import { ExpiringMap } from './expiring-map.ts';
-import type { AccountStore } from './accounts.ts';
+import type { AccountStore, NewAccount } from './accounts.ts';
 import type { ListStore } from './lists.ts';
 import type { Store } from './store.ts';
 
@@ -39,9 +39,9 @@ export function withLookupCache(store: Store, ttlMs: number, maxEntries = 10_000
       forget();
     }
   };
-  const cachedAccounts: AccountStore = {
-    ...bound(store.accounts),
-    async findAccountByWsUser(wsUser) {
+  // Each part answers through the store's own part (its prototype) but for the methods below.
+  const cachedAccounts: AccountStore = Object.assign(Object.create(store.accounts) as AccountStore, {
+    async findAccountByWsUser(wsUser: string) {
       const hit = accounts.get(wsUser);
       if (hit) return hit;
       const started = generation;
@@ -49,12 +49,11 @@ export function withLookupCache(store: Store, ttlMs: number, maxEntries = 10_000
       if (account && started === generation) accounts.set(wsUser, account);
       return account;
     },
-    createAccount: forgetting((account) => store.accounts.createAccount(account)),
-    updateAccount: forgetting((id, changes) => store.accounts.updateAccount(id, changes)),
-  };
-  const cachedLists: ListStore = {
-    ...bound(store.lists),
-    async getList(accountId, listId) {
+    createAccount: forgetting((account: NewAccount) => store.accounts.createAccount(account)),
+    updateAccount: forgetting((id: number, changes: AccountChanges) => store.accounts.updateAccount(id, changes)),
+  });
+  const cachedLists: ListStore = Object.assign(Object.create(store.lists) as ListStore, {
+    async getList(accountId: number, listId: number) {
       const key = `${accountId}:${listId}`;
       const hit = lists.get(key);
       if (hit) return hit;
@@ -63,33 +62,8 @@ export function withLookupCache(store: Store, ttlMs: number, maxEntries = 10_000
       if (list && started === generation) lists.set(key, list);
       return list;
     },
-    createList: forgetting((accountId, name, guid) => store.lists.createList(accountId, name, guid)),
-    renameList: forgetting((accountId, listId, name) => store.lists.renameList(accountId, listId, name)),
-  };
-  return {
-    kind: store.kind,
-    accounts: cachedAccounts,
-    lists: cachedLists,
-    feeds: store.feeds,
-    processes: store.processes,
-    merge: store.merge,
-    confirmations: store.confirmations,
-    queries: store.queries,
-    sessions: store.sessions,
-    settings: store.settings,
-    ping: () => store.ping(),
-    close: () => store.close(),
-  };
-}
-
-/** The methods of a store part, bound to it, as an object whose members can be replaced. */
-function bound<T extends object>(part: T): T {
-  const out: Record<string, unknown> = {};
-  for (let proto: object | null = part; proto !== null && proto !== Object.prototype; proto = Object.getPrototypeOf(proto)) {
-    for (const name of Object.getOwnPropertyNames(proto)) {
-      const value = (part as Record<string, unknown>)[name];
-      if (name !== 'constructor' && !(name in out) && typeof value === 'function') out[name] = value.bind(part);
-    }
-  }
-  return out as T;
+    createList: forgetting((accountId: number, name: string, guid?: string) => store.lists.createList(accountId, name, guid)),
+    renameList: forgetting((accountId: number, listId: number, name: string) => store.lists.renameList(accountId, listId, name)),
+  });
+  return Object.assign(Object.create(store) as Store, { accounts: cachedAccounts, lists: cachedLists });
 }
