@@ -34,7 +34,8 @@ function runReport(deps: ConsoleDeps, run: SendRun | null, running: boolean): Ht
   return html`<div class="notice ${r.failed > 0 ? 'notice-warn' : 'notice-ok'}" role="status" data-testid="send-report">
   Last Send Now (${target}), finished ${deps.formatTime(run.finishedAt)}: ${formatCount(r.queued)} messages due, ${delivered},
   ${formatCount(r.failed)} failed, ${formatCount(r.cancelled)} requests cancelled${r.confirmationSent.length > 0
-    ? html`; ConfirmationSent is now True for import ${r.confirmationSent.map((id, i) => html`${i > 0 ? ', ' : ''}#${id}`)}` : ''}.
+    ? html`; ConfirmationSent is now True for import ${r.confirmationSent.map((id, i) => html`${i > 0 ? ', ' : ''}#${id}`)}` : ''}.${r.claimedElsewhere > 0
+    ? html` ${formatCount(r.claimedElsewhere)} requests are being delivered by another Send Now.` : ''}
 </div>`;
 }
 

@@ -50,13 +50,21 @@ export interface SendNowReport {
   readonly failures: readonly SendFailure[];
   /** Processes whose ConfirmationSent became True during this Send Now. */
   readonly confirmationSent: readonly number[];
+  /** Requests still claimed by another Send Now when this one ended: that one is delivering them. */
+  readonly claimedElsewhere: number;
 }
 
 /** Requests claimed per round trip to the store; one round's messages go out concurrently. */
 const PAGE_SIZE = 100;
 const CONCURRENCY = 5;
-/** A claim outlives any page's delivery; if the process dies, the next Send Now takes over after it. */
-const CLAIM_MS = 15 * 60_000;
+/**
+ * A claim is short and renewed while its page is delivered, so the requests of a Send Now that
+ * died (a killed server or CLI) are free again within CLAIM_MS, while a live one keeps its own.
+ */
+export const CLAIM_MS = 30_000;
+const RENEW_EVERY_MS = 10_000;
+/** How long a Send Now waits for requests claimed elsewhere before it leaves them to their claimant. */
+const WAIT_FOR_OTHERS_MS = 2 * CLAIM_MS;
 
 export async function sendConfirmations(
   deps: ConfirmationDeps, accountId: number, processId: number | null, options: { readonly retryFailed?: boolean } = {},
@@ -76,15 +84,30 @@ export async function sendConfirmations(
   if (options.retryFailed) await deps.store.confirmations.requeueFailedConfirmations(accountId, processId);
   // Outcomes of the previous page: a recipient whose requests straddle two pages gets one message.
   let previous = new Map<string, ConfirmationOutcome>();
+  let claimedElsewhere = 0;
+  let waitingSince: number | null = null;
   for (;;) {
     // The embedded store answers synchronously: yield between pages so requests are served meanwhile.
     await yieldToEventLoop();
     const claim = await deps.store.confirmations.claimConfirmations(accountId, processId, { limit: PAGE_SIZE, leaseMs: CLAIM_MS, now: now() });
     counts.cancelled += claim.cancelled;
     settled(claim.settled);
-    if (claim.requests.length === 0) break;
+    claimedElsewhere = claim.heldElsewhere?.requests ?? 0;
+    if (claim.requests.length === 0) {
+      // Nothing left but what another Send Now holds: it is finishing its last page, or it died and
+      // its claims run out within CLAIM_MS. Wait and take over what runs out, unless the claims
+      // last longer than this code ever makes them (then their claimant is alive or foreign).
+      const held = claim.heldElsewhere;
+      const waited = waitingSince === null ? 0 : performance.now() - waitingSince;
+      if (held === null || held.until.getTime() - now().getTime() > CLAIM_MS || waited >= WAIT_FOR_OTHERS_MS) break;
+      waitingSince ??= performance.now();
+      await sleep(Math.max(50, Math.min(1000, held.until.getTime() - now().getTime() + 10)));
+      continue;
+    }
+    waitingSince = null;
     counts.requests += claim.requests.length;
     const current = new Map<string, ConfirmationOutcome>();
+    const claims = keepClaimed(deps, accountId, now, claim.requests);
     await forEachConcurrently(groupByRecipientAndList(claim.requests), CONCURRENCY, async (group) => {
       const first = group[0]!;
       const key = `${first.recipientId}:${first.listId}`;
@@ -92,12 +115,14 @@ export async function sendConfirmations(
       const earlier = previous.get(key);
       if (earlier) {
         settled(await deps.store.confirmations.completeConfirmations(ids, { ...earlier, attempts: 0 }));
+        claims.release(ids);
         return;
       }
       counts.queued++;
       const outcome = await deliver(deps, retry, now, accountId, group, await template(first.messageId));
       current.set(key, outcome);
       settled(await deps.store.confirmations.completeConfirmations(ids, outcome));
+      claims.release(ids);
       if (outcome.status === 'sent') {
         if (deps.mailer.channel === 'smtp') counts.sent++;
         else counts.written_to_outbox++;
@@ -112,15 +137,34 @@ export async function sendConfirmations(
       });
       deps.log?.warn({ accountId, processId: first.processId, requestId: first.requestId, error: outcome.error, permanent },
         'confirmation request not delivered');
-    });
+    }).finally(() => claims.stop());
     previous = current;
   }
   settled(await deps.store.confirmations.settleConfirmationProcesses(accountId, processId, now()));
   const report: SendNowReport = {
-    accountId, processId, channel: deps.mailer.channel, ...counts, failures, confirmationSent: [...confirmationSent].sort((a, b) => a - b),
+    accountId, processId, channel: deps.mailer.channel, ...counts, failures,
+    confirmationSent: [...confirmationSent].sort((a, b) => a - b), claimedElsewhere,
   };
   deps.log?.info({ ...report, failures: failures.length }, 'confirmation requests sent');
   return report;
+}
+
+/**
+ * Keeps a page's claims alive while it is delivered: every RENEW_EVERY_MS, the claims on the
+ * requests not yet completed are moved to CLAIM_MS ahead.
+ */
+function keepClaimed(
+  deps: ConfirmationDeps, accountId: number, now: () => Date, requests: readonly ClaimedConfirmation[],
+): { release(ids: readonly number[]): void; stop(): void } {
+  const unfinished = new Set(requests.map((r) => r.requestId));
+  const timer = setInterval(() => {
+    deps.store.confirmations.renewConfirmationClaims([...unfinished], new Date(now().getTime() + CLAIM_MS)).catch((err: unknown) =>
+      deps.log?.warn({ accountId, error: err instanceof Error ? err.message : String(err) }, 'confirmation claims not renewed'));
+  }, RENEW_EVERY_MS);
+  return {
+    release: (ids) => ids.forEach((id) => unfinished.delete(id)),
+    stop: () => clearInterval(timer),
+  };
 }
 
 /** Claimed requests come ordered by recipient and list, so each group is a run of neighbours. */

@@ -34,6 +34,13 @@ export interface ClaimedConfirmation {
   readonly attempts: number;
 }
 
+export interface ConfirmationClaim {
+  readonly requests: ClaimedConfirmation[];
+  readonly cancelled: number;
+  readonly settled: number[];
+  readonly heldElsewhere: { readonly requests: number; readonly until: Date } | null;
+}
+
 /** How delivering one message went; `retryAt` null marks a permanent failure. */
 export type ConfirmationOutcome =
   | { readonly status: 'sent'; readonly at: Date; readonly attempts: number }
@@ -123,11 +130,19 @@ export interface ConfirmationStore {
    * list, then claims up to `limit` due requests (queued, transient failures whose retry time has
    * come, and claims that expired) by marking them `sending` until `now + leaseMs`. Requests of one
    * recipient and list come out next to each other. `settled`: processes whose ConfirmationSent
-   * became True because their last unsent requests were cancelled.
+   * became True because their last unsent requests were cancelled. `heldElsewhere`: the requests
+   * (of the account, or that process) that stay claimed by another Send Now, and the earliest time
+   * one of those claims runs out; null when there are none.
    */
   claimConfirmations(
     accountId: number, processId: number | null, options: { readonly limit: number; readonly leaseMs: number; readonly now: Date },
-  ): Promise<{ requests: ClaimedConfirmation[]; cancelled: number; settled: number[] }>;
+  ): Promise<ConfirmationClaim>;
+  /**
+   * Moves the end of the claim on those of `requestIds` that are still being sent to `until`, as a
+   * Send Now does while it delivers them; returns how many it renewed (fewer when some were
+   * completed, or taken over after the claim ran out).
+   */
+  renewConfirmationClaims(requestIds: readonly number[], until: Date): Promise<number>;
   /**
    * Records the outcome of delivering one message for these requests (one recipient and list),
    * and in the same transaction sets ConfirmationSent on every finished process that has no

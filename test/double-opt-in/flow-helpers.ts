@@ -80,6 +80,7 @@ export interface SendNowJson {
   cancelled: number;
   requests: number;
   confirmationSent: number[];
+  claimedElsewhere: number;
   failures: { processId: number; listId: number; email: string; error: string; permanent: boolean; attempts: number; nextAttemptAt: string | null }[];
 }
 

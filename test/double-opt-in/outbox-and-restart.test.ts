@@ -103,7 +103,7 @@ test('a Send Now that died after claiming leaves its requests to the next one on
     const claim = await store.confirmations.claimConfirmations(acc.account.id, held, { limit: 10, leaseMs: 3600_000, now: new Date() });
     assert.equal(claim.requests.length, 1);
     const meanwhile = await sendNow(svc, acc, { processId: held });
-    assert.deepEqual([meanwhile.body.queued, meanwhile.body.written_to_outbox], [0, 0]);
+    assert.deepEqual([meanwhile.body.queued, meanwhile.body.written_to_outbox, meanwhile.body.claimedElsewhere], [0, 0, 1]);
     assert.equal(await sentFlag(svc, acc, held), 'False');
 
     // A run that died long enough ago: its claim expired, and the next Send Now takes the request over.

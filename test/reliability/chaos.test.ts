@@ -17,12 +17,7 @@ import { formatTable, runScenario, selectScenarios } from '../../chaos/scenarios
  * anyway): a scenario's name for both stores, or `name:sqlite` / `name:postgres` for one. Remove
  * an entry once `npm run chaos` shows the scenario PASS on its store.
  */
-const PENDING_FIXES = new Set<string>([
-  // A Send Now killed in the middle of a page leaves the requests it had claimed "sending" for
-  // 15 minutes (CLAIM_MS): the next Send Now skips them, so some recipients get no message and
-  // ConfirmationSent stays False.
-  'send-now-http',
-]);
+const PENDING_FIXES = new Set<string>([]);
 
 const runAll = process.env.CHAOS_ALL === '1';
 

@@ -86,7 +86,7 @@ describe('requests: claims, outcomes and ConfirmationSent', () => {
     assert.equal(await suite.store.confirmations.pendingConfirmations(imp.accountId, imp.processId), 3);
     assert.equal(await suite.store.confirmations.pendingConfirmations(other.accountId, imp.processId), 0, "another account's process");
     const none = await suite.store.confirmations.claimConfirmations(other.accountId, imp.processId, lease(T0));
-    assert.deepEqual(none, { requests: [], cancelled: 0, settled: [] }, "another account's id claims nothing");
+    assert.deepEqual(none, { requests: [], cancelled: 0, settled: [], heldElsewhere: null }, "another account's id claims nothing");
     assert.deepEqual(await statuses(imp.accountId, imp.processId), ['queued', 'queued', 'queued']);
 
     const first = await suite.store.confirmations.claimConfirmations(imp.accountId, null, lease(T0, 2));
@@ -104,7 +104,9 @@ describe('requests: claims, outcomes and ConfirmationSent', () => {
     const second = await suite.store.confirmations.claimConfirmations(imp.accountId, imp.processId, lease(T0));
     assert.equal(second.requests.length, 1, 'the one left; claimed ones are not handed out again');
     assert.ok(!first.requests.some((r) => r.requestId === second.requests[0]!.requestId));
-    assert.deepEqual((await suite.store.confirmations.claimConfirmations(imp.accountId, imp.processId, lease(later(1000)))).requests, []);
+    const meanwhile = await suite.store.confirmations.claimConfirmations(imp.accountId, imp.processId, lease(later(1000)));
+    assert.deepEqual(meanwhile.requests, []);
+    assert.deepEqual(meanwhile.heldElsewhere?.requests, 3, 'what others hold is reported');
     assert.equal(await suite.store.confirmations.pendingConfirmations(imp.accountId, imp.processId), 3, 'sending is not sent');
 
     const sentAt = later(2000);
@@ -119,6 +121,24 @@ describe('requests: claims, outcomes and ConfirmationSent', () => {
     assert.deepEqual(rows.map((r) => [r.email, r.status, r.attempts, r.lastError, r.nextAttemptAt, r.sentAt]), imp.requests.map((r) =>
       [r.email, 'sent', r.requestId === last ? 2 : 1, null, null, r.requestId === last ? later(3000) : sentAt]));
     assert.deepEqual(await suite.store.confirmations.completeConfirmations([], { status: 'sent', at: sentAt, attempts: 1 }), []);
+  });
+
+  test('renewing a claim keeps it; a renewal after the claim was taken over or completed touches nothing', async () => {
+    const imp = await importWithRequests(['renew1@x.it', 'renew2@x.it']);
+    const claimed = await suite.store.confirmations.claimConfirmations(imp.accountId, imp.processId, lease(T0, 10, 5_000));
+    const ids = claimed.requests.map((r) => r.requestId);
+    assert.equal(claimed.heldElsewhere, null, 'its own claims are not held elsewhere');
+    assert.equal(await suite.store.confirmations.renewConfirmationClaims(ids, later(9_000)), 2);
+    const held = await suite.store.confirmations.claimConfirmations(imp.accountId, imp.processId, lease(later(6_000)));
+    assert.deepEqual(held.requests, [], 'renewed past the original expiry');
+    assert.deepEqual(held.heldElsewhere, { requests: 2, until: later(9_000) });
+    assert.equal(await suite.store.confirmations.renewConfirmationClaims([], later(20_000)), 0);
+
+    await suite.store.confirmations.completeConfirmations([ids[0]!], { status: 'sent', at: later(7_000), attempts: 1 });
+    const taken = await suite.store.confirmations.claimConfirmations(imp.accountId, imp.processId, lease(later(10_000)));
+    assert.deepEqual(taken.requests.map((r) => r.requestId), [ids[1]], 'the lapsed claim is taken over');
+    assert.equal(await suite.store.confirmations.renewConfirmationClaims(ids, later(30_000)), 1, 'only the request still being sent');
+    assert.deepEqual((await statuses(imp.accountId, imp.processId)).sort(), ['sending', 'sent']);
   });
 
   test('a claim whose time ran out is handed out again', async () => {

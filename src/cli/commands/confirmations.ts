@@ -76,6 +76,7 @@ function sendNowText(account: Account, r: SendNowReport): string {
       ['messages due', r.queued], ['sent', r.sent], ['written to outbox', r.written_to_outbox], ['not delivered', r.failed],
       ['requests handled', r.requests], ['requests cancelled', r.cancelled],
       ['ConfirmationSent now True', r.confirmationSent.length > 0 ? r.confirmationSent.join(', ') : null],
+      ['requests another Send Now is delivering', r.claimedElsewhere > 0 ? r.claimedElsewhere : null],
     ]),
   ];
   if (r.failures.length > 0) {

@@ -12,7 +12,7 @@ import {
 import { PROCESS_WITH_QUEUE_COLUMNS, UNSENT } from '../common/process-sql.ts';
 import { cancelNoLongerPendingSql } from '../common/confirmation-sql.ts';
 import type {
-  ClaimedConfirmation, ConfirmationFailure, ConfirmationMessage, ConfirmationOutcome, ConfirmationRequestRow, ConfirmationStore,
+  ConfirmationClaim, ConfirmationFailure, ConfirmationMessage, ConfirmationOutcome, ConfirmationRequestRow, ConfirmationStore,
   ConfirmationSummary, ConfirmOutcome, NewConfirmationMessage, NewOutboxMessage, OutboxMessage,
 } from '../confirmations.ts';
 import { lockAccount, LOCK } from './locks.ts';
@@ -66,7 +66,7 @@ export class PgConfirmations implements ConfirmationStore {
 
   async claimConfirmations(
     accountId: number, processId: number | null, options: { readonly limit: number; readonly leaseMs: number; readonly now: Date },
-  ): Promise<{ requests: ClaimedConfirmation[]; cancelled: number; settled: number[] }> {
+  ): Promise<ConfirmationClaim> {
     const t = options.now.getTime();
     // Due: queued, a transient failure whose time has come, or a claim whose Send Now died.
     const due = `account_id = $1 AND ($2::bigint IS NULL OR process_id = $2)
@@ -88,8 +88,20 @@ export class PgConfirmations implements ConfirmationStore {
         JOIN import_process p ON p.id = c.process_id
         WHERE c.id = ANY($1::bigint[])
         ORDER BY c.recipient_id, c.list_id, c.id`, [ids])).rows.map(toClaimedConfirmation);
-      return { requests, cancelled: cancelled.length, settled };
+      const held = (await c.query<Row>(`
+        SELECT count(*) AS n, min(next_attempt_at) AS until FROM confirmation_request
+        WHERE account_id = $1 AND ($2::bigint IS NULL OR process_id = $2) AND status = 'sending' AND next_attempt_at > $3
+          AND NOT (id = ANY($4::bigint[]))`, [accountId, processId, t, ids])).rows[0]!;
+      const heldElsewhere = Number(held.n) === 0 ? null : { requests: Number(held.n), until: new Date(Number(held.until)) };
+      return { requests, cancelled: cancelled.length, settled, heldElsewhere };
     });
+  }
+
+  async renewConfirmationClaims(requestIds: readonly number[], until: Date): Promise<number> {
+    if (requestIds.length === 0) return 0;
+    const r = await this.pool.query(`
+      UPDATE confirmation_request SET next_attempt_at = $1 WHERE id = ANY($2::bigint[]) AND status = 'sending'`, [until.getTime(), requestIds]);
+    return r.rowCount ?? 0;
   }
 
   async completeConfirmations(requestIds: readonly number[], outcome: ConfirmationOutcome): Promise<number[]> {

@@ -10,7 +10,7 @@ import {
 import { PROCESS_WITH_QUEUE_COLUMNS, UNSENT } from '../common/process-sql.ts';
 import { cancelNoLongerPendingSql } from '../common/confirmation-sql.ts';
 import type {
-  ClaimedConfirmation, ConfirmOutcome, ConfirmationFailure, ConfirmationMessage, ConfirmationOutcome, ConfirmationRequestRow,
+  ConfirmationClaim, ConfirmOutcome, ConfirmationFailure, ConfirmationMessage, ConfirmationOutcome, ConfirmationRequestRow,
   ConfirmationStore, ConfirmationSummary, NewConfirmationMessage, NewOutboxMessage, OutboxMessage,
 } from '../confirmations.ts';
 import { now, type SqliteConnection } from './connection.ts';
@@ -57,7 +57,7 @@ export class SqliteConfirmations implements ConfirmationStore {
 
   async claimConfirmations(
     accountId: number, processId: number | null, options: { readonly limit: number; readonly leaseMs: number; readonly now: Date },
-  ): Promise<{ requests: ClaimedConfirmation[]; cancelled: number; settled: number[] }> {
+  ): Promise<ConfirmationClaim> {
     const t = options.now.getTime();
     // Due: queued, a transient failure whose time has come, or a claim whose Send Now died.
     const due = `account_id = @account AND (@process IS NULL OR process_id = @process)
@@ -79,9 +79,21 @@ export class SqliteConfirmations implements ConfirmationStore {
         JOIN list l ON l.id = c.list_id
         JOIN import_process p ON p.id = c.process_id
         ORDER BY c.recipient_id, c.list_id, c.id`).all(JSON.stringify(ids)) as Row[]).map(toClaimedConfirmation);
-      return { requests, cancelled: cancelled.length, settled };
+      const held = this.db.prepare(`
+        SELECT count(*) AS n, min(next_attempt_at) AS until FROM confirmation_request
+        WHERE account_id = ? AND (? IS NULL OR process_id = ?) AND status = 'sending' AND next_attempt_at > ?
+          AND id NOT IN (SELECT value FROM json_each(?))`).get(accountId, processId, processId, t, JSON.stringify(ids)) as Row;
+      const heldElsewhere = Number(held.n) === 0 ? null : { requests: Number(held.n), until: new Date(Number(held.until)) };
+      return { requests, cancelled: cancelled.length, settled, heldElsewhere };
     });
     return tx.immediate();
+  }
+
+  async renewConfirmationClaims(requestIds: readonly number[], until: Date): Promise<number> {
+    if (requestIds.length === 0) return 0;
+    return this.db.prepare(`
+      UPDATE confirmation_request SET next_attempt_at = ? WHERE id IN (SELECT value FROM json_each(?)) AND status = 'sending'`)
+      .run(until.getTime(), JSON.stringify(requestIds)).changes;
   }
 
   async completeConfirmations(requestIds: readonly number[], outcome: ConfirmationOutcome): Promise<number[]> {
