@@ -3,11 +3,13 @@
  * StartImportProcesses call over HTTP carrying the whole feed, polled until status 3.
  *
  * Prints subscribers/s for an import into an empty list and for a second import of the same feed
- * (every row existing), the server's peak RSS, and the ratio to a floor measured in the same run:
+ * (every row existing), the same over the REST API (bench/import-rest.ts: a JSON body through
+ * POST Console/List/{id}/Recipients, 100,000 and --rows recipients, with when each was accepted),
+ * the servers' peak RSS, and the ratio to a floor measured in the same run:
  * the same rows inserted straight into the same tables by prepared statements in one transaction
  * (no HTTP, no XML, no rules). Also a 10,000-row import to show the fixed overhead.
  *
- *   npm run bench:import -- [--rows 1000000] [--small 10000]
+ *   npm run bench:import -- [--rows 1000000] [--small 10000] [--rest-small 100000]
  *
  * With `--store postgres` the same import runs on PostgreSQL in the scale-out topology (an API
  * server and worker processes; `--workers 1,2` by default) against a COPY floor: see
@@ -22,10 +24,13 @@ import { join } from 'node:path';
 import { once } from 'node:events';
 import { applyMigrations } from '../src/store/sqlite/migrate.ts';
 import { benchmarkPostgresImport } from './import-postgres.ts';
+import { benchmarkRestImport } from './import-rest.ts';
 import { arg, fmt, peakRss, post, soap, startServer, unescape, writeEnvelope, type Server } from './lib.ts';
 
 const ROWS = arg('rows', 1_000_000);
 const SMALL = arg('small', 10_000);
+/** The smaller REST body (the issue's 100,000 recipients accepted in under 5 s); the larger one is --rows. */
+const REST_SMALL = arg('rest-small', 100_000);
 
 async function runImport(server: Server, envelope: string): Promise<{ seconds: number; details: string }> {
   const started = performance.now();
@@ -104,14 +109,20 @@ async function main(): Promise<void> {
       process.stdout.write(`    warning: unexpected counters ${second.details}\n`);
     }
     const rss = peakRss(server.child.pid!);
+    const rest = await benchmarkRestImport(dir, REST_SMALL, ROWS);
 
     const floorSeconds = floor(ROWS);
     const floorRate = ROWS / floorSeconds;
     process.stdout.write(`\nfloor (prepared INSERTs, one transaction, no XML, no rules): ${floorSeconds.toFixed(2)} s, ${fmt(floorRate)} rows/s\n`);
     process.stdout.write('\nresult                        subscribers/s   ratio to floor\n');
-    process.stdout.write(`empty list                    ${fmt(ROWS / first.seconds).padStart(13)}   ${(ROWS / first.seconds / floorRate).toFixed(2)}\n`);
-    process.stdout.write(`all existing                  ${fmt(ROWS / second.seconds).padStart(13)}   ${(ROWS / second.seconds / floorRate).toFixed(2)}\n`);
+    process.stdout.write(`SOAP empty list               ${fmt(ROWS / first.seconds).padStart(13)}   ${(ROWS / first.seconds / floorRate).toFixed(2)}\n`);
+    process.stdout.write(`SOAP all existing             ${fmt(ROWS / second.seconds).padStart(13)}   ${(ROWS / second.seconds / floorRate).toFixed(2)}\n`);
+    for (const run of rest.runs) {
+      const rate = run.rows / run.seconds;
+      process.stdout.write(`${run.label.padEnd(30)}${fmt(rate).padStart(13)}   ${(rate / floorRate).toFixed(2)}   (accepted in ${run.acceptedSeconds.toFixed(2)} s)\n`);
+    }
     process.stdout.write(`server peak RSS               ${(rss / 1024 / 1024).toFixed(0).padStart(10)} MB\n`);
+    process.stdout.write(`REST server peak RSS          ${(rest.peakRss / 1024 / 1024).toFixed(0).padStart(10)} MB\n`);
   } finally {
     server.child.kill('SIGTERM');
     await once(server.child, 'exit');

@@ -56,6 +56,8 @@ export interface Server {
   readonly user: string;
   readonly password: string;
   readonly list: { id: number; guid: string };
+  /** The demo account's REST client, when the start banner names one. */
+  readonly rest?: { readonly clientId: string; readonly clientSecret: string };
 }
 
 /** Starts the server on a fresh `dataDir`, with `env` added to its environment. */
@@ -76,7 +78,13 @@ export async function startServer(dataDir: string, env: Record<string, string> =
   const user = /WS user: +(\S+)/.exec(out)![1]!;
   const password = /WS password: +(\S+)/.exec(out)![1]!;
   const m = /idList (\d+), listGUID (\S+)/.exec(out)!;
-  return { child, port, user, password, list: { id: Number(m[1]), guid: m[2]! } };
+  // The REST lines follow the WSDL line: give them a moment to arrive.
+  await new Promise((r) => setTimeout(r, 100));
+  const rest = /REST client: +id (\S+), secret (\S+)/.exec(out);
+  return {
+    child, port, user, password, list: { id: Number(m[1]), guid: m[2]! },
+    ...(rest ? { rest: { clientId: rest[1]!, clientSecret: rest[2]! } } : {}),
+  };
 }
 
 export function post(port: number, path: string, body: NodeJS.ReadableStream | string, headers: Record<string, string>): Promise<string> {

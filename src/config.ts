@@ -42,6 +42,8 @@ export interface Config {
   readonly maxConcurrentUploads: number;
   /** How long an upload may wait for a slot before it is answered 503. */
   readonly uploadQueueTimeoutMs: number;
+  /** Most recipients one REST bulk import (POST …/Recipients) may carry; one more is a 400. */
+  readonly maxRestImportRows: number;
   /**
    * How long SIGTERM waits for requests in flight and the worker's batch; after it, unfinished
    * requests are answered 503 or cut, partial feeds removed, and the process exits.
@@ -68,6 +70,16 @@ export interface Config {
   readonly confirmTokenDays: number;
   /** Console cookies are always `Secure` (the console is served over HTTPS by a proxy in front). */
   readonly consoleSecureCookies: boolean;
+  /** How long a REST API access token lasts (its `expires_in`), in seconds. */
+  readonly oauthAccessTokenSeconds: number;
+  /** How long a REST API refresh token lasts, in days; each refresh hands out a new one. */
+  readonly oauthRefreshTokenDays: number;
+  /** REST API calls an account may make per second (per server) before it gets 429; 0 for no limit. */
+  readonly restMaxCallsPerSecond: number;
+  /** HTTP subscribe API calls per caller address per second, once its burst is spent; 0 for no limit. */
+  readonly httpApiCallsPerSecond: number;
+  /** HTTP subscribe API calls a caller address may make at once. */
+  readonly httpApiBurst: number;
 }
 
 export const ROLES = ['all', 'serve', 'worker'] as const;
@@ -132,6 +144,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     keepAliveTimeoutMs: integer(env, 'KEEP_ALIVE_TIMEOUT_SECONDS', 65, 1) * 1000,
     maxConcurrentUploads: integer(env, 'MAX_CONCURRENT_UPLOADS', 4, 0),
     uploadQueueTimeoutMs: integer(env, 'UPLOAD_QUEUE_SECONDS', 60, 1) * 1000,
+    maxRestImportRows: integer(env, 'MAX_REST_IMPORT_ROWS', 1_000_000, 1),
     shutdownTimeoutMs: integer(env, 'SHUTDOWN_TIMEOUT_SECONDS', 25, 1) * 1000,
     logLevel: env.LOG_LEVEL || 'info',
     leaseMs: integer(env, 'LEASE_SECONDS', 30, 1) * 1000,
@@ -147,6 +160,11 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     publicUrl: publicUrl(env),
     confirmTokenDays: integer(env, 'CONFIRM_TOKEN_DAYS', 7, 1),
     consoleSecureCookies: env.CONSOLE_SECURE_COOKIES === '1',
+    oauthAccessTokenSeconds: integer(env, 'OAUTH_ACCESS_TOKEN_SECONDS', 3600, 1),
+    oauthRefreshTokenDays: integer(env, 'OAUTH_REFRESH_TOKEN_DAYS', 30, 1),
+    restMaxCallsPerSecond: integer(env, 'REST_MAX_CALLS_PER_SECOND', 100, 0),
+    httpApiCallsPerSecond: integer(env, 'HTTP_API_CALLS_PER_SECOND', 10, 0),
+    httpApiBurst: integer(env, 'HTTP_API_BURST', 60, 1),
   };
 }
 

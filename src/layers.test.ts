@@ -18,7 +18,7 @@ const LAYERS: readonly (readonly string[])[] = [
   ['import', 'mail', 'protocol'],
   ['core'],
   ['operations', 'observability'],
-  ['console', 'cli', 'demo.ts'],
+  ['console', 'cli', 'demo.ts', 'rest', 'frontend'],
   ['http'],
   ['service.ts'],
   ['main.ts'],

@@ -13,7 +13,7 @@
  * the same database exits at once with status 1, naming the directory and the holder's pid.
  */
 import { ConfigError, loadConfig, redactUrl, ROLES, type Config } from './config.ts';
-import { createDemoIfEmpty, describeDemo } from './demo.ts';
+import { createDemoIfEmpty, describeDemo, describeDoors } from './demo.ts';
 import { createService } from './service.ts';
 import { DataDirLockedError, migrateStore } from './store/open-store.ts';
 
@@ -75,6 +75,7 @@ async function main(): Promise<void> {
     process.stdout.write(`WSMailUpImport listening on ${url}/Services/WSMailUpImport.asmx (WSDL: ?WSDL)\n`);
   }
   if (demo) process.stdout.write(describeDemo(demo, url));
+  else if (config.role !== 'worker') process.stdout.write(describeDoors(url));
 
   let stopping = false;
   const stop = (signal: string): void => {

@@ -16,10 +16,21 @@ export const ERROR_CODES = {
   MAILUP_TIMEOUT: 'no complete answer arrived within the timeout',
   MAILUP_HTTP_STATUS: 'the service answered an HTTP error status without a SOAP Fault',
   MAILUP_INVALID_RESPONSE: 'the answer is not a WSMailUpImport result',
+  MAILUP_REST_ERROR: 'the REST API answered an HTTP error status (MailUp\'s error body, when it sent one, is in the details)',
+  MAILUP_AUTH_ERROR: 'the OAuth2 token endpoint refused the credentials, the client or the refresh token',
 } as const;
 
 /** One of the {@link ERROR_CODES}. */
 export type MailUpErrorCode = keyof typeof ERROR_CODES;
+
+/**
+ * A REST API call as errors name it: the method and the path under the console base, e.g.
+ * `GET List/7/Groups`, or `POST /Authorization/OAuth/Token` for the token endpoint.
+ */
+export type RestOperation = `${'GET' | 'POST' | 'PUT' | 'DELETE'} ${string}`;
+
+/** What failed: a SOAP operation by its WSDL name, or a REST call. */
+export type FailedOperation = OperationName | RestOperation;
 
 const BRAND = Symbol.for('mailup-import-client.error-kinds');
 
@@ -38,10 +49,10 @@ const BRAND = Symbol.for('mailup-import-client.error-kinds');
 export class MailUpError extends Error {
   /** A stable string from {@link ERROR_CODES}. */
   readonly code: MailUpErrorCode;
-  /** The operation whose call failed. */
-  readonly operation: OperationName;
+  /** The operation whose call failed: a SOAP operation, or a REST call (`GET List/7/Groups`). */
+  readonly operation: FailedOperation;
 
-  constructor(code: MailUpErrorCode, operation: OperationName, message: string, options?: ErrorOptions) {
+  constructor(code: MailUpErrorCode, operation: FailedOperation, message: string, options?: ErrorOptions) {
     super(message, options);
     this.code = code;
     this.operation = operation;
@@ -64,7 +75,7 @@ export interface MailUpErrorClass<D, E> {
  * One kind of error: its name, how its code and message follow from its details. The details
  * become read-only properties of the error.
  */
-function defineError<const N extends string, D extends { readonly operation: OperationName }>(
+function defineError<const N extends string, D extends { readonly operation: FailedOperation }>(
   name: N, codeOf: (details: D) => MailUpErrorCode, messageOf: (details: D) => string,
 ): MailUpErrorClass<D, MailUpError & Readonly<D> & { readonly name: N }> {
   const kind = {
@@ -147,7 +158,8 @@ export type TransportFailure = keyof typeof TRANSPORT_FAILURES;
 
 /** The details of {@link TransportError}. */
 export interface TransportDetails {
-  readonly operation: OperationName;
+  /** The SOAP operation, or the REST call. */
+  readonly operation: FailedOperation;
   readonly failure: TransportFailure;
   /** What went wrong, in words (never containing the credentials). */
   readonly reason: string;
@@ -159,7 +171,9 @@ export interface TransportDetails {
 
 /**
  * The call did not produce a WSMailUpImport answer: a network failure, a timeout, an HTTP
- * error status without a SOAP Fault, or a body that is not a result. `code` tells which.
+ * error status without a SOAP Fault, or a body that is not a result. `code` tells which. The
+ * REST client throws it too, for a network failure, a timeout or an answer that is not the
+ * JSON the call expects (HTTP error statuses of the REST API are {@link RestApiError}).
  */
 export const TransportError = defineError(
   'TransportError',
@@ -172,3 +186,66 @@ export type TransportError = InstanceType<typeof TransportError>;
 export function describeReturnCode(code: number): string {
   return (RETURN_CODES as Record<string, string>)[String(code)] ?? 'undocumented ReturnCode';
 }
+
+/** The details of {@link RestApiError}. */
+export interface RestApiErrorDetails {
+  /** The call, e.g. `POST List/7/Recipients`. */
+  readonly operation: RestOperation;
+  /** The HTTP status: 400 malformed or refused, 401 token, 403 not allowed, 404 unknown resource, 429 too many calls… */
+  readonly httpStatus: number;
+  /** MailUp's `ErrorCode` (the status as a string), or null when the answer had no MailUp error body. */
+  readonly errorCode: string | null;
+  /** MailUp's `ErrorDescription`, what is wrong in words; the start of the body when it was not MailUp's error body. */
+  readonly errorDescription: string;
+  /** MailUp's `ErrorName` (`BadRequest`, `Unauthorized`…), or null. */
+  readonly errorName: string | null;
+  /** The answer's `Retry-After`, in milliseconds, when it sent one (429, 503); else null. */
+  readonly retryAfterMs: number | null;
+  /** How many times the request was sent (a 401 is sent again once with a new token, a 429 after its Retry-After). */
+  readonly attempts: number;
+}
+
+/**
+ * The REST API answered an HTTP error status. `httpStatus` and MailUp's error body
+ * (`errorCode`, `errorDescription`, `errorName`) say why.
+ *
+ * @example
+ * ```ts
+ * try {
+ *   await rest.createGroup(7, { Name: 'Resellers' });
+ * } catch (err) {
+ *   if (err instanceof RestApiError && err.httpStatus === 404) console.log('no list 7:', err.errorDescription);
+ *   else throw err;
+ * }
+ * ```
+ */
+export const RestApiError = defineError(
+  'RestApiError',
+  (_d: RestApiErrorDetails) => 'MAILUP_REST_ERROR',
+  (d) => `${d.operation} answered HTTP ${d.httpStatus}${d.errorName ? ` ${d.errorName}` : ''}: ${d.errorDescription}${d.attempts > 1 ? ` (after ${d.attempts} attempts)` : ''}`,
+);
+export type RestApiError = InstanceType<typeof RestApiError>;
+
+/** The details of {@link RestAuthError}. */
+export interface RestAuthErrorDetails {
+  readonly operation: RestOperation;
+  /** The grant that was refused. */
+  readonly grantType: 'password' | 'refresh_token';
+  readonly httpStatus: number;
+  /** OAuth's `error` (`invalid_grant`, `invalid_client`…), or null. */
+  readonly error: string | null;
+  /** `error_description`, else MailUp's `ErrorDescription`, else the start of the body. */
+  readonly errorDescription: string;
+}
+
+/**
+ * The OAuth2 token endpoint refused to log in: a wrong username or password, an unknown client
+ * or wrong secret, a disabled account. (A refused refresh token is not thrown: the client logs
+ * in again with the password.)
+ */
+export const RestAuthError = defineError(
+  'RestAuthError',
+  (_d: RestAuthErrorDetails) => 'MAILUP_AUTH_ERROR',
+  (d) => `the token endpoint refused the ${d.grantType} grant (HTTP ${d.httpStatus}${d.error ? ` ${d.error}` : ''}): ${d.errorDescription}`,
+);
+export type RestAuthError = InstanceType<typeof RestAuthError>;

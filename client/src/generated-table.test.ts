@@ -29,6 +29,13 @@ test('client/src/generated/operations.ts is what the generator writes now', asyn
   }
 });
 
+test('client/src/generated/time-format.ts is a copy of the server\'s src/core/time-format.ts', async () => {
+  const copy = readFileSync(fileURLToPath(new URL('./generated/time-format.ts', import.meta.url)), 'utf8');
+  assert.ok(copy.endsWith(readFileSync(join(ROOT, 'src/core/time-format.ts'), 'utf8')), 'out of date: run npm run generate:client');
+  // --check without --out checks both generated files.
+  await promisify(execFile)(process.execPath, ['scripts/generate-client-table.mjs', '--check'], { cwd: ROOT });
+});
+
 test('the copied data equals the server\'s tables', () => {
   assert.deepEqual(client.OPERATIONS, server.OPERATIONS);
   assert.deepEqual(client.OPERATION_NAMES, server.OPERATION_NAMES);

@@ -223,7 +223,7 @@ function readReply(operation: OperationName, status: number, contentType: string
 const describeType = (contentType: string): string => (contentType === '' ? 'no content type' : contentType.split(';')[0]!.trim());
 
 /** The useful part of fetch's "fetch failed": the system error code and message of its cause. */
-function describeNetworkError(err: unknown): string {
+export function describeNetworkError(err: unknown): string {
   let cause: unknown = err;
   while (cause instanceof Error && cause.cause instanceof Error) cause = cause.cause;
   if (cause instanceof Error) {

@@ -206,6 +206,8 @@ describe('commands', () => {
     assert.equal(watched.code, 0, watched.stderr);
     assert.match(watched.stdout, new RegExp(`^process ${idProcess} \\(list ${a.list.id}\\): completed \\(StatusCode 3\\)`));
     assert.match(watched.stdout, /rows 300 \| new 300 email/);
+    // Times as the server writes them for people: in the endpoint's zone, named.
+    assert.match(watched.stdout, /^ {2}start \d{4}-\d\d-\d\d \d\d:\d\d:\d\d (?:[A-Z]{2,5}|UTC[+-]\d\d:\d\d) {2}end \d{4}-\d\d-\d\d \d\d:\d\d:\d\d /m);
     const json = await cli(['--json', 'status', String(idProcess)], envFor(a));
     const details = JSON.parse(json.stdout);
     assert.deepEqual([details.idList, details.idProcess, details.status, details.newEmail, details.confirmationSent], [a.list.id, idProcess, 'completed', 300, null]);

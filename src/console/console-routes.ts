@@ -22,9 +22,11 @@ import { registerRecipientRoutes } from './recipients.ts';
 import { registerSendRoutes } from './send-status.ts';
 import { SendNowRunner } from './send-now-runner.ts';
 import { SessionManager, tokensMatch } from './session.ts';
+import { registerRestClientRoutes } from './rest-clients.ts';
 import { registerSettingsRoutes } from './settings.ts';
 import type { LoginThrottle } from '../core/login-throttle.ts';
 import { registerSignInRoutes } from './sign-in.ts';
+import { registerUserRoutes } from './users.ts';
 import { consoleUrl } from './urls.ts';
 
 export interface ConsoleOptions {
@@ -156,6 +158,8 @@ Go back, reload the page and try again.</p></div>`,
   registerRecipientRoutes(app, deps);
   registerSendRoutes(app, deps);
   registerSettingsRoutes(app, deps);
+  registerRestClientRoutes(app, deps);
+  registerUserRoutes(app, deps);
 }
 
 /** Answers an error as a page, or as a short fragment when htmx asked for a part of a page. */

@@ -3,6 +3,11 @@
  * a time and sent in chunks of about 64 KB, so an export of a million recipients needs no more
  * memory than one chunk.
  *
+ * Every download starts with a UTF-8 byte-order mark: without it Excel reads the file as the
+ * machine's ANSI code page and shows `Zoë` as `ZoÃ«`. Spreadsheets, Python's `utf-8-sig`, pandas
+ * and most CSV readers take the mark as what it is; a program that does not must drop the first
+ * three bytes (EF BB BF).
+ *
  * A cell that a spreadsheet would run as a formula (starting with = @ or a tab/CR, or with + or
  * - when it is not simply a number such as a mobile number) is prefixed with an apostrophe.
  */
@@ -10,6 +15,7 @@ import type { FastifyReply } from 'fastify';
 import { Readable } from 'node:stream';
 
 const CHUNK = 64 * 1024;
+export const BYTE_ORDER_MARK = '\uFEFF';
 const NUMBER_LIKE = /^[+-]?[\d\s().]*$/;
 
 export type CsvValue = string | number | null | undefined;
@@ -25,9 +31,9 @@ export function csvLine(values: readonly CsvValue[]): string {
   return `${values.map(csvCell).join(',')}\r\n`;
 }
 
-/** Joins lines into chunks of about CHUNK characters. */
+/** Joins lines into chunks of about CHUNK characters, the first starting with the byte-order mark. */
 async function* chunked(lines: AsyncIterable<string>): AsyncGenerator<string> {
-  let buffer = '';
+  let buffer = BYTE_ORDER_MARK;
   for await (const line of lines) {
     buffer += line;
     if (buffer.length >= CHUNK) {

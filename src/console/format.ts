@@ -2,22 +2,17 @@
  * How the console writes values: dates in the service's time zone, numbers with separators,
  * durations and rates for the live import status, and the words for codes.
  */
+import { PROCESS_STATE_NAMES, WAITING_FOR_TEXT, waitingFor } from '../core/process-states.ts';
+import { timeFormat } from '../core/time-format.ts';
 import type { SubscriptionStatus } from '../model/subscription.ts';
 import type { ImportProcess, ProcessStatus } from '../model/records.ts';
 
 export type DateFormatter = (date: Date | null) => string;
 
-/** `2024-05-17 14:03:09` in the time zone of the service (TIME_ZONE), or an em dash for none. */
+/** `2024-05-17 14:03:09 CEST` in the time zone of the service (TIME_ZONE; src/core/time-format.ts), or an em dash for none. */
 export function makeConsoleDateFormatter(timeZone: string): DateFormatter {
-  const parts = new Intl.DateTimeFormat('en-GB', {
-    timeZone, year: 'numeric', month: '2-digit', day: '2-digit', hour: '2-digit', minute: '2-digit', second: '2-digit', hourCycle: 'h23',
-  });
-  return (date) => {
-    if (date === null) return '—';
-    const p: Record<string, string> = {};
-    for (const { type, value } of parts.formatToParts(date)) p[type] = value;
-    return `${p.year}-${p.month}-${p.day} ${p.hour}:${p.minute}:${p.second}`;
-  };
+  const format = timeFormat(timeZone);
+  return (date) => (date === null ? '—' : format.text(date));
 }
 
 const numbers = new Intl.NumberFormat('en-US');
@@ -35,12 +30,21 @@ export function formatDuration(ms: number): string {
   return `${Math.floor(m / 60)} h ${String(m % 60).padStart(2, '0')} min`;
 }
 
+const capitalised = (s: string): string => `${s[0]!.toUpperCase()}${s.slice(1)}`;
+
+/** The states' names (src/core/process-states.ts), as badges. */
 export const PROCESS_STATUS: Record<ProcessStatus, { readonly label: string; readonly tone: string }> = {
-  1: { label: 'Waiting', tone: 'neutral' },
-  2: { label: 'Running', tone: 'info' },
-  3: { label: 'Completed', tone: 'ok' },
-  4: { label: 'Failed', tone: 'bad' },
+  1: { label: capitalised(PROCESS_STATE_NAMES[1]), tone: 'neutral' },
+  2: { label: capitalised(PROCESS_STATE_NAMES[2]), tone: 'info' },
+  3: { label: capitalised(PROCESS_STATE_NAMES[3]), tone: 'ok' },
+  4: { label: capitalised(PROCESS_STATE_NAMES[4]), tone: 'bad' },
 };
+
+/** `not started` or `in line after the running import` for a waiting process; '' for the others. */
+export function waitingNote(p: Pick<ImportProcess, 'status' | 'queued'>): string {
+  const reason = waitingFor(p);
+  return reason === null ? '' : WAITING_FOR_TEXT[reason];
+}
 
 export const SUBSCRIPTION_STATUS: Record<SubscriptionStatus, { readonly label: string; readonly tone: string }> = {
   subscribed: { label: 'Subscribed', tone: 'ok' },

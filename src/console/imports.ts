@@ -11,8 +11,9 @@ import type { ProcessStatusFilter } from '../store/queries.ts';
 import type { ImportProcess, ListWithGroups, ProcessWithQueue } from '../model/records.ts';
 import type { ConsoleDeps } from './deps.ts';
 import { authOf, canSeeList, field, idParam, noticeOf, notFound, visibleListIds } from './request.ts';
+import { fieldNumbersOf, readRejectedRow, type RejectedRowValues } from '../import/rejected-row.ts';
 import { csvLine, sendCsv } from './csv.ts';
-import { formatCount, formatDuration, IMPORT_TYPES, PROCESS_STATUS, progressOf } from './format.ts';
+import { formatCount, formatDuration, IMPORT_TYPES, PROCESS_STATUS, progressOf, waitingNote } from './format.ts';
 import { html, type Html } from './html.ts';
 import { badge, page, pager, progressBar, sendHtml } from './layout.ts';
 import type { ConsoleAuth } from './session.ts';
@@ -37,9 +38,11 @@ async function listsOf(deps: ConsoleDeps, auth: ConsoleAuth): Promise<ListNames>
 
 const listName = (lists: ListNames, id: number): string => lists.get(id)?.name ?? `list ${id}`;
 
+/** The state's badge; a waiting process says what it waits for (its start, or its turn). */
 function statusBadge(p: ImportProcess): Html {
   const s = PROCESS_STATUS[p.status];
-  return badge(p.status === 1 && p.queued ? 'Queued' : s.label, s.tone);
+  const note = waitingNote(p);
+  return html`${badge(s.label, s.tone)}${note === '' ? '' : html` <span class="small muted waiting-for">${note}</span>`}`;
 }
 
 /** The confirmation column: nothing asked, still queued, or sent (ConfirmationSent). */
@@ -58,26 +61,27 @@ function processRow(deps: ConsoleDeps, lists: ListNames, p: ProcessWithQueue): H
   <td>${statusBadge(p)}</td>
   <td class="num">${formatCount(p.totalContacts)}</td>
   <td><div class="progress-cell">${progressBar(progress.percent, `Import ${p.id}`)}<span class="small muted">${progress.percent} %</span></div></td>
-  <td class="num">${formatCount(c.newEmail + c.newMobile)}</td>
-  <td class="num">${formatCount(c.existingEmail + c.existingMobile)}</td>
-  <td class="num">${formatCount(c.optOutEmail + c.optOutMobile)}</td>
+  <td class="num">${formatCount(c.newEmail)}</td><td class="num">${formatCount(c.existingEmail)}</td><td class="num">${formatCount(c.optOutEmail)}</td>
+  <td class="num">${formatCount(c.newMobile)}</td><td class="num">${formatCount(c.existingMobile)}</td><td class="num">${formatCount(c.optOutMobile)}</td>
   <td class="num">${p.rejected > 0 ? html`<a href="${consoleUrl(`/imports/${p.id}/rejects`)}">${formatCount(p.rejected)}</a>` : '0'}</td>
   <td>${confirmationCell(p)}</td>
-  <td class="small">${p.endDate !== null
-    ? html`ended ${deps.formatTime(p.endDate)}`
-    : p.startDate !== null ? html`started ${deps.formatTime(p.startDate)}` : html`created ${deps.formatTime(p.createdAt)}`}</td>
+  <td class="small when">${p.endDate !== null
+    ? html`<span class="muted">ended</span> ${deps.formatTime(p.endDate)}`
+    : p.startDate !== null ? html`<span class="muted">started</span> ${deps.formatTime(p.startDate)}` : html`<span class="muted">created</span> ${deps.formatTime(p.createdAt)}`}</td>
 </tr>`;
 }
 
 function processTable(deps: ConsoleDeps, lists: ListNames, processes: readonly ProcessWithQueue[], empty: string): Html {
-  return html`<div class="table-wrap"><table>
+  // The six counters of GetProcessDetails, each in its column: e-mail and SMS are never added up.
+  const counterHeads = html`<th class="num sub" scope="col">new</th><th class="num sub" scope="col">existing</th><th class="num sub" scope="col">opted out</th>`;
+  return html`<div class="table-wrap"><table class="processes">
   <thead><tr>
-    <th scope="col">Process</th><th scope="col">List</th><th scope="col">Status</th><th class="num" scope="col">Rows</th>
-    <th scope="col">Progress</th><th class="num" scope="col">New</th><th class="num" scope="col">Existing</th>
-    <th class="num" scope="col">Opted out</th><th class="num" scope="col">Rejected</th><th scope="col">Confirmation</th>
-    <th scope="col">When</th>
-  </tr></thead>
-  <tbody>${processes.length === 0 ? html`<tr><td colspan="11" class="empty">${empty}</td></tr>` : processes.map((p) => processRow(deps, lists, p))}</tbody>
+    <th scope="col" rowspan="2">Process</th><th scope="col" rowspan="2">List</th><th scope="col" rowspan="2">Status</th><th class="num" scope="col" rowspan="2">Rows</th>
+    <th scope="col" rowspan="2">Progress</th><th class="group" scope="colgroup" colspan="3">E-mail</th><th class="group" scope="colgroup" colspan="3">SMS</th>
+    <th class="num" scope="col" rowspan="2">Rejected</th><th scope="col" rowspan="2">Confirmation</th><th scope="col" rowspan="2">When</th>
+  </tr>
+  <tr>${counterHeads}${counterHeads}</tr></thead>
+  <tbody>${processes.length === 0 ? html`<tr><td colspan="14" class="empty">${empty}</td></tr>` : processes.map((p) => processRow(deps, lists, p))}</tbody>
 </table></div>`;
 }
 
@@ -118,12 +122,16 @@ async function livePanel(deps: ConsoleDeps, auth: ConsoleAuth, lists: ListNames)
   const { store } = deps.ctx;
   const listIds = visibleListIds(auth);
   const running = (await store.queries.consoleProcesses(auth.account.id, { status: 'running', listIds, limit: 1 })).items[0] ?? null;
-  const waiting = (await store.queries.consoleProcesses(auth.account.id, { status: 'waiting', listIds, limit: 100 })).items.length;
+  const waitingItems = (await store.queries.consoleProcesses(auth.account.id, { status: 'waiting', listIds, limit: 100 })).items;
+  const waiting = waitingItems.length;
+  const inLine = waitingItems.filter((p) => p.queued).length;
   const recent = running ? [] : (await store.queries.consoleProcesses(auth.account.id, { status: 'all', listIds, limit: 10 })).items;
   const last = recent.find((p) => p.status === 3 || p.status === 4) ?? null;
   const state = `${running?.id ?? 0}.${last?.id ?? 0}.${waiting}`;
   const shown = running ?? last;
-  const waitingNote = waiting === 0 ? '' : html`<p class="small muted">${waiting === 100 ? '100 or more' : formatCount(waiting)} waiting to run.</p>`;
+  const waitingParts = [inLine > 0 ? `${formatCount(inLine)} in line after the running import` : '', waiting > inLine ? `${formatCount(waiting - inLine)} not started` : '']
+    .filter((part) => part !== '');
+  const waitingLine = waiting === 0 ? '' : html`<p class="small muted">${waiting === 100 ? '100 or more' : formatCount(waiting)} waiting: ${waitingParts.join(', ')}.</p>`;
   let content: Html;
   if (shown === null) {
     content = html`<h2>No import is running</h2><p class="muted">Imports started over the web service appear here while they run.</p>`;
@@ -139,7 +147,7 @@ ${progressDetails(deps, shown)}`;
   }
   const markup = html`<section class="card live" id="live" hx-get="${consoleUrl('/imports/live', { state })}" hx-trigger="every 1s" hx-swap="outerHTML">
 ${content}
-${waitingNote}
+${waitingLine}
 </section>`;
   return { markup, state };
 }
@@ -193,12 +201,23 @@ function optionsCard(p: ImportProcess, lists: ListNames): Html {
 </section>`;
 }
 
+/** The columns of a rejected row as the feed sent it: the subscriber's attributes, then its campoN. */
+const REJECT_COLUMNS = ['email', 'Prefix', 'Number', 'Name'] as const;
+const rejectValues = (v: RejectedRowValues, fieldNumbers: readonly number[]): string[] =>
+  [v.email, v.prefix, v.number, v.name, ...fieldNumbers.map((n) => v.fields[n] ?? '')];
+
+/** Rejected rows with their number, the reason, and the row as sent in its columns. */
 function rejectTable(rows: readonly { row: number; reason: string; raw: string }[]): Html {
+  const read = rows.map((r) => ({ ...r, values: readRejectedRow(r.raw) }));
+  const fieldNumbers = fieldNumbersOf(read.map((r) => r.values));
+  const columns = 2 + REJECT_COLUMNS.length + fieldNumbers.length;
   return html`<div class="table-wrap"><table>
-  <thead><tr><th class="num" scope="col">Row</th><th scope="col">Reason</th><th scope="col">Row as submitted</th></tr></thead>
-  <tbody>${rows.length === 0
-    ? html`<tr><td colspan="3" class="empty">No rows were rejected.</td></tr>`
-    : rows.map((r) => html`<tr><td class="num">${r.row}</td><td>${r.reason}</td><td class="wrap mono">${r.raw}</td></tr>`)}</tbody>
+  <thead><tr><th class="num" scope="col">Row</th><th scope="col">Reason</th>${REJECT_COLUMNS.map((c) => html`<th scope="col">${c}</th>`)}${
+    fieldNumbers.map((n) => html`<th scope="col">campo${n}</th>`)}</tr></thead>
+  <tbody>${read.length === 0
+    ? html`<tr><td colspan="${columns}" class="empty">No rows were rejected.</td></tr>`
+    : read.map((r) => html`<tr><td class="num">${r.row}</td><td>${r.reason}</td>${
+      rejectValues(r.values, fieldNumbers).map((v) => html`<td class="wrap mono">${v}</td>`)}</tr>`)}</tbody>
 </table></div>`;
 }
 
@@ -335,11 +354,16 @@ ${pager(
     const auth = authOf(request);
     const p = await findProcess(deps, request);
     if (!p) return notFound(reply);
+    // Two reads of the report: the first finds the campoN columns any row has, the second writes the rows.
     async function* lines(): AsyncGenerator<string> {
-      yield csvLine(['row', 'reason', 'raw']);
-      const rows = await store.queries.streamRejectReport(auth.account.id, p!.id);
+      const first = await store.queries.streamRejectReport(auth.account.id, p!.id);
+      const fieldNumbers = new Set<number>();
+      if (first !== null) for await (const r of first) for (const n of Object.keys(readRejectedRow(r.raw).fields)) fieldNumbers.add(Number(n));
+      const numbers = [...fieldNumbers].sort((x, y) => x - y);
+      yield csvLine(['row', 'reason', ...REJECT_COLUMNS, ...numbers.map((n) => `campo${n}`)]);
+      const rows = first === null ? null : await store.queries.streamRejectReport(auth.account.id, p!.id);
       if (rows === null) return;
-      for await (const r of rows) yield csvLine([r.row, r.reason, r.raw]);
+      for await (const r of rows) yield csvLine([r.row, r.reason, ...rejectValues(readRejectedRow(r.raw), numbers)]);
     }
     return sendCsv(reply, `import-${p.id}-rejects.csv`, lines());
   });

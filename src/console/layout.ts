@@ -8,7 +8,7 @@ import { html, type Html, type HtmlValue } from './html.ts';
 import type { ConsoleAuth } from './session.ts';
 import { consoleUrl } from './urls.ts';
 
-export type Section = 'imports' | 'lists' | 'recipients' | 'send' | 'settings';
+export type Section = 'imports' | 'lists' | 'recipients' | 'send' | 'settings' | 'users';
 
 const SECTIONS: readonly { readonly id: Section; readonly label: string; readonly path: string }[] = [
   { id: 'imports', label: 'Import status', path: '/imports' },
@@ -16,6 +16,7 @@ const SECTIONS: readonly { readonly id: Section; readonly label: string; readonl
   { id: 'recipients', label: 'Recipients', path: '/recipients' },
   { id: 'send', label: 'Send status', path: '/send' },
   { id: 'settings', label: 'Web services', path: '/settings' },
+  { id: 'users', label: 'Users', path: '/users' },
 ];
 
 export interface Notice {

@@ -5,6 +5,7 @@
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { createGroup, MAX_GROUP_NAME, renameGroup } from '../core/groups.ts';
 import { createList, MAX_LIST_NAME, renameList } from '../core/lists.ts';
+import { timeFormat } from '../core/time-format.ts';
 import type { ChannelCounts, ListStats } from '../store/queries.ts';
 import type { ListWithGroups } from '../model/records.ts';
 import type { Channel } from '../model/subscription.ts';
@@ -277,6 +278,8 @@ export function registerListRoutes(app: FastifyInstance, deps: ConsoleDeps): voi
     const auth = authOf(request);
     const list = await findList(request);
     if (!list) return notFound(reply);
+    // Times as ISO 8601 with the offset of TIME_ZONE (src/core/time-format.ts).
+    const time = timeFormat(deps.ctx.config.timeZone);
     // The export is opened only when the response starts streaming, and closed however it ends.
     async function* lines(): AsyncGenerator<string> {
       const exported = await store.queries.exportList(auth.account.id, list!.id);
@@ -286,7 +289,7 @@ export function registerListRoutes(app: FastifyInstance, deps: ConsoleDeps): voi
         yield csvLine(['email', 'mobile', 'name', 'email_status', 'sms_status', ...fields.map((n) => `campo${n}`), 'created', 'updated']);
         for await (const r of exported.rows) {
           const values: CsvValue[] = [r.email, r.mobile, r.name, r.emailStatus, r.smsStatus, ...fields.map((n) => r.fields[n] ?? ''),
-            r.createdAt.toISOString(), r.updatedAt.toISOString()];
+            time.iso(r.createdAt), time.iso(r.updatedAt)];
           yield csvLine(values);
         }
       } finally {

@@ -16,6 +16,13 @@ export const NOTICES = {
   'send-busy': { tone: 'warn', text: 'A Send Now is already running for this account; its progress is shown below.' },
   'password-changed': { tone: 'ok', text: 'The WS password was changed. The old one no longer works.' },
   'access-saved': { tone: 'ok', text: 'The web-service settings were saved.' },
+  'http-api-saved': { tone: 'ok', text: 'The HTTP subscribe API allow-list was saved.' },
+  'rest-client-removed': { tone: 'ok', text: 'The REST client was removed; the tokens it was given no longer work.' },
+  'rest-client-unknown': { tone: 'warn', text: 'That REST client does not exist in this account (was it removed already?); nothing was changed.' },
+  'user-enabled': { tone: 'ok', text: 'The user was enabled: it can sign in again.' },
+  'user-disabled': { tone: 'ok', text: 'The user was disabled: it cannot sign in, and its sessions have ended.' },
+  'user-lists-saved': { tone: 'ok', text: 'The lists the user sees were saved.' },
+  'user-deleted': { tone: 'ok', text: 'The user was deleted; its sessions have ended.' },
   'signed-out': { tone: 'info', text: 'You have signed out.' },
   'session-ended': { tone: 'info', text: 'Your session has ended. Please sign in again.' },
 } as const satisfies Record<string, Notice>;

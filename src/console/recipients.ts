@@ -201,7 +201,7 @@ ${pager(
   <div class="table-wrap"><table>
     <thead><tr><th scope="col">Request</th><th scope="col">Import</th><th scope="col">List</th><th scope="col">State</th><th class="num" scope="col">Attempts</th><th scope="col">Queued</th><th scope="col">Sent</th><th scope="col">Confirmed</th></tr></thead>
     <tbody>${confirmations.length === 0 ? html`<tr><td colspan="8" class="empty">None.</td></tr>` : confirmations.map((c) => html`<tr>
-      <td class="num">${c.requestId}</td><td><a href="${consoleUrl(`/imports/${c.processId}`)}">#${c.processId}</a></td><td>${listName(c.listId)}</td>
+      <td class="num">${c.requestId}</td><td>${c.processId === 0 ? html`<span class="muted">a single subscribe</span>` : html`<a href="${consoleUrl(`/imports/${c.processId}`)}">#${c.processId}</a>`}</td><td>${listName(c.listId)}</td>
       <td>${c.status}${c.lastError ? html`<div class="small muted">${c.lastError}</div>` : ''}</td><td class="num">${formatCount(c.attempts)}</td>
       <td class="small">${deps.formatTime(c.createdAt)}</td><td class="small">${deps.formatTime(c.sentAt)}</td><td class="small">${deps.formatTime(c.confirmedAt)}</td>
     </tr>`)}</tbody>

@@ -93,7 +93,7 @@ ${failures.length === 0 ? '' : html`<h3>Failed deliveries</h3>
 <div class="table-wrap"><table>
   <thead><tr><th scope="col">Import</th><th scope="col">Recipient</th><th class="num" scope="col">Attempts</th><th scope="col">Error</th><th scope="col">Next attempt</th></tr></thead>
   <tbody>${failures.map((f) => html`<tr>
-    <td><a href="${consoleUrl(`/imports/${f.processId}`)}">#${f.processId}</a></td><td class="wrap">${f.email ?? ''}</td>
+    <td>${f.processId === 0 ? 'a single subscribe' : html`<a href="${consoleUrl(`/imports/${f.processId}`)}">#${f.processId}</a>`}</td><td class="wrap">${f.email ?? ''}</td>
     <td class="num">${f.attempts}</td><td class="wrap">${f.error}</td>
     <td class="small">${f.permanent ? 'none (permanent failure)' : deps.formatTime(f.nextAttemptAt)}</td>
   </tr>`)}</tbody>

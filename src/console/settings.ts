@@ -9,9 +9,11 @@
  */
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { changeAccess, locksOut, MAX_WS_PASSWORD, parseAllowList, setWsPassword } from '../core/accounts.ts';
+import { setHttpApiIps } from '../core/http-api-access.ts';
 import { verifyPassword } from '../core/passwords.ts';
 import { SERVICE_NAMESPACE, SERVICE_PATH } from '../protocol/operations.ts';
 import type { ConsoleDeps } from './deps.ts';
+import { httpApiCard, parseHttpApiForm, type HttpApiForm } from './http-api-settings.ts';
 import { authOf, field, isAccountWide, noticeOf, redirectTo } from './request.ts';
 import { html, type Html } from './html.ts';
 import { badge, csrfField, page, sendHtml } from './layout.ts';
@@ -36,6 +38,7 @@ export function parseAddressList(text: string): { ok: true; addresses: string[] 
 interface SettingsForms {
   readonly password?: string;
   readonly access?: { readonly error: string; readonly enabled: boolean; readonly ipCheck: boolean; readonly allowedIps: string };
+  readonly httpApi?: HttpApiForm;
 }
 
 function restricted(reply: FastifyReply, auth: ConsoleAuth): FastifyReply {
@@ -53,7 +56,8 @@ function settingsPage(reply: FastifyReply, request: FastifyRequest, auth: Consol
     title: 'Web services', section: 'settings', auth, notice: noticeOf(request),
     body: html`<div class="page-head"><div><h1>Web services</h1>
 <p class="lead">The account's WS user calls WSMailUpImport; it is separate from console users.</p></div>
-<div class="actions"><a class="button secondary" href="${consoleUrl('/settings/endpoint')}">Endpoint, WSDL and a SOAP example</a></div></div>
+<div class="actions"><a class="button secondary" href="${consoleUrl('/settings/endpoint')}">Endpoint, WSDL and a SOAP example</a>
+<a class="button secondary" href="${consoleUrl('/settings/rest')}">REST API clients</a></div></div>
 <section class="card" aria-labelledby="user-title">
   <h2 id="user-title">WSMailUpImport</h2>
   <dl class="kv">
@@ -97,7 +101,8 @@ function settingsPage(reply: FastifyReply, request: FastifyRequest, auth: Consol
     <div><button type="submit">Change the WS password</button></div>
   </form>
 </section>
-</div>`,
+</div>
+${httpApiCard(auth, request, forms.httpApi)}`,
   }), status);
 }
 
@@ -147,6 +152,17 @@ export function registerSettingsRoutes(app: FastifyInstance, deps: ConsoleDeps):
     await changeAccess(store, auth.account.id, { wsEnabled: form.enabled, ipCheck: form.ipCheck, allowedIps: parsed.addresses });
     request.log.info({ accountId: auth.account.id, user: auth.user.username, ...form, allowedIps: parsed.addresses }, 'web-service access changed from the console');
     return redirectTo(reply, '/settings', { notice: 'access-saved' });
+  });
+
+  app.post('/settings/http-api', async (request, reply) => {
+    const auth = authOf(request);
+    if (!isAccountWide(auth)) return restricted(reply, auth);
+    const entries = field(request.body, 'httpApiIps');
+    const parsed = parseHttpApiForm(entries);
+    if (!parsed.ok) return settingsPage(reply, request, auth, { httpApi: { error: parsed.error, entries } }, 400);
+    await setHttpApiIps(store, auth.account.id, parsed.entries);
+    request.log.info({ accountId: auth.account.id, user: auth.user.username, httpApiIps: parsed.entries }, 'HTTP subscribe API allow-list changed from the console');
+    return redirectTo(reply, '/settings', { notice: 'http-api-saved' });
   });
 
   app.post('/settings/password', async (request, reply) => {

@@ -8,6 +8,7 @@
  * in a cookie scoped to the sign-in path and in a hidden field, which must match.
  */
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
+import { maySignIn } from '../core/console-users.ts';
 import { verifyPassword } from '../core/passwords.ts';
 import type { ConsoleUser } from '../model/records.ts';
 import type { ConsoleDeps } from './deps.ts';
@@ -118,6 +119,13 @@ export function registerSignInRoutes(app: FastifyInstance, deps: ConsoleDeps): v
     if (!valid || consoleUser === null) {
       request.log.info({ account: form.account, username: form.username }, 'console sign-in failed');
       return signInPage(reply, request, deps, form, { tone: 'bad', text: WRONG_SIGN_IN }, 401);
+    }
+    // Told only to whoever knows the password: a disabled user is not a wrong password.
+    if (!maySignIn(consoleUser)) {
+      request.log.info({ account: form.account, username: form.username }, 'console sign-in refused: the user is disabled');
+      return signInPage(reply, request, deps, form, {
+        tone: 'bad', text: 'This console user is disabled. Ask an administrator of the account to enable it.',
+      }, 403);
     }
     await deps.sessions.start(request, reply, consoleUser);
     setCookie(reply, SIGN_IN_COOKIE, '', { path: SIGN_IN_PATH, secure: deps.sessions.isSecure(request), maxAge: 0 });

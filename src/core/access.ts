@@ -88,6 +88,15 @@ async function throttledCheck(
 
 const refused = (reason: AccessRefusal): AccessOutcome => ({ ok: false, reason });
 
+/**
+ * What an account whose credentials were checked earlier (a REST access token) still has to pass
+ * on each call: the web service enabled, and the caller's address when the IP check is on.
+ */
+export function accessRefusalFor(account: Account, caller: Caller): 'disabled' | 'address-refused' | null {
+  if (!account.wsEnabled) return 'disabled';
+  return admitsAddress(account, caller) ? null : 'address-refused';
+}
+
 /** The account's IP check: on, the caller's address must be on the allow-list. */
 const admitsAddress = (account: Account, caller: Caller): boolean => !account.ipCheck || ipAllowed(caller.ip, account.allowedIps);
 

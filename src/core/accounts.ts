@@ -47,13 +47,17 @@ export function checkWsPassword(password: string): PasswordRefusal | null {
   return Array.from(password).length > MAX_WS_PASSWORD ? 'too-long' : null;
 }
 
-/** Sets the account's WS password; it works at once, on every server, for every door. */
+/**
+ * Sets the account's WS password; it works at once, on every server, for every door. The REST
+ * API's tokens, obtained with the old password, are revoked.
+ */
 export async function setWsPassword(
   store: Store, accountId: number, password: string,
 ): Promise<{ ok: true; account: Account } | { ok: false; reason: PasswordRefusal | 'not-found' }> {
   const refusal = checkWsPassword(password);
   if (refusal !== null) return { ok: false, reason: refusal };
   const account = await store.accounts.updateAccount(accountId, { passwordHash: await hashPassword(password) });
+  if (account) await store.oauth.revokeAccountTokens(account.id);
   return account ? { ok: true, account } : { ok: false, reason: 'not-found' };
 }
 
@@ -88,6 +92,8 @@ export async function changeAccess(store: Store, accountId: number, change: Acce
     ...(change.ipCheck !== undefined ? { ipCheck: change.ipCheck } : {}),
     ...(allowedIps !== undefined ? { allowedIps } : {}),
   });
+  // Disabling revokes the REST API's tokens: enabling the account again does not bring them back.
+  if (account && change.wsEnabled === false) await store.oauth.revokeAccountTokens(account.id);
   return account ? { ok: true, account, locksOut: locksOut(account) } : { ok: false, reason: 'not-found' };
 }
 

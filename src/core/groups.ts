@@ -32,17 +32,54 @@ export function groupName(raw: string): { readonly name: string; readonly cut: b
 
 export type GroupCreated = { readonly ok: true; readonly group: Group; readonly created: boolean; readonly cut: boolean };
 
-/** Creates the group in the list, or finds the list's group of the same name (created false). */
+/**
+ * Creates the group in the list, or finds the list's group of the same name (created false).
+ * `notes` (the REST API's Group.Notes) are kept when the group is created; an existing group
+ * keeps its own.
+ */
 export async function createGroup(
-  store: Store, listId: number, rawName: string,
-): Promise<GroupCreated | { readonly ok: false; readonly reason: 'empty-name' | 'control-character' }> {
+  store: Store, listId: number, rawName: string, notes = '',
+): Promise<GroupCreated | { readonly ok: false; readonly reason: 'empty-name' | 'control-character' | GroupNotesRefusal }> {
   const { name, cut } = groupName(rawName);
   if (name === '') return { ok: false, reason: 'empty-name' };
   if (hasControlCharacter(name)) return { ok: false, reason: 'control-character' };
+  const notesRefusal = checkGroupNotes(notes);
+  if (notesRefusal !== null) return { ok: false, reason: notesRefusal };
   const existing = (await store.lists.getGroups(listId)).find((g) => sameGroupName(g.name, name));
   if (existing) return { ok: true, group: existing, created: false, cut };
-  const { group, created } = await store.lists.createGroup(listId, name);
+  const { group, created } = await store.lists.createGroup(listId, name, notes);
   return { ok: true, group, created, cut };
+}
+
+/** Longest group notes, in characters (MailUp documents no limit; this keeps a row small). */
+export const MAX_GROUP_NOTES = 1000;
+
+export type GroupNotesRefusal = 'notes-too-long' | 'notes-control-character';
+
+export function checkGroupNotes(notes: string): GroupNotesRefusal | null {
+  if (Array.from(notes).length > MAX_GROUP_NOTES) return 'notes-too-long';
+  return hasControlCharacter(notes) ? 'notes-control-character' : null;
+}
+
+/** Replaces the notes of a group of the account. */
+export async function setGroupNotes(
+  store: Store, accountId: number, groupId: number, notes: string,
+): Promise<{ readonly ok: true; readonly group: Group } | { readonly ok: false; readonly reason: GroupNotesRefusal | 'not-found' }> {
+  const refusal = checkGroupNotes(notes);
+  if (refusal !== null) return { ok: false, reason: refusal };
+  const group = await store.lists.setGroupNotes(accountId, groupId, notes);
+  return group ? { ok: true, group } : { ok: false, reason: 'not-found' };
+}
+
+/**
+ * Deletes a group of the account; its recipients leave it and stay on the list. Refused
+ * ('in-use') while an import that has not finished names the group, since that import would add
+ * recipients to it.
+ */
+export async function deleteGroup(
+  store: Store, accountId: number, groupId: number,
+): Promise<{ readonly ok: true; readonly group: Group } | { readonly ok: false; readonly reason: 'not-found' | 'in-use' }> {
+  return store.lists.deleteGroup(accountId, groupId);
 }
 
 /** Renames a group of the account; refused when another group of its list has the same name. */

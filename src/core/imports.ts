@@ -4,8 +4,9 @@
  * that starts or reads an import goes through here (the SOAP service today).
  */
 import type { Feed, ImportOptions, ImportProcess, MailingList } from '../model/records.ts';
-import type { StartOutcome } from '../store/processes.ts';
+import type { CreateOptions, StartOutcome } from '../store/processes.ts';
 import type { Store } from '../store/store.ts';
+import { DYNAMIC_FIELD_COUNT } from './dynamic-fields.ts';
 
 export interface ImportContext {
   readonly store: Store;
@@ -35,8 +36,16 @@ export async function importOptions(
     const known = new Set((await store.lists.getGroups(list.id)).map((g) => g.id));
     if (groupIds.some((id) => !known.has(id))) return { ok: false, reason: 'unknown-group' };
   }
-  const { asPending, ConfirmEmail, asOptOut, forceOptIn, replaceGroups, idConfirmNL } = request;
-  return { ok: true, options: { groupIds, importType, mobileInputType, asPending, ConfirmEmail, asOptOut, forceOptIn, replaceGroups, idConfirmNL } };
+  const { asPending, ConfirmEmail, asOptOut, forceOptIn, replaceGroups, idConfirmNL, confirmNewOnly, clearMissingFieldsUpTo } = request;
+  return {
+    ok: true,
+    options: {
+      groupIds, importType, mobileInputType, asPending, ConfirmEmail, asOptOut, forceOptIn, replaceGroups, idConfirmNL,
+      // The REST-only options are left out of SOAP processes altogether, so their stored options stay as they were.
+      ...(confirmNewOnly ? { confirmNewOnly } : {}),
+      ...(clearMissingFieldsUpTo ? { clearMissingFieldsUpTo } : {}),
+    },
+  };
 }
 
 /** Whether idConfirmNL names a confirmation message of the account (0, the default message, always does). */
@@ -46,10 +55,11 @@ export async function confirmationMessageExists(store: Store, accountId: number,
 
 /**
  * One process per list for a stored feed, waiting (status 1); with `start`, started at once in
- * the same transaction, so that nothing is created when the account is busy.
+ * the same transaction, so that nothing is created when the account is busy (with
+ * `queueWhenBusy`, queued behind the account's running import instead).
  */
 export async function createImports(
-  ctx: ImportContext, accountId: number, feed: Feed, lists: readonly { listId: number; options: ImportOptions }[], options: { start: boolean },
+  ctx: ImportContext, accountId: number, feed: Feed, lists: readonly { listId: number; options: ImportOptions }[], options: CreateOptions,
 ): Promise<{ ok: true; processes: ImportProcess[] } | { ok: false; reason: StartRefusal }> {
   const created = await ctx.store.processes.createProcesses(accountId, feed, lists, options);
   if (created.ok && options.start) ctx.wakeWorkers();
@@ -95,4 +105,59 @@ export async function startPendingImports(
 export async function findImport(store: Store, accountId: number, listId: number, processId: number): Promise<ImportProcess | null> {
   const process = await store.processes.getProcess(accountId, processId);
   return process !== null && process.listId === listId ? process : null;
+}
+
+/**
+ * What a REST bulk import asks (`POST Console/List/{id}/Recipients` and `Console/Group/{id}/Recipients`,
+ * spec 2.7), in the door's words; `bulkImportOptions` turns it into the options of its process.
+ */
+export interface BulkImportRequest {
+  /** `ConfirmEmail=true`: recipients new to the list become pending and get the confirmation request. */
+  readonly confirmEmail: boolean;
+  /** `importType=asOptout`: every recipient of the body ends unsubscribed (pending ones too). */
+  readonly asOptOut: boolean;
+  /** `clearMissingOrEmptyFields=true`: a field missing or empty in the body is cleared; otherwise it keeps its value. */
+  readonly clearMissingOrEmptyFields: boolean;
+  /** The group of a group import; null for a list import. */
+  readonly groupId: number | null;
+  /** `removeFromPrevGroups=true` (group imports): the recipients leave the list's other groups. */
+  readonly removeFromPrevGroups: boolean;
+}
+
+/**
+ * The options a REST bulk import runs with, checked by the same rules as every import
+ * (`importOptions`). Both channels are imported (importType 3, or 6 to clear empty fields), the
+ * mobile number as MobilePrefix + MobileNumber (mobileInputType 2), with the account's default
+ * confirmation message. ConfirmEmail asks only recipients not yet on the list
+ * (`confirmNewOnly`): existing subscribed recipients stay subscribed (spec 2.7). asOptout also
+ * sets asPending, so pending recipients are unsubscribed too. clearMissingOrEmptyFields clears
+ * the fields a recipient leaves out as well, up to MailUp's 39.
+ */
+export function bulkImportOptions(
+  store: Store, list: MailingList, request: BulkImportRequest,
+): Promise<{ ok: true; options: ImportOptions } | { ok: false; reason: 'invalid-option' | 'unknown-group' }> {
+  return importOptions(store, list, {
+    groupIds: request.groupId === null ? [] : [request.groupId],
+    importType: request.clearMissingOrEmptyFields ? 6 : 3,
+    mobileInputType: 2,
+    asPending: request.asOptOut,
+    ConfirmEmail: request.confirmEmail,
+    asOptOut: request.asOptOut,
+    forceOptIn: false,
+    replaceGroups: request.removeFromPrevGroups,
+    idConfirmNL: 0,
+    confirmNewOnly: true,
+    ...(request.clearMissingOrEmptyFields ? { clearMissingFieldsUpTo: DYNAMIC_FIELD_COUNT } : {}),
+  });
+}
+
+/**
+ * One process for a stored feed (a REST bulk import: one import, one process), started at once,
+ * or queued behind the account's running import rather than refused (spec 2.7).
+ */
+export async function startOrQueueImport(ctx: ImportContext, accountId: number, feed: Feed, listId: number, options: ImportOptions): Promise<ImportProcess> {
+  const created = await createImports(ctx, accountId, feed, [{ listId, options }], { start: true, queueWhenBusy: true });
+  // A queued start is never refused; only a lost race the store could not serialize could be.
+  if (!created.ok) throw new Error(`the import could not be started or queued (${created.reason})`);
+  return created.processes[0]!;
 }

@@ -11,6 +11,11 @@
  * retried a few times with exponential backoff, then left for a later Send Now; a permanent one
  * (SMTP 5xx) is final and recorded with the server's answer. A process's ConfirmationSent turns
  * True in the same transaction as its last request is delivered (docs/double-opt-in.md).
+ *
+ * With `requestIds` it delivers exactly those requests, the same way: a single subscribe with
+ * double opt-in (src/core/recipients.ts) sends the request it has just queued at once. Such a run
+ * does not wait for requests another Send Now holds (that one delivers them), and a request it
+ * could not deliver stays queued or failed for the next Send Now, like any other.
  */
 import { setImmediate as yieldToEventLoop, setTimeout as sleep } from 'node:timers/promises';
 import { signConfirmToken } from '../mail/confirm-token.ts';
@@ -67,7 +72,8 @@ const RENEW_EVERY_MS = 10_000;
 const WAIT_FOR_OTHERS_MS = 2 * CLAIM_MS;
 
 export async function sendConfirmations(
-  deps: ConfirmationDeps, accountId: number, processId: number | null, options: { readonly retryFailed?: boolean } = {},
+  deps: ConfirmationDeps, accountId: number, processId: number | null,
+  options: { readonly retryFailed?: boolean; readonly requestIds?: readonly number[] } = {},
 ): Promise<SendNowReport> {
   const now = deps.now ?? (() => new Date());
   const retry: RetryPolicy = { ...DEFAULT_RETRY, ...deps.retry };
@@ -89,7 +95,9 @@ export async function sendConfirmations(
   for (;;) {
     // The embedded store answers synchronously: yield between pages so requests are served meanwhile.
     await yieldToEventLoop();
-    const claim = await deps.store.confirmations.claimConfirmations(accountId, processId, { limit: PAGE_SIZE, leaseMs: CLAIM_MS, now: now() });
+    const claim = await deps.store.confirmations.claimConfirmations(accountId, processId, {
+      limit: PAGE_SIZE, leaseMs: CLAIM_MS, now: now(), ...(options.requestIds ? { requestIds: options.requestIds } : {}),
+    });
     counts.cancelled += claim.cancelled;
     settled(claim.settled);
     claimedElsewhere = claim.heldElsewhere?.requests ?? 0;
@@ -99,7 +107,7 @@ export async function sendConfirmations(
       // last longer than this code ever makes them (then their claimant is alive or foreign).
       const held = claim.heldElsewhere;
       const waited = waitingSince === null ? 0 : performance.now() - waitingSince;
-      if (held === null || held.until.getTime() - now().getTime() > CLAIM_MS || waited >= WAIT_FOR_OTHERS_MS) break;
+      if (held === null || options.requestIds || held.until.getTime() - now().getTime() > CLAIM_MS || waited >= WAIT_FOR_OTHERS_MS) break;
       waitingSince ??= performance.now();
       await sleep(Math.max(50, Math.min(1000, held.until.getTime() - now().getTime() + 10)));
       continue;
@@ -140,7 +148,8 @@ export async function sendConfirmations(
     }).finally(() => claims.stop());
     previous = current;
   }
-  settled(await deps.store.confirmations.settleConfirmationProcesses(accountId, processId, now()));
+  // Given requests are settled with their outcomes (completeConfirmations): no other process to look at.
+  if (!options.requestIds) settled(await deps.store.confirmations.settleConfirmationProcesses(accountId, processId, now()));
   const report: SendNowReport = {
     accountId, processId, channel: deps.mailer.channel, ...counts, failures,
     confirmationSent: [...confirmationSent].sort((a, b) => a - b), claimedElsewhere,
@@ -205,8 +214,9 @@ async function deliver(
   });
   const link = confirmLink(deps.publicUrl(), token);
   const rendered = renderConfirmation(message, { email: first.email, fields: first.fields }, link);
+  // A sender the subscribe call named (HTTP Dynsndmail) wins over the message's own.
   const mail = {
-    accountId, requestId: first.requestId, from: message.sender.trim() || deps.defaultSender, to: first.email, ...rendered,
+    accountId, requestId: first.requestId, from: first.sender ?? (message.sender.trim() || deps.defaultSender), to: first.email, ...rendered,
   };
   const attemptsBefore = Math.max(...group.map((r) => r.attempts));
   for (let attempt = 1; ; attempt++) {

@@ -11,7 +11,11 @@ import { abandonedFeedSweepMs, AbandonedFeedSweeper } from '../import/abandoned-
 import type { AppContext } from './app-context.ts';
 import { consoleRoutes } from '../console/console-routes.ts';
 import { confirmRoutes } from './confirm-routes.ts';
+import { frontendRoutes } from '../frontend/routes.ts';
 import { healthRoutes } from './health-routes.ts';
+import { lingerAfterEarlyAnswer } from './lingering-close.ts';
+import { restRoutes } from '../rest/rest-routes.ts';
+import { restUploads } from './rest-uploads.ts';
 import { serviceEndpoint } from './service-endpoint.ts';
 
 /** Request ids as fastify makes them (`req-1`, `req-2`, … in base 36), one sequence for both halves of the server. */
@@ -73,5 +77,9 @@ export async function buildApp(ctx: AppContext, loggerInstance?: FastifyBaseLogg
   await app.register(confirmRoutes, { ctx });
   // The web console; form bodies are parsed only inside its own scope.
   await app.register(consoleRoutes, { ctx, prefix: '/console', secureCookies: ctx.config.consoleSecureCookies });
+  // MailUp's HTTP subscribe API (/frontend/…); its form bodies are read only inside its own scope.
+  await app.register(frontendRoutes, { ctx });
+  // MailUp's REST API v1.1 and its OAuth2 token endpoint; JSON bodies are parsed only in its scope.
+  await app.register(restRoutes, { ctx, lingerAfterEarlyAnswer, uploads: restUploads(ctx, options.shutdown) });
   return app;
 }

@@ -16,6 +16,7 @@ import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { openConfirmLink, type ConfirmLinkAnswer, type ConfirmLinkResult } from '../core/confirm-link.ts';
 import { escapeHtml } from '../xml/escape.ts';
 import { sendConfirmations } from '../core/send-now.ts';
+import { timeFormat } from '../core/time-format.ts';
 import { ATTEMPTS_RETRY_AFTER_SECONDS, authenticateCall } from '../operations/invoke.ts';
 import { describeReturnCode } from '../protocol/return-codes.ts';
 import type { Account } from '../model/records.ts';
@@ -49,7 +50,8 @@ export async function confirmRoutes(app: FastifyInstance, { ctx }: { ctx: AppCon
   app.get('/confirm/:token', { exposeHeadRoute: false }, async (request, reply) => {
     const { token } = request.params as { token: string };
     const answer = await openConfirmLink(ctx.mail, token);
-    const page = confirmPage(answer, ctx.formatDate);
+    // Times for people, with their zone (src/core/time-format.ts), not the result strings' format.
+    const page = confirmPage(answer, timeFormat(ctx.config.timeZone).text);
     return reply.code(page.status).headers(PAGE_HEADERS).type('text/html; charset=utf-8').send(page.html);
   });
 

@@ -12,7 +12,9 @@
  * is the SOAP header, a few small parameters and at most one input chunk of the feed's text (a
  * request of at most 64 KiB is read whole before it is decoded: at most those 64 KiB).
  * Requests without a feed (GetProcessDetails and the rest) never meet the gate. A feed sent on
- * the GET binding is not gated: it is bounded by the 16 KiB header limit.
+ * the GET binding is not gated: it is bounded by the 16 KiB header limit. A REST bulk import
+ * (POST …/Recipients) takes a slot with `hold` once its token and list are checked, before its
+ * body is read.
  *
  * A slot is taken once the caller is authenticated (an unauthenticated feed is read and dropped
  * without being parsed, and holds no slot), and given back when the answer has been sent or the
@@ -67,9 +69,7 @@ export class UploadGate {
     let slot: Promise<void> | null = null;
     const take = async (): Promise<void> => {
       if ((await feed.gate).writer === null) return;
-      const release = await this.acquire(response, shutdown);
-      if (response.destroyed) release();
-      else response.once('close', release);
+      await this.hold(response, shutdown);
     };
     return {
       write: (text) => feed.write(text),
@@ -78,6 +78,18 @@ export class UploadGate {
         await feed.flush();
       },
     };
+  }
+
+  /**
+   * Waits for a slot for the upload `response` answers, and gives it back when `response` closes:
+   * what `admit` does for a SOAP feed, for an upload whose caller is already authenticated and
+   * reads its body itself (the REST bulk import). Throws `serverBusy()` when no slot came in time
+   * and `shuttingDown()` when `shutdown` is aborted first.
+   */
+  async hold(response: ServerResponse, shutdown?: AbortSignal): Promise<void> {
+    const release = await this.acquire(response, shutdown);
+    if (response.destroyed) release();
+    else response.once('close', release);
   }
 
   /** Resolves with the release of a slot; rejects after maxWaitMs, or when `response` closes or `shutdown` aborts first. */

@@ -1,5 +1,6 @@
 /**
- * Receives the `xmlDoc` text of a request as it is decoded, checks it as a feed and stores its
+ * Receives the `xmlDoc` text of a request as it is decoded (or, for the REST bulk import, the JSON
+ * body's bytes: see `reader`), checks it as a feed and stores its
  * rows in chunks, so neither the SOAP body nor the feed is ever held whole in memory. Nothing is
  * stored until `gate` resolves to a writer (the caller authenticates first); a null gate means
  * the text is read and dropped. A feed that is empty or not well-formed is deleted, and the
@@ -18,9 +19,19 @@ export type FeedOutcome =
   | { readonly kind: 'malformed'; readonly reason: string }
   | { readonly kind: 'discarded' };
 
-export class FeedUpload<Gate> {
-  private readonly reader = new FeedReader();
-  private pending: string[] = [];
+/** What an upload reads its rows with: the XML feed reader (text), or the REST body reader (bytes). */
+export interface RowReader<Piece> {
+  write(piece: Piece): void;
+  /** The rows completed so far, once each. */
+  take(): FeedRow[];
+  /** Checks the feed is complete; throws a FeedError otherwise. */
+  end(): void;
+  /** Nothing but white space was written. */
+  readonly empty: boolean;
+}
+
+export class FeedUpload<Gate, Piece = string> {
+  private pending: Piece[] = [];
   private rows: FeedRow[] = [];
   private error: string | null = null;
   private writer: FeedWriter | null = null;
@@ -30,11 +41,23 @@ export class FeedUpload<Gate> {
   /**
    * @param gate resolves to what the caller decided (e.g. the authenticated account) and the
    *   writer to store into, or a null writer to drop the feed.
+   * @param reader reads the pieces written: by default the XML feed reader, for `xmlDoc` text
+   *   (Piece is then string, the default, which the cast relies on); the REST bulk import passes
+   *   a JsonFeedReader for its body's bytes.
    */
-  constructor(readonly gate: Promise<{ value: Gate; writer: FeedWriter | null }>, private readonly chunkRows = FEED_CHUNK_ROWS) {}
+  constructor(
+    readonly gate: Promise<{ value: Gate; writer: FeedWriter | null }>,
+    private readonly chunkRows = FEED_CHUNK_ROWS,
+    private readonly reader: RowReader<Piece> = new FeedReader() as RowReader<unknown> as RowReader<Piece>,
+  ) {}
 
-  write(text: string): void {
-    this.pending.push(text);
+  write(piece: Piece): void {
+    this.pending.push(piece);
+  }
+
+  /** Why the feed was refused (a FeedError's message), once it was; null while it is fine. */
+  get failure(): string | null {
+    return this.error;
   }
 
   async flush(): Promise<void> {

@@ -8,6 +8,8 @@
  * - mobile: one international form, `+` and 6–15 digits. mobileInputType 1 has the prefix inside
  *   Number, 2 in Prefix; `00` and `+` both introduce the country code, leading zeros of it dropped.
  * - campoN: at most 100 characters, or 200 when pure 7-bit ASCII (spec §8.2).
+ * - with clearMissingFieldsUpTo (REST clearMissingOrEmptyFields), fields up to that number that
+ *   the row leaves out are cleared too.
  */
 import type { FeedRow, ImportOptions } from '../model/records.ts';
 
@@ -52,7 +54,7 @@ function fieldTooLong(value: string): boolean {
   return value.length > (ASCII.test(value) ? 200 : 100);
 }
 
-export function normaliseRow(row: FeedRow, options: Pick<ImportOptions, 'importType' | 'mobileInputType'>): RowResult {
+export function normaliseRow(row: FeedRow, options: Pick<ImportOptions, 'importType' | 'mobileInputType' | 'clearMissingFieldsUpTo'>): RowResult {
   const channels = channelsOf(options.importType);
   const clearEmpty = options.importType >= 4;
 
@@ -81,13 +83,21 @@ export function normaliseRow(row: FeedRow, options: Pick<ImportOptions, 'importT
     if (v !== '' && v.trim() !== '') fields[Number(k)] = v;
     else if (v !== '' || clearEmpty) fields[Number(k)] = '';
   }
+  // REST clearMissingOrEmptyFields: a field the row leaves out is cleared like an empty one.
+  const clearUpTo = options.clearMissingFieldsUpTo ?? 0;
+  for (let n = 1; n <= clearUpTo; n++) if (!(n in fields)) fields[n] = '';
   const name = row.name.trim() === '' ? null : row.name;
   return { ok: true, value: { row: row.row, email, mobile, name, fields } };
 }
 
-/** A compact, readable form of a stored row for the reject report. */
-export function describeRow(row: FeedRow): string {
-  const parts = [`email="${row.email}"`, `Prefix="${row.prefix}"`, `Number="${row.number}"`, `Name="${row.name}"`];
-  for (const [k, v] of Object.entries(row.fields)) parts.push(`campo${k}="${v.length > 80 ? `${v.slice(0, 80)}…` : v}"`);
-  return parts.join(' ');
+/** What a reject reason of normaliseRow is about, for the REST import detail's counts (`Rows.Invalid`). */
+export type RejectKind = 'invalid-email' | 'invalid-mobile' | 'no-email' | 'no-mobile' | 'other';
+
+/** The kind of a reason normaliseRow gave (kept next to the reasons, so the two cannot drift apart). */
+export function rejectKind(reason: string): RejectKind {
+  if (reason === 'invalid e-mail address' || reason.startsWith('e-mail address longer than')) return 'invalid-email';
+  if (reason === 'invalid mobile number') return 'invalid-mobile';
+  if (reason === 'no e-mail address' || reason === 'no e-mail address or mobile number') return 'no-email';
+  if (reason === 'no mobile number') return 'no-mobile';
+  return 'other';
 }

@@ -12,7 +12,8 @@ import { emailKey, mobileKey } from '../model/batch.ts';
 import type { BatchKeys, BatchPlan, PriorRecipient, RecipientWrite, RejectedRow, SubscriptionWrite } from '../model/batch.ts';
 import { type Counters, type FeedRow, type ImportOptions, zeroCounters } from '../model/records.ts';
 import type { Channel } from '../model/subscription.ts';
-import { describeRow, normaliseRow, type NormalisedRow } from './normalise-row.ts';
+import { normaliseRow, type NormalisedRow } from './normalise-row.ts';
+import { storeRejectedRow } from './rejected-row.ts';
 import { applySubscriptionRules } from './subscription-rules.ts';
 import type { PriorState } from '../model/subscription.ts';
 
@@ -32,7 +33,7 @@ export function prepareBatch(rows: readonly FeedRow[], options: ImportOptions): 
   for (const row of rows) {
     const result = normaliseRow(row, options);
     if (!result.ok) {
-      rejects.push({ row: row.row, raw: describeRow(row), reason: result.reason });
+      rejects.push({ row: row.row, raw: storeRejectedRow(row), reason: result.reason });
       continue;
     }
     valid.push(result.value);

@@ -10,6 +10,8 @@ export interface ImportFlags {
   readonly asOptOut: boolean;
   readonly forceOptIn: boolean;
   readonly replaceGroups: boolean;
+  /** ConfirmEmail asks only recipients not yet on the list (REST bulk imports, spec 2.7). */
+  readonly confirmNewOnly?: boolean;
 }
 
 export interface RuleOutcome {
@@ -41,7 +43,9 @@ const askConfirmation: RuleOutcome = { status: 'pending', reason: null, requestC
  *   new request with ConfirmEmail;
  * - unsubscribed ones change only with forceOptIn (to subscribed, or pending with ConfirmEmail), and
  *   never when the unsubscribe came from a hard bounce or a complaint.
- * asOptOut wins over ConfirmEmail; replaceGroups concerns groups only.
+ * asOptOut wins over ConfirmEmail; replaceGroups concerns groups only. With confirmNewOnly (REST
+ * bulk imports) ConfirmEmail asks only recipients not yet on the list: subscribed and pending
+ * ones keep their state, without a request.
  */
 export function applySubscriptionRules(prior: PriorState, flags: ImportFlags): RuleOutcome {
   switch (prior.status) {
@@ -50,10 +54,10 @@ export function applySubscriptionRules(prior: PriorState, flags: ImportFlags): R
       return flags.ConfirmEmail ? askConfirmation : subscribe;
     case 'subscribed':
       if (flags.asOptOut) return optOut;
-      return flags.ConfirmEmail ? askConfirmation : keep(prior);
+      return flags.ConfirmEmail && !flags.confirmNewOnly ? askConfirmation : keep(prior);
     case 'pending':
       if (flags.asOptOut && flags.asPending) return optOut;
-      if (flags.ConfirmEmail) return askConfirmation;
+      if (flags.ConfirmEmail && !flags.confirmNewOnly) return askConfirmation;
       return flags.asPending ? subscribe : keep(prior);
     case 'unsubscribed':
       if (prior.reason === 'bounce' || prior.reason === 'complaint') return keep(prior);

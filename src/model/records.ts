@@ -14,6 +14,11 @@ export interface Account {
   readonly allowedIps: readonly string[];
   readonly name: string;
   readonly createdAt: Date;
+  /**
+   * Who may call the HTTP subscribe API (`/frontend/…`) for this account's lists: addresses and
+   * CIDR ranges in canonical form (src/core/http-api-access.ts); empty, nobody.
+   */
+  readonly httpApiIps: readonly string[];
 }
 
 export interface AccountChanges {
@@ -22,6 +27,7 @@ export interface AccountChanges {
   readonly ipCheck?: boolean;
   readonly allowedIps?: readonly string[];
   readonly name?: string;
+  readonly httpApiIps?: readonly string[];
 }
 
 export interface MailingList {
@@ -36,6 +42,8 @@ export interface Group {
   readonly id: number;
   readonly listId: number;
   readonly name: string;
+  /** Free text about the group (the REST API's Group.Notes). The stores always fill it ('' when none); records built by hand may leave it out. */
+  readonly notes?: string;
 }
 
 export interface ListWithGroups extends MailingList {
@@ -50,6 +58,9 @@ export interface ConsoleUser {
   readonly passwordHash: string;
   /** Lists this user may see; null means every list of the account. */
   readonly listIds: readonly number[] | null;
+  /** A disabled user cannot sign in to the console (src/core/console-users.ts). */
+  readonly enabled: boolean;
+  readonly createdAt: Date;
 }
 
 export type ProcessStatus = 1 | 2 | 3 | 4;
@@ -64,6 +75,17 @@ export interface ImportOptions {
   readonly forceOptIn: boolean;
   readonly replaceGroups: boolean;
   readonly idConfirmNL: number;
+  /**
+   * ConfirmEmail asks only recipients not yet on the list; subscribed and pending ones keep their
+   * state and get no request (REST bulk imports, spec 2.7). Absent in SOAP imports.
+   */
+  readonly confirmNewOnly?: boolean;
+  /**
+   * Fields 1 to this number that a row leaves out are cleared, as an empty value is with
+   * importType 4-6 (REST `clearMissingOrEmptyFields`). Absent in SOAP imports: a campoN left out
+   * keeps its stored value.
+   */
+  readonly clearMissingFieldsUpTo?: number;
 }
 
 /** The six per-channel counters of GetProcessDetails. */

@@ -20,6 +20,7 @@ export interface ConfirmationMessage extends NewConfirmationMessage {
 /** A confirmation request as Send Now needs it: who, on which list, with which message. */
 export interface ClaimedConfirmation {
   readonly requestId: number;
+  /** The import that queued it; 0 for a request a single-recipient call queued (src/core/recipients.ts). */
   readonly processId: number;
   readonly recipientId: number;
   readonly listId: number;
@@ -32,6 +33,8 @@ export interface ClaimedConfirmation {
   readonly messageId: number;
   /** Delivery attempts made before this claim. */
   readonly attempts: number;
+  /** The From the call that queued it asked for (HTTP `Dynsndmail`); null: the message's own sender. */
+  readonly sender: string | null;
 }
 
 export interface ConfirmationClaim {
@@ -65,6 +68,7 @@ export interface ConfirmationSummary {
 
 export interface ConfirmationFailure {
   readonly requestId: number;
+  /** 0 for a request queued by a single-recipient call, not an import. */
   readonly processId: number;
   readonly listId: number;
   readonly email: string | null;
@@ -77,6 +81,7 @@ export interface ConfirmationFailure {
 /** One confirmation request (always for the e-mail channel) with its recipient's address. */
 export interface ConfirmationRequestRow {
   readonly requestId: number;
+  /** 0 for a request queued by a single-recipient call, not an import. */
   readonly processId: number;
   readonly recipientId: number;
   readonly listId: number;
@@ -132,10 +137,12 @@ export interface ConfirmationStore {
    * recipient and list come out next to each other. `settled`: processes whose ConfirmationSent
    * became True because their last unsent requests were cancelled. `heldElsewhere`: the requests
    * (of the account, or that process) that stay claimed by another Send Now, and the earliest time
-   * one of those claims runs out; null when there are none.
+   * one of those claims runs out; null when there are none. With `requestIds`, only those requests
+   * are cancelled, claimed or counted (a subscribe delivering the request it just queued).
    */
   claimConfirmations(
-    accountId: number, processId: number | null, options: { readonly limit: number; readonly leaseMs: number; readonly now: Date },
+    accountId: number, processId: number | null,
+    options: { readonly limit: number; readonly leaseMs: number; readonly now: Date; readonly requestIds?: readonly number[] },
   ): Promise<ConfirmationClaim>;
   /**
    * Moves the end of the claim on those of `requestIds` that are still being sent to `until`, as a
@@ -164,7 +171,9 @@ export interface ConfirmationStore {
   listConfirmationRequests(accountId: number, processId: number | null, options?: { limit?: number; offset?: number }): Promise<ConfirmationRequestRow[]>;
   /**
    * Opens a confirm link: in one transaction, moves the recipient's e-mail subscription on the
-   * list from pending to subscribed, and only from pending. Nothing changes otherwise.
+   * list from pending to subscribed, and only from pending. Nothing changes otherwise. A request
+   * queued for several lists at once (HTTP `ConfirmListID`) confirms its other lists too, those
+   * where the recipient is still pending.
    */
   confirmSubscription(requestId: number, recipientId: number, listId: number, at: Date): Promise<ConfirmOutcome>;
   /** Writes a message to the outbox; a second entry for the same request is not written (returns the first). */

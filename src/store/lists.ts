@@ -8,15 +8,30 @@ export type GroupRename =
   | { readonly ok: true; readonly group: Group }
   | { readonly ok: false; readonly reason: 'not-found' | 'duplicate' };
 
+export type GroupDeletion =
+  | { readonly ok: true; readonly group: Group }
+  /** 'in-use': an import that has not finished (prepared, waiting or running) names the group. */
+  | { readonly ok: false; readonly reason: 'not-found' | 'in-use' };
+
 export interface ListStore {
   createList(accountId: number, name: string, guid?: string): Promise<MailingList>;
   renameList(accountId: number, listId: number, name: string): Promise<MailingList | null>;
   getList(accountId: number, listId: number): Promise<MailingList | null>;
   listLists(accountId: number, onlyListIds?: readonly number[] | null): Promise<ListWithGroups[]>;
-  /** Creates the group, or returns the list's group of that name (case-insensitive) with created=false. */
-  createGroup(listId: number, name: string): Promise<{ group: Group; created: boolean }>;
+  /**
+   * Creates the group, or returns the list's group of that name (case-insensitive) with
+   * created=false; `notes` are kept only when the group is created.
+   */
+  createGroup(listId: number, name: string, notes?: string): Promise<{ group: Group; created: boolean }>;
   getGroups(listId: number): Promise<Group[]>;
   /** The group, when it belongs to a list of the account. */
   getGroup(accountId: number, groupId: number): Promise<Group | null>;
   renameGroup(accountId: number, groupId: number, name: string): Promise<GroupRename>;
+  /** Replaces the notes of a group of the account; null when the account has no such group. */
+  setGroupNotes(accountId: number, groupId: number, notes: string): Promise<Group | null>;
+  /**
+   * Deletes a group of the account with its memberships (the recipients stay on the list),
+   * unless an import that has not finished names it: that import would then fail.
+   */
+  deleteGroup(accountId: number, groupId: number): Promise<GroupDeletion>;
 }

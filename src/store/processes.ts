@@ -12,6 +12,13 @@ export type StartOutcome =
   | { readonly ok: false; readonly reason: 'not-found' | 'not-startable' | 'busy-same-list' | 'busy-other-list' };
 
 
+/** How `createProcesses` treats the new processes: left waiting, started, or started or queued. */
+export interface CreateOptions {
+  readonly start: boolean;
+  /** With `start`: when the account is busy, queue the new processes instead of refusing. */
+  readonly queueWhenBusy?: boolean;
+}
+
 /** A worker's claim on a running process. */
 export interface Lease {
   readonly process: ImportProcess;
@@ -25,10 +32,12 @@ export interface ProcessStore {
   /**
    * Creates one process per list for a stored feed (TotalContacts is the feed's row count), in
    * status 1; with `start`, also starts them as `startProcesses` does, in the same transaction, so
-   * that nothing is created when the account is busy.
+   * that nothing is created when the account is busy. With `queueWhenBusy` (and `start`), a busy
+   * account does not refuse: the new processes join the end of its queue, in the given order,
+   * and run after those already waiting (a REST bulk import, spec 2.7).
    */
   createProcesses(
-    accountId: number, feed: Feed, lists: readonly { listId: number; options: ImportOptions }[], options: { start: boolean },
+    accountId: number, feed: Feed, lists: readonly { listId: number; options: ImportOptions }[], options: CreateOptions,
   ): Promise<{ ok: true; processes: ImportProcess[] } | Extract<StartOutcome, { ok: false }>>;
   getProcess(accountId: number, processId: number): Promise<ImportProcess | null>;
   listProcesses(accountId: number, options?: { limit?: number; offset?: number }): Promise<ProcessWithQueue[]>;
@@ -62,6 +71,8 @@ export interface ProcessStore {
   /** Status 4 with the reason; the account's queue moves on. */
   failProcess(lease: Lease, reason: string): Promise<void>;
   rejectReport(accountId: number, processId: number, options?: { limit?: number; offset?: number }): Promise<RejectReportRow[]>;
+  /** How many rows of the process were rejected, by reason (the reject report, counted); empty for another account's. */
+  rejectReasons(accountId: number, processId: number): Promise<Record<string, number>>;
 
   /** Import processes of every account by status; `queued` counts status-1 processes waiting their turn. */
   processStatusCounts(): Promise<{ byStatus: Record<1 | 2 | 3 | 4, number>; queued: number }>;

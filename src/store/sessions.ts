@@ -21,10 +21,12 @@ export interface ConsoleSession extends NewConsoleSession {
 
 export interface SessionStore {
   createConsoleSession(session: NewConsoleSession): Promise<void>;
-  /** The session and its user, when the session exists and has not expired at `now`. */
+  /** The session and its user, when the session exists, has not expired at `now` and its user is enabled. */
   findConsoleSession(idHash: string, now: Date): Promise<{ session: ConsoleSession; user: ConsoleUser } | null>;
   touchConsoleSession(idHash: string, expiresAt: Date, now: Date): Promise<void>;
   deleteConsoleSession(idHash: string): Promise<void>;
+  /** Ends every session of the user (but the one whose hash is `except`); returns how many. */
+  deleteConsoleSessionsOfUser(accountId: number, userId: number, options?: { readonly except?: string }): Promise<number>;
   /** Removes expired sessions; returns how many. */
   deleteExpiredConsoleSessions(now: Date): Promise<number>;
 

@@ -11,8 +11,10 @@ import type { ConfirmationStore } from './confirmations.ts';
 import type { FeedStore } from './feeds.ts';
 import type { ListStore } from './lists.ts';
 import type { BatchMergeStore } from './merge.ts';
+import type { OAuthStore } from './oauth.ts';
 import type { ProcessStore } from './processes.ts';
 import type { QueryStore } from './queries.ts';
+import type { RecipientStore } from './recipients.ts';
 import type { SessionStore } from './sessions.ts';
 import type { SettingStore } from './settings.ts';
 
@@ -28,11 +30,15 @@ export interface Store {
   readonly queries: QueryStore;
   readonly sessions: SessionStore;
   readonly settings: SettingStore;
+  /** REST clients and OAuth tokens of the REST API. */
+  readonly oauth: OAuthStore;
+  /** One recipient at a time: the HTTP subscribe API and the REST API's recipient calls. */
+  readonly recipients: RecipientStore;
   /** Throws when the database cannot answer (readiness). */
   ping(): Promise<void>;
   close(): Promise<void>;
 }
 
 /** The concepts of a store, in the order of the interface. */
-export const STORE_CONCEPTS = ['accounts', 'lists', 'feeds', 'processes', 'merge', 'confirmations', 'queries', 'sessions', 'settings'] as const;
+export const STORE_CONCEPTS = ['accounts', 'lists', 'feeds', 'processes', 'merge', 'confirmations', 'queries', 'sessions', 'settings', 'oauth', 'recipients'] as const;
 export type StoreConcept = (typeof STORE_CONCEPTS)[number];

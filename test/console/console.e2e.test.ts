@@ -1,8 +1,10 @@
 /**
  * The console end to end, in Debian's Chromium driven by playwright-core: sign in, watch an
  * import started over SOAP reach 100 %, open it and its reject report, press Send Now and see
- * ConfirmationSent turn True over SOAP, find a recipient, change the WS password and see the old
- * one refused over SOAP. Every page is saved as a screenshot under test-output/console/.
+ * ConfirmationSent turn True over SOAP, find a recipient, export a list, change the WS password
+ * and see the old one refused over SOAP, add a console user. Then every console page, on a
+ * 390 px phone and on a desktop, must fit its width: nothing scrolls sideways but a wide table
+ * inside its own box. Every page is saved as a screenshot under test-output/console/.
  *
  * Needs /usr/bin/chromium (`apt-get install chromium`); without it the test fails and says so.
  */
@@ -77,6 +79,65 @@ before(async () => {
   });
 });
 
+/** Every page of the console (its GET routes, ids filled in), so that a new page cannot miss the width check. */
+async function consolePages(processId: number): Promise<string[]> {
+  const store = svc.service.store;
+  const recipient = (await store.queries.searchRecipients(acc.account.id, { emailPrefix: 'person1200@' }, { limit: 1 })).items[0]!.id;
+  const message = (await store.queries.outboxPage(acc.account.id, { limit: 1 })).items[0]!.id;
+  const user = (await store.accounts.findConsoleUser(acc.account.id, CONSOLE_USER))!.id;
+  const filled: Record<string, string> = {
+    '/console/sign-in': '/console/sign-in?notice=signed-out',
+    '/console/imports/:id': `/console/imports/${processId}`,
+    '/console/imports/:id/rejects': `/console/imports/${processId}/rejects`,
+    '/console/lists/:id': `/console/lists/${acc.list.id}`,
+    '/console/recipients/:id': `/console/recipients/${recipient}`,
+    '/console/send/outbox/:id': `/console/send/outbox/${message}`,
+    '/console/users/:id': `/console/users/${user}`,
+  };
+  // Not pages: redirects, assets, downloads and the fragments htmx loads into a page.
+  const notPages = new Set(['/console', '/console/', '/console/assets/:name', '/console/imports/live', '/console/imports/:id/progress',
+    '/console/imports/:id/rejects.csv', '/console/lists/:id/stats', '/console/lists/:id/row', '/console/lists/:id/export.csv', '/console/send/live']);
+  const routes = consoleGetRoutes(svc.service.app.printRoutes({ commonPrefix: false, method: 'GET' })).filter((r) => !notPages.has(r));
+  const missing = routes.filter((r) => r.includes(':') && filled[r] === undefined);
+  assert.deepEqual(missing, [], 'a console page with an id: add it to consolePages');
+  return [...routes.map((r) => filled[r] ?? r), '/console/recipients?q=person', '/console/no-such-page'];
+}
+
+/** The GET routes under /console, read from fastify's route tree (each level indented four more characters). */
+function consoleGetRoutes(tree: string): string[] {
+  const routes: string[] = [];
+  const stack: string[] = [];
+  let inside = false;
+  for (const line of tree.split('\n')) {
+    const m = /^((?:[│ ] {3})*)[├└]── (\S+) \(/.exec(line);
+    if (!m) continue;
+    const depth = m[1]!.length / 4;
+    if (depth === 0) inside = m[2] === '/console';
+    if (!inside) continue;
+    stack.length = depth;
+    stack.push(m[2]!);
+    routes.push(stack.join(''));
+  }
+  return routes;
+}
+
+/**
+ * Null when the page fits `width` (the document is no wider than the viewport, and the phone's
+ * browser did not widen its layout to fit it); else the widest elements that stick out.
+ */
+async function sidewaysScroll(target: Page, width: number): Promise<string | null> {
+  // Runs in the page (the project's types have no DOM, hence a script).
+  return target.evaluate(`(() => {
+    const viewport = ${width};
+    const root = document.documentElement;
+    if (root.scrollWidth <= innerWidth && root.scrollWidth <= root.clientWidth && innerWidth === viewport) return null;
+    const sticking = [...document.querySelectorAll('body *')].filter((e) =>
+      e.getBoundingClientRect().right > viewport + 1 && !(e.parentElement.getBoundingClientRect().right > viewport + 1));
+    const out = sticking.map((e) => '<' + e.tagName.toLowerCase() + ' class="' + e.className + '"> to ' + Math.round(e.getBoundingClientRect().right) + ' px');
+    return 'scrollWidth ' + root.scrollWidth + ', innerWidth ' + innerWidth + ': ' + out.slice(0, 5).join('; ');
+  })()`);
+}
+
 after(async () => {
   await browser?.close();
   await svc?.close();
@@ -106,7 +167,7 @@ test('the console, end to end in Chromium', { timeout: 300_000 }, async () => {
   const subscribers = Array.from({ length: ROWS }, (_, i) => i % BAD_EVERY === BAD_EVERY - 1
     ? { email: `not-an-address-${i}` }
     : i % EMAIL_EVERY === 0
-      ? { email: `person${i}@example.com`, Name: `Person ${i}`, fields: [`First ${i}`, `Last ${i}`] }
+      ? { email: `person${i}@example.com`, Name: i === 0 ? 'Zoë' : `Person ${i}`, fields: [`First ${i}`, `Last ${i}`] }
       : { Number: `+39 3${String(i).padStart(9, '0')}`, Name: `Person ${i}`, fields: [`First ${i}`, `Last ${i}`] });
   const start = await callSoap(svc.endpoint, 'StartImportProcesses', {
     listsIDs: list.idList, listsGUIDs: list.listGUID, groupsIDs: acc.groups[0]!.id, xmlDoc: feedXml(subscribers),
@@ -137,11 +198,14 @@ test('the console, end to end in Chromium', { timeout: 300_000 }, async () => {
   assert.equal(await page.locator('#rejects-title').locator('xpath=ancestor::section').locator('tbody tr').count(), rejected);
   await screenshot('process');
 
+  // The reject CSV: a byte-order mark, then the row number, the reason and the row as sent, in its columns.
   const [download] = await Promise.all([page.waitForEvent('download'), page.getByRole('link', { name: 'Download CSV' }).first().click()]);
-  const csv = readFileSync((await download.path())!, 'utf8');
-  assert.equal(csv.split('\r\n')[0], 'row,reason,raw');
+  const rejectBytes = readFileSync((await download.path())!);
+  assert.deepEqual([...rejectBytes.subarray(0, 3)], [0xef, 0xbb, 0xbf]);
+  const csv = rejectBytes.subarray(3).toString('utf8');
+  assert.equal(csv.split('\r\n')[0], 'row,reason,email,Prefix,Number,Name');
   assert.equal(csv.trimEnd().split('\r\n').length, rejected + 1);
-  assert.match(csv, /^1250,invalid e-mail address,/m);
+  assert.match(csv, /^1250,invalid e-mail address,not-an-address-1249,,,\r$/m);
 
   await page.goto(`${svc.url}/console/imports/${processId}/rejects`);
   await page.getByRole('heading', { name: `Rejected rows of import #${processId}` }).waitFor();
@@ -185,6 +249,12 @@ test('the console, end to end in Chromium', { timeout: 300_000 }, async () => {
   // The counts load after the page.
   await page.locator('#counts-title').waitFor();
   await screenshot('list');
+  // The export opens in Excel as written: a UTF-8 byte-order mark, then Zoë in UTF-8, and times with their offset.
+  const [exported] = await Promise.all([page.waitForEvent('download'), page.getByRole('link', { name: 'Export CSV' }).click()]);
+  const exportBytes = readFileSync((await exported.path())!);
+  assert.deepEqual([...exportBytes.subarray(0, 3)], [0xef, 0xbb, 0xbf]);
+  assert.ok(exportBytes.includes(Buffer.from('person0@example.com,,Zoë,pending,', 'utf8')), 'Zoë in UTF-8');
+  assert.match(exportBytes.toString('utf8'), /,\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d[+-]\d\d:\d\d,\d{4}-/);
 
   // Web services: a new WS password; the old one is refused over SOAP at once.
   assert.equal((await callSoap(svc.endpoint, 'GetNlLists', {}, auth)).returnCode, 0);
@@ -202,15 +272,40 @@ test('the console, end to end in Chromium', { timeout: 300_000 }, async () => {
   assert.match(await page.locator('#soap-example').innerText(), new RegExp(`<ws:User>${acc.user}</ws:User>`));
   await screenshot('endpoint');
 
-  // The same pages on a phone.
-  const phone = await browser.newPage({ viewport: { width: 390, height: 844 }, isMobile: true, hasTouch: true });
+  // Console users: one added with some lists shows its password once; the only administrator cannot be disabled.
+  await page.getByRole('link', { name: 'Users', exact: true }).click();
+  await page.getByRole('heading', { name: 'Console users', level: 1 }).waitFor();
+  await page.getByLabel('User name').fill('clerk');
+  await page.getByLabel('Only the lists ticked below').check();
+  await page.getByLabel('Newsletter').check();
+  await page.getByRole('button', { name: 'Add the user' }).click();
+  assert.match(await page.getByTestId('new-password').innerText(), /^[A-Za-z0-9]{16}$/);
+  await screenshot('users-added');
+  await page.getByRole('link', { name: CONSOLE_USER }).click();
+  await page.getByRole('button', { name: 'Disable the user' }).click();
+  await page.getByText(`${CONSOLE_USER} is the account's last enabled user who sees every list`).waitFor();
+  await screenshot('user-last-administrator');
+
+  // Every page on a phone (390 px) and on a desktop: the page fits its width.
+  const pages = await consolePages(processId);
+  const phoneSize = { viewport: { width: 390, height: 844 }, isMobile: true, hasTouch: true };
+  const phone = await browser.newPage(phoneSize);
   await phone.context().addCookies(await page.context().cookies());
-  await phone.goto(`${svc.url}/console/imports`);
-  await phone.getByRole('heading', { name: 'Import status', level: 1 }).waitFor();
-  await screenshot('phone-import-status', phone);
-  await phone.goto(`${svc.url}/console/imports/${processId}`);
-  await screenshot('phone-process', phone);
-  await phone.close();
+  // The sign-in page is seen by visitors who are not signed in.
+  const visitors = { 390: await browser.newPage(phoneSize), 1366: await browser.newPage({ viewport: { width: 1366, height: 860 } }) };
+  const overflowing: string[] = [];
+  for (const [signedIn, width] of [[phone, 390], [page, 1366]] as const) {
+    for (const path of pages) {
+      const target = path.startsWith('/console/sign-in') ? visitors[width] : signedIn;
+      await target.goto(`${svc.url}${path}`);
+      await target.waitForLoadState('networkidle');
+      const wide = await sidewaysScroll(target, width);
+      if (wide !== null) overflowing.push(`${path} at ${width} px: ${wide}`);
+      if (width === 390) await screenshot(`phone-${path.replace(/^\/console\//, '').replace(/\W+/g, '-') || 'start'}`, target);
+    }
+  }
+  for (const p of [phone, visitors[390], visitors[1366]]) await p.close();
+  assert.deepEqual(overflowing, []);
 
   // Sign out: the console is closed again.
   await page.getByRole('button', { name: 'Sign out' }).click();

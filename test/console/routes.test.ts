@@ -369,7 +369,11 @@ describe('pages', () => {
     const csv = await c.get(`/console/imports/${processOfA}/rejects.csv`);
     assert.equal(csv.headers['content-type'], 'text/csv; charset=utf-8');
     assert.match(String(csv.headers['content-disposition']), new RegExp(`attachment; filename="import-${processOfA}-rejects.csv"`));
-    assert.equal(csv.body, `row,reason,raw\r\n2,invalid e-mail address,"email=""broken"" Prefix="""" Number="""" Name="""""\r\n`);
+    // A UTF-8 byte-order mark, then the row number, the reason and the row as sent, in its columns.
+    assert.deepEqual([...csv.rawPayload.subarray(0, 3)], [0xef, 0xbb, 0xbf]);
+    assert.equal(csv.rawPayload.subarray(3).toString('utf8'), 'row,reason,email,Prefix,Number,Name\r\n2,invalid e-mail address,broken,,,\r\n');
+    // The counters of each channel in their own columns: anna and ben new by e-mail, ben new by SMS.
+    assert.match(list.body, /<td class="num">2<\/td><td class="num">0<\/td><td class="num">0<\/td>\s*<td class="num">1<\/td><td class="num">0<\/td><td class="num">0<\/td>/);
   });
 
   test('a reject page past the last rejected row is an empty page', async () => {
@@ -450,9 +454,11 @@ describe('pages', () => {
     assert.match(row.body, /^<tr>/);
     assert.match(row.body, /<td class="num">2<\/td><td class="num">0<\/td><td class="num">2<\/td><td class="num">0<\/td><td class="num">1<\/td>/);
     const exported = await c.get(`/console/lists/${a.list.id}/export.csv`);
-    const lines = exported.body.trimEnd().split('\r\n');
+    assert.deepEqual([...exported.rawPayload.subarray(0, 3)], [0xef, 0xbb, 0xbf], 'a UTF-8 byte-order mark, for Excel');
+    const lines = exported.rawPayload.subarray(3).toString('utf8').trimEnd().split('\r\n');
     assert.equal(lines[0], 'email,mobile,name,email_status,sms_status,campo1,created,updated');
-    assert.match(lines[1]!, /^anna@example\.com,,,pending,,Anna,\d{4}-/);
+    // Times as ISO 8601 with the offset of TIME_ZONE.
+    assert.match(lines[1]!, /^anna@example\.com,,,pending,,Anna,\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d[+-]\d\d:\d\d,\d{4}-/);
     assert.match(lines[2]!, /^ben@example\.com,\+393331234567,,pending,subscribed,,\d{4}-/);
     assert.equal(lines.length, 3);
   });

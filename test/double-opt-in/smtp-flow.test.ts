@@ -87,6 +87,8 @@ test('import with ConfirmEmail → False → Send Now → one message each → T
   const replay = await openLink(links.get('anna@example.com')!);
   assert.equal(replay.status, 200);
   assert.match(replay.body, /already used/);
+  // The time in the one form people read, its zone named (src/core/time-format.ts).
+  assert.match(replay.body, /confirmed on \d{4}-\d\d-\d\d \d\d:\d\d:\d\d (?:[A-Z]{2,5}|UTC[+-]\d\d:\d\d)\./);
   assert.deepEqual((await subscriptionOf(svc, 'anna@example.com', acc.list.id)), anna);
 
   // Tampered (one character of the signature changed): refused, Bruno stays pending.

@@ -48,9 +48,10 @@ export async function startTestService(env: Record<string, string> = {}, options
   const dataDir = db.dataDir;
   const storeEnv = db.env;
   // Every test client comes from 127.0.0.1: tests of wrong passwords must not slow the others
-  // (test/security/login-throttle.test.ts sets its own limit).
+  // (test/security/login-throttle.test.ts sets its own limit). Likewise the REST API's calls per
+  // second: tests call faster than any client (test/rest/resources.test.ts sets its own limit).
   const config = loadConfig({
-    PORT: '0', HOST: '127.0.0.1', LOG_LEVEL: 'silent', POLL_MS: '50', LOGIN_FREE_ATTEMPTS: '1000', ...storeEnv, ...env,
+    PORT: '0', HOST: '127.0.0.1', LOG_LEVEL: 'silent', POLL_MS: '50', LOGIN_FREE_ATTEMPTS: '1000', REST_MAX_CALLS_PER_SECOND: '0', ...storeEnv, ...env,
   });
   const service = await createService(config, { logger: pino({ level: 'silent' }), ...options });
   const url = await service.listen();

@@ -5,7 +5,7 @@
  */
 import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { accountWithList, contractSuite } from './store-fixture.ts';
+import { accountWithList, contractSuite, unwrap } from './store-fixture.ts';
 
 const suite = contractSuite('accounts');
 
@@ -103,6 +103,96 @@ describe('console users', () => {
     const other = await suite.store.accounts.createConsoleUser(b.id, 'editor', 'h3');
     assert.notEqual(other.id, first.id);
     assert.equal((await suite.store.accounts.findConsoleUser(b.id, 'editor'))?.id, other.id);
+  });
+
+  test('a new console user is enabled, with the time it was created', async () => {
+    const a = await suite.store.accounts.createAccount({ passwordHash: 'h', name: 'Fresh users' });
+    const user = await suite.store.accounts.createConsoleUser(a.id, 'fresh', 'h');
+    assert.equal(user.enabled, true);
+    assert.ok(user.createdAt instanceof Date && Math.abs(user.createdAt.getTime() - Date.now()) < 60_000, String(user.createdAt));
+  });
+
+  test('listConsoleUsers gives the account\'s users in the order they were created, and no one else\'s', async () => {
+    const a = await suite.store.accounts.createAccount({ passwordHash: 'h', name: 'Listing A' });
+    const b = await suite.store.accounts.createAccount({ passwordHash: 'h', name: 'Listing B' });
+    const zed = await suite.store.accounts.createConsoleUser(a.id, 'Zed', 'h1');
+    const amy = await suite.store.accounts.createConsoleUser(a.id, 'amy', 'h2', [1, 2]);
+    await suite.store.accounts.createConsoleUser(b.id, 'outsider', 'h3');
+    assert.deepEqual(await suite.store.accounts.listConsoleUsers(a.id), [zed, amy]);
+    assert.deepEqual(await suite.store.accounts.listConsoleUsers(123_456_789), []);
+  });
+
+  test('updateConsoleUser changes only what it is given; not-found for another account or an unknown id', async () => {
+    const a = await accountWithList(suite.store, 'Updates');
+    const b = await suite.store.accounts.createAccount({ passwordHash: 'h', name: 'Updates B' });
+    await suite.store.accounts.createConsoleUser(a.accountId, 'boss', 'h-boss');
+    const user = await suite.store.accounts.createConsoleUser(a.accountId, 'editor', 'h-old');
+    const newPassword = await suite.store.accounts.updateConsoleUser(a.accountId, user.id, { passwordHash: 'h-new' });
+    assert.deepEqual(newPassword, { ok: true, user: { ...user, passwordHash: 'h-new' } });
+    const limited = await suite.store.accounts.updateConsoleUser(a.accountId, user.id, { listIds: [a.listId], enabled: false });
+    assert.deepEqual(limited, { ok: true, user: { ...user, passwordHash: 'h-new', listIds: [a.listId], enabled: false } });
+    const none = await suite.store.accounts.updateConsoleUser(a.accountId, user.id, { listIds: [] });
+    assert.ok(none.ok && none.user.listIds !== null && none.user.listIds.length === 0, 'no lists is not every list');
+    const widened = await suite.store.accounts.updateConsoleUser(a.accountId, user.id, { listIds: null, enabled: true });
+    assert.deepEqual(widened, { ok: true, user: { ...user, passwordHash: 'h-new' } });
+    assert.deepEqual(await suite.store.accounts.updateConsoleUser(a.accountId, user.id, {}), widened, 'no changes: the user as it is');
+    assert.deepEqual(await suite.store.accounts.updateConsoleUser(b.id, user.id, { enabled: false }), { ok: false, reason: 'not-found' });
+    assert.deepEqual(await suite.store.accounts.updateConsoleUser(a.accountId, 987_654_321, { enabled: false }), { ok: false, reason: 'not-found' });
+    assert.deepEqual(await suite.store.accounts.getConsoleUser(a.accountId, user.id), { ...user, passwordHash: 'h-new' });
+  });
+
+  test('keepAnAdministrator refuses a write only to the last enabled user who sees every list', async () => {
+    const a = await accountWithList(suite.store, 'Last admin');
+    const first = await suite.store.accounts.createConsoleUser(a.accountId, 'first', 'h');
+    const second = await suite.store.accounts.createConsoleUser(a.accountId, 'second', 'h');
+    const clerk = await suite.store.accounts.createConsoleUser(a.accountId, 'clerk', 'h', [a.listId]);
+    const keep = { keepAnAdministrator: true };
+    // Two administrators: either may go, not both.
+    assert.equal((await suite.store.accounts.updateConsoleUser(a.accountId, first.id, { enabled: false }, keep)).ok, true);
+    assert.deepEqual(await suite.store.accounts.updateConsoleUser(a.accountId, second.id, { enabled: false }, keep), { ok: false, reason: 'last-administrator' });
+    assert.deepEqual(await suite.store.accounts.updateConsoleUser(a.accountId, second.id, { listIds: [a.listId] }, keep), { ok: false, reason: 'last-administrator' });
+    assert.deepEqual(await suite.store.accounts.deleteConsoleUser(a.accountId, second.id, keep), { ok: false, reason: 'last-administrator' });
+    assert.deepEqual(await suite.store.accounts.getConsoleUser(a.accountId, second.id), second, 'nothing changed');
+    // Users who are not administrators are never held back; without the option nothing is.
+    assert.equal((await suite.store.accounts.updateConsoleUser(a.accountId, clerk.id, { enabled: false }, keep)).ok, true);
+    assert.equal((await suite.store.accounts.updateConsoleUser(a.accountId, first.id, { passwordHash: 'h2' }, keep)).ok, true, 'a disabled one');
+    assert.equal((await suite.store.accounts.updateConsoleUser(a.accountId, second.id, { enabled: false })).ok, true);
+    assert.equal((await suite.store.accounts.updateConsoleUser(a.accountId, second.id, { enabled: true })).ok, true);
+  });
+
+  test('keepAnAdministrator holds when two writes race to remove the last two administrators', async () => {
+    const a = await suite.store.accounts.createAccount({ passwordHash: 'h', name: 'Race' });
+    const other = await suite.fx.open();
+    for (let round = 0; round < 5; round++) {
+      const x = await suite.store.accounts.createConsoleUser(a.id, `x${round}`, 'h');
+      const y = await suite.store.accounts.createConsoleUser(a.id, `y${round}`, 'h');
+      const keep = { keepAnAdministrator: true };
+      const results = await Promise.all([
+        suite.store.accounts.updateConsoleUser(a.id, x.id, { enabled: false }, keep),
+        other.accounts.deleteConsoleUser(a.id, y.id, keep),
+      ]);
+      assert.equal(results.filter((r) => r.ok).length, 1, JSON.stringify(results));
+      const admins = (await suite.store.accounts.listConsoleUsers(a.id)).filter((u) => u.enabled && u.listIds === null);
+      assert.equal(admins.length, 1, `round ${round}`);
+      // Back to no administrator for the next round.
+      for (const u of admins) await suite.store.accounts.deleteConsoleUser(a.id, u.id);
+    }
+  });
+
+  test('deleteConsoleUser removes the user and its sessions, answers it as it was; not-found after', async () => {
+    const a = await suite.store.accounts.createAccount({ passwordHash: 'h', name: 'Deletes' });
+    const b = await suite.store.accounts.createAccount({ passwordHash: 'h', name: 'Deletes B' });
+    const user = await suite.store.accounts.createConsoleUser(a.id, 'leaver', 'h');
+    const raw = unwrap(suite.store);
+    const idHash = 'ab'.repeat(32);
+    await raw.sessions.createConsoleSession({ idHash, userId: user.id, accountId: a.id, csrfToken: 't', expiresAt: new Date(Date.now() + 3600_000), ip: '', userAgent: '' });
+    assert.deepEqual(await suite.store.accounts.deleteConsoleUser(b.id, user.id), { ok: false, reason: 'not-found' }, 'another account');
+    assert.deepEqual(await suite.store.accounts.deleteConsoleUser(a.id, user.id), { ok: true, user });
+    assert.equal(await suite.store.accounts.getConsoleUser(a.id, user.id), null);
+    assert.equal(await raw.sessions.findConsoleSession(idHash, new Date()), null);
+    assert.deepEqual(await suite.store.accounts.deleteConsoleUser(a.id, user.id), { ok: false, reason: 'not-found' });
+    // The name is free again.
+    assert.equal((await suite.store.accounts.createConsoleUser(a.id, 'leaver', 'h')).username, 'leaver');
   });
 
   test("another account's id never reaches a console user", async () => {

@@ -97,7 +97,7 @@ describe('requests: claims, outcomes and ConfirmationSent', () => {
       assert.ok(n >= 0, claimed.email!);
       assert.deepEqual(claimed, {
         requestId: imp.requests[n]!.requestId, processId: imp.processId, recipientId: await recipientId(suite.fx.db, imp.accountId, claimed.email!), listId: imp.listId,
-        listName, email: claimed.email, name: `Name ${n}`, fields: { 1: `f${n}`, 4: 'x' }, messageId: 5, attempts: 0,
+        listName, email: claimed.email, name: `Name ${n}`, fields: { 1: `f${n}`, 4: 'x' }, messageId: 5, attempts: 0, sender: null,
       });
     }
     assert.deepEqual((await statuses(imp.accountId, imp.processId)).sort(), ['queued', 'sending', 'sending']);
@@ -375,5 +375,53 @@ describe('the outbox', () => {
     assert.deepEqual((await suite.store.confirmations.listOutbox(imp.accountId, { limit: 2 })).map((m) => m.id), [loose2, loose1]);
     assert.deepEqual((await suite.store.confirmations.listOutbox(imp.accountId, { limit: 2, offset: 2 })).map((m) => m.id), [first]);
     assert.deepEqual(await suite.store.confirmations.listOutbox(other.accountId), []);
+  });
+});
+
+describe('requests queued by a single-recipient call', () => {
+  /** A recipient pending on `lists` with one process-less request on the first (sender and further lists as given). */
+  async function singleRequest(a: Account, lists: readonly number[], email: string, sender: string | null) {
+    const made = await unwrap(suite.store).recipients.applyRecipientChange(a.accountId, { email }, () => ({
+      write: {
+        data: { email }, leaveLists: [], joinGroups: [], leaveGroups: [],
+        subscriptions: lists.map((listId) => ({ listId, channel: 'email' as const, status: 'pending' as const, reason: null })),
+        confirmations: [{ listId: lists[0]!, alsoListIds: lists.slice(1), sender }],
+      },
+      answer: null,
+    }));
+    assert.ok(made.ok);
+    return { recipientId: made.recipientId!, requestId: made.requestIds[0]! };
+  }
+
+  test('claims can be limited to given requests; a process-less request carries its sender and the default message (0)', async () => {
+    const imp = await importWithRequests(['queued@x.it'], { account: await accountWithList(suite.store, unique('Single')) });
+    const single = await singleRequest(imp, [imp.listId], 'single@x.it', '"Shop" <shop@example.com>');
+    const claim = await suite.store.confirmations.claimConfirmations(imp.accountId, null, { ...lease(T0), requestIds: [single.requestId] });
+    assert.deepEqual(claim.requests.map((r) => [r.requestId, r.processId, r.messageId, r.sender, r.email]),
+      [[single.requestId, 0, 0, '"Shop" <shop@example.com>', 'single@x.it']]);
+    assert.equal(claim.heldElsewhere, null, 'only the given requests are looked at');
+    assert.deepEqual(await statuses(imp.accountId, imp.processId), ['queued'], "the import's request was left alone");
+    assert.deepEqual((await suite.store.confirmations.claimConfirmations(imp.accountId, null, { ...lease(T0), requestIds: [single.requestId] })).requests, []);
+    const rest = await suite.store.confirmations.claimConfirmations(imp.accountId, null, lease(T0));
+    assert.deepEqual(rest.requests.map((r) => [r.processId, r.sender]), [[imp.processId, null]], 'an account-wide claim takes what is left');
+    assert.deepEqual(rest.heldElsewhere?.requests, 1, 'the single request is held by the first claim');
+  });
+
+  test('a request for several lists confirms every one of them still pending with one link', async () => {
+    const a = await accountWithList(suite.store, unique('Several'));
+    const second = await unwrap(suite.store).lists.createList(a.accountId, unique('Several 2'));
+    const third = await unwrap(suite.store).lists.createList(a.accountId, unique('Several 3'));
+    const single = await singleRequest(a, [a.listId, second.id, third.id], 'multi@x.it', null);
+    // Meanwhile the recipient unsubscribed from the third list: that one stays unsubscribed.
+    await unwrap(suite.store).recipients.applyRecipientChange(a.accountId, { email: 'multi@x.it' }, () => ({
+      write: { data: {}, leaveLists: [], joinGroups: [], leaveGroups: [], confirmations: [], subscriptions: [{ listId: third.id, channel: 'email', status: 'unsubscribed', reason: 'user' }] },
+      answer: null,
+    }));
+    const outcome = await suite.store.confirmations.confirmSubscription(single.requestId, single.recipientId, a.listId, T0);
+    assert.equal(outcome.result, 'confirmed');
+    const state = (await unwrap(suite.store).recipients.getRecipient(a.accountId, { id: single.recipientId }))!;
+    assert.deepEqual(state.subscriptions.map((s) => [s.listId, s.status, s.confirmedAt?.toISOString() ?? null]), [
+      [a.listId, 'subscribed', T0.toISOString()], [second.id, 'subscribed', T0.toISOString()], [third.id, 'unsubscribed', null],
+    ]);
   });
 });

@@ -6,7 +6,7 @@
  */
 import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { contractSuite } from './store-fixture.ts';
+import { contractSuite, mergeRecipients, runningProcess, startedProcess, unwrap, defaultOptions, storeFeed, feedRow } from './store-fixture.ts';
 
 const suite = contractSuite('lists');
 
@@ -129,5 +129,62 @@ describe('groups', () => {
     assert.deepEqual((await suite.store.lists.getGroups(list.id)).map((g) => g.name), ['V.I.P.', 'Partners']);
     assert.deepEqual((await suite.store.lists.createGroup(list.id, 'v.i.p.')).created, false, 'the new name is the one that counts');
     assert.deepEqual((await suite.store.lists.createGroup(list.id, 'VIP')).created, true, 'the old name is free again');
+  });
+});
+
+describe('group notes and deletion', () => {
+  test('createGroup keeps notes for a new group only; setGroupNotes replaces them within the account', async () => {
+    const [account, other] = await twoAccounts('Notes');
+    const list = await suite.store.lists.createList(account, 'L');
+    const plain = await suite.store.lists.createGroup(list.id, 'Plain');
+    assert.equal(plain.group.notes, '', 'no notes: empty');
+    const noted = await suite.store.lists.createGroup(list.id, 'Noted', 'Shop "é" <b>\nsecond line');
+    assert.equal(noted.group.notes, 'Shop "é" <b>\nsecond line');
+    const again = await suite.store.lists.createGroup(list.id, 'NOTED', 'other notes');
+    assert.deepEqual([again.created, again.group.notes], [false, 'Shop "é" <b>\nsecond line'], "an existing group keeps its own notes");
+    assert.deepEqual(await suite.store.lists.setGroupNotes(account, plain.group.id, 'now noted'), { ...plain.group, notes: 'now noted' });
+    assert.equal(await suite.store.lists.setGroupNotes(other, plain.group.id, 'stolen'), null, "another account's group");
+    assert.equal(await suite.store.lists.setGroupNotes(account, 987_654_321, 'x'), null);
+    assert.deepEqual((await suite.store.lists.getGroups(list.id)).map((g) => g.notes), ['now noted', 'Shop "é" <b>\nsecond line']);
+    assert.deepEqual(await suite.store.lists.renameGroup(account, plain.group.id, 'Renamed'), { ok: true, group: { ...plain.group, name: 'Renamed', notes: 'now noted' } });
+  });
+
+  test("deleteGroup removes the group and its memberships, keeps the recipients' subscriptions, and keeps to the account", async () => {
+    const p = await runningProcess(suite.store, 2);
+    const [kept, gone] = p.groupIds as [number, number];
+    await mergeRecipients(suite.store, p.lease, [{ email: 'a@x.it', emailStatus: 'subscribed' }, { email: 'b@x.it', emailStatus: 'subscribed' }]);
+    await unwrap(suite.store).processes.finishProcess(p.lease);
+    const other = (await twoAccounts('DeleteOther'))[0];
+    assert.deepEqual(await suite.store.lists.deleteGroup(other, gone), { ok: false, reason: 'not-found' }, "another account's group");
+    const group = await suite.store.lists.getGroup(p.accountId, gone);
+    assert.deepEqual(await suite.store.lists.deleteGroup(p.accountId, gone), { ok: true, group });
+    assert.equal(await suite.store.lists.getGroup(p.accountId, gone), null);
+    assert.deepEqual((await suite.store.lists.getGroups(p.listId)).map((g) => g.id), [kept]);
+    const members = async (groupId: number): Promise<number> =>
+      Number((await suite.fx.db.query<{ n: number }>('SELECT count(*) AS n FROM membership WHERE group_id = ?', [groupId]))[0]!.n);
+    assert.deepEqual([await members(gone), await members(kept)], [0, 2]);
+    const subscribed = await suite.fx.db.query<{ n: number }>("SELECT count(*) AS n FROM subscription WHERE list_id = ? AND status = 'subscribed'", [p.listId]);
+    assert.equal(Number(subscribed[0]!.n), 2, 'the recipients stay on the list');
+    assert.deepEqual(await suite.store.lists.deleteGroup(p.accountId, gone), { ok: false, reason: 'not-found' }, 'already deleted');
+    assert.equal((await suite.store.lists.createGroup(p.listId, 'Two')).created, true, 'its name is free again');
+  });
+
+  test('deleteGroup refuses a group that a prepared or running import names, and allows it once the import has ended', async () => {
+    const [account] = await twoAccounts('DeleteInUse');
+    const raw = unwrap(suite.store);
+    const list = await raw.lists.createList(account, 'L');
+    const group = async (name: string): Promise<number> => (await raw.lists.createGroup(list.id, name)).group.id;
+    const [prepared, running, free] = [await group('Prepared'), await group('Running'), await group('Free')];
+    const feed = await storeFeed(raw, account, [feedRow(1, 'a@x.it')]);
+    const made = await raw.processes.createProcesses(account, feed, [{ listId: list.id, options: defaultOptions({ groupIds: [free + 1000, prepared] }) }], { start: false });
+    assert.ok(made.ok);
+    assert.deepEqual(await suite.store.lists.deleteGroup(account, prepared), { ok: false, reason: 'in-use' }, 'a prepared import names it');
+    const started = await startedProcess(suite.store, { accountId: account, listId: list.id, groupIds: [running] }, 1);
+    assert.deepEqual(await suite.store.lists.deleteGroup(account, running), { ok: false, reason: 'in-use' }, 'a running import names it');
+    assert.ok(await raw.lists.getGroup(account, running), 'refused deletions changed nothing');
+    assert.equal((await suite.store.lists.deleteGroup(account, free)).ok, true, 'a group no import names');
+    await raw.processes.finishProcess(started.lease);
+    assert.equal((await suite.store.lists.deleteGroup(account, running)).ok, true, 'its import has ended');
+    assert.deepEqual(await suite.store.lists.deleteGroup(account, prepared), { ok: false, reason: 'in-use' }, 'the prepared one still names it');
   });
 });

@@ -78,6 +78,32 @@ describe('creating and starting', () => {
     assert.equal(await suite.store.processes.getProcess(a.accountId + 1000, running!.id), null);
   });
 
+  test('createProcesses with queueWhenBusy runs at once when the account is idle, and otherwise joins the end of its queue', async () => {
+    const a = await accountWithFeed('Queue when busy');
+    const second = await suite.store.lists.createList(a.accountId, 'Second');
+    const queueing = { start: true, queueWhenBusy: true } as const;
+    const first = await suite.store.processes.createProcesses(a.accountId, a.feed, [{ listId: a.listId, options: defaultOptions() }], queueing);
+    assert.ok(first.ok);
+    assert.deepEqual([first.processes[0]!.status, first.processes[0]!.queued], [2, false], 'an idle account runs it at once');
+    const started = await suite.store.processes.createProcesses(a.accountId, a.feed, [
+      { listId: second.id, options: defaultOptions() }, { listId: a.listId, options: defaultOptions() },
+    ], queueing);
+    const third = await suite.store.processes.createProcesses(a.accountId, a.feed, [{ listId: a.listId, options: defaultOptions() }], queueing);
+    assert.ok(started.ok && third.ok);
+    const waiting = [...started.processes, ...third.processes];
+    assert.deepEqual(waiting.map((p) => [p.status, p.queued, p.startDate]), [[1, true, null], [1, true, null], [1, true, null]],
+      'busy, on the same list or another: queued, never refused');
+    assert.deepEqual(await suite.store.processes.pendingProcessIds(a.accountId), [], 'queued processes are not pending a StartProcess');
+    // Each end promotes the next, in the order they were queued.
+    let running = first.processes[0]!.id;
+    for (const next of waiting) {
+      await suite.store.processes.finishProcess(await claim(suite.store, running, 'queue-when-busy'));
+      const promoted = await suite.store.processes.getProcess(a.accountId, next.id);
+      assert.deepEqual([promoted!.status, promoted!.queued], [2, false], `process ${next.id} runs after ${running}`);
+      running = next.id;
+    }
+  });
+
   test('startProcesses starts all in the order given, or none: an unknown or foreign process starts nothing', async () => {
     const a = await accountWithFeed('Atomic');
     const b = await accountWithFeed('Atomic other');
@@ -294,6 +320,23 @@ describe('reports and counts', () => {
     assert.deepEqual(await suite.store.processes.rejectReport(other.accountId, id), []);
     assert.deepEqual(await suite.store.processes.rejectReport(p.accountId, 987_654_321), []);
     assert.equal((await suite.store.processes.getProcess(p.accountId, id))!.rejected, 3);
+    await suite.store.processes.finishProcess(p.lease);
+  });
+
+  test('rejectReasons: the rejected rows counted by reason; nothing for another account', async () => {
+    const p = await runningProcess(suite.store, 4);
+    const other = await accountWithList(suite.store, 'Reject reasons other');
+    await mergeRecipients(suite.store, p.lease, [{ email: 'ok@x.it', emailStatus: 'subscribed' }], {
+      lastRow: 4, rejects: [
+        { row: 2, raw: 'email="b"', reason: 'invalid e-mail address' }, { row: 3, raw: 'email="c"', reason: 'invalid e-mail address' },
+        { row: 4, raw: 'email=""', reason: 'no e-mail address or mobile number' },
+      ],
+    });
+    assert.deepEqual(await suite.store.processes.rejectReasons(p.accountId, p.process.id), {
+      'invalid e-mail address': 2, 'no e-mail address or mobile number': 1,
+    });
+    assert.deepEqual(await suite.store.processes.rejectReasons(other.accountId, p.process.id), {});
+    assert.deepEqual(await suite.store.processes.rejectReasons(p.accountId, 987_654_321), {});
     await suite.store.processes.finishProcess(p.lease);
   });
 

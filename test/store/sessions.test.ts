@@ -83,6 +83,33 @@ describe('console sessions', () => {
     assert.equal(await suite.store.sessions.deleteExpiredConsoleSessions(future), 0, 'none left to delete');
   });
 
+  test("ending a user's sessions ends all of them but the one kept, and no one else's", async () => {
+    const user = await consoleUser();
+    const other = await consoleUser();
+    const [first, second, kept] = [newSession(user, at(HOUR)), newSession(user, at(HOUR)), newSession(user, at(HOUR))];
+    const bystander = newSession(other, at(HOUR));
+    for (const s of [first, second, kept, bystander]) await suite.store.sessions.createConsoleSession(s);
+    assert.equal(await suite.store.sessions.deleteConsoleSessionsOfUser(user.accountId, user.id, { except: kept.idHash }), 2);
+    assert.equal(await suite.store.sessions.findConsoleSession(first.idHash, T0), null);
+    assert.equal(await suite.store.sessions.findConsoleSession(second.idHash, T0), null);
+    assert.ok(await suite.store.sessions.findConsoleSession(kept.idHash, T0), 'the kept session stays');
+    assert.ok(await suite.store.sessions.findConsoleSession(bystander.idHash, T0), "another user's session stays");
+    assert.equal(await suite.store.sessions.deleteConsoleSessionsOfUser(other.accountId + 1_000_000, other.id), 0, 'the account must match');
+    assert.equal(await suite.store.sessions.deleteConsoleSessionsOfUser(user.accountId, user.id), 1, 'without except, every one');
+    assert.equal(await suite.store.sessions.findConsoleSession(kept.idHash, T0), null);
+  });
+
+  test('the session of a disabled user is not found; enabled again, it is', async () => {
+    const user = await consoleUser();
+    const session = newSession(user, at(HOUR));
+    await suite.store.sessions.createConsoleSession(session);
+    const raw = unwrap(suite.store);
+    assert.equal((await raw.accounts.updateConsoleUser(user.accountId, user.id, { enabled: false })).ok, true);
+    assert.equal(await suite.store.sessions.findConsoleSession(session.idHash, T0), null);
+    await raw.accounts.updateConsoleUser(user.accountId, user.id, { enabled: true });
+    assert.deepEqual((await suite.store.sessions.findConsoleSession(session.idHash, T0))?.user, { ...user, enabled: true });
+  });
+
   test("a session never reaches a user of another account", async () => {
     const mine = await consoleUser();
     const theirs = await consoleUser();

@@ -10,11 +10,26 @@ import type { ColumnTarget } from '../csv.ts';
 import { MailUpReturnCodeError } from '../errors.ts';
 import { ImportTimeoutError, describeRemaining, type ImportReport } from '../import-report.ts';
 import { findList, importSubscribers } from '../importer.ts';
+import { timeFormat } from '../generated/time-format.ts';
 import { isFinished, type MailUpList, type ProcessDetails } from '../result-parser.ts';
-import { ConfigError, ENVIRONMENT, createClient, defaultConfigPath, resolveConnection, type GlobalFlags } from './config.ts';
+import type { MailUpRestClient } from '../rest/rest-client.ts';
+import { ConfigError, ENVIRONMENT, createClient, createRestClient, defaultConfigPath, resolveConnection, type ApiKind, type GlobalFlags } from './config.ts';
 import { countRows, openInput, type InputFormat } from './input.ts';
 import { EXIT_CODES, createOutput, describeError, errorToJson, table, type ExitCode, type Output } from './output.ts';
 import { barProgress, lineProgress, type ProgressDisplay } from './progress.ts';
+import { restGroupsCreate, restGroupsList, restImport, restLists, restStatus, restWhoami } from './rest-commands.ts';
+
+/** What a command body gets: the API chosen, its client (made when read), the output, the options. */
+interface CommandContext {
+  readonly api: ApiKind;
+  /** The SOAP client. */
+  readonly client: MailUpImportClient;
+  /** The REST client (`--api rest`). */
+  readonly rest: MailUpRestClient;
+  readonly out: Output;
+  readonly globals: GlobalFlags;
+  readonly command: Command;
+}
 
 /** What the program reads and writes; the real process in cli.ts, pipes in tests. */
 export interface CliIo {
@@ -70,13 +85,14 @@ const parseEncoding = (value: string): InputEncoding => {
   return encoding;
 };
 
-const formatDate = (date: Date | null): string => (date === null ? '-' : date.toISOString());
+/** `2026-12-07 14:05:09 CET`: the time in the endpoint's zone (the one its dates were read in), named as the server names it. */
+const formatDate = (date: Date | null, timeZone: string): string => (date === null ? '-' : timeFormat(timeZone).text(date));
 
-function processLines(p: ProcessDetails, idList: number): string[] {
+function processLines(p: ProcessDetails, idList: number, timeZone: string): string[] {
   const confirmation = !p.confirmationEmail ? 'not requested' : p.confirmationSent ? 'requested, sent' : 'requested, not sent yet';
   return [
     `process ${p.idProcess} (list ${idList}): ${p.status} (StatusCode ${p.statusCode})`,
-    `  start ${formatDate(p.startDate)}  end ${formatDate(p.endDate)}`,
+    `  start ${formatDate(p.startDate, timeZone)}  end ${formatDate(p.endDate, timeZone)}`,
     `  rows ${p.totalContacts} | new ${p.newEmail} email, ${p.newMobile} mobile | existing ${p.existingEmail} email, ${p.existingMobile} mobile | opted out ${p.optOutEmail} email, ${p.optOutMobile} mobile`,
     `  confirmation e-mail: ${confirmation}`,
   ];
@@ -123,6 +139,12 @@ then a JSON config file (--config, ${ENVIRONMENT.config}, or ${'$XDG_CONFIG_HOME
   { "endpoint": "http://abcd.emailsp.net/Services/WSMailUpImport.asmx", "user": "a1234", "password": "…" }
 Prefer the environment or the config file for the password: flags are visible to other users in ps.
 
+--api rest (${ENVIRONMENT.api}=rest, "api": "rest") uses MailUp's REST API v1.1 instead of SOAP, with
+OAuth2: the REST client's id and secret (--client-id, ${ENVIRONMENT.clientId}, ${ENVIRONMENT.clientSecret})
+and the same user and password. The REST base is --rest-url (${ENVIRONMENT.restUrl}), else the endpoint's
+origin; MailUp itself serves it at https://services.mailup.com. The token URL (--token-url,
+${ENVIRONMENT.tokenUrl}) defaults to the REST base's origin + /Authorization/OAuth/Token.
+
 Exit codes:
   0  success
   1  error: nothing was done (ReturnCode, SOAP Fault, network, unreadable input)
@@ -138,6 +160,7 @@ Examples:
   $ mailup-import import contacts.csv --list 1 --group 3 --group 4 --confirm
   $ mailup-import import feed.xml --list 1 --import-type 4 --json > report.json
   $ mailup-import status 17 --watch
+  $ MAILUP_CLIENT_ID=… MAILUP_CLIENT_SECRET=… mailup-import import contacts.csv --list 1 --api rest
 `;
 
 const IMPORT_HELP = `
@@ -155,17 +178,26 @@ After --deadline (default 6h) the command stops waiting and exits 3, listing the
 left and their last status; those started go on on the server. (--timeout, a global option, is
 the time allowed for each request.)
 
+With --api rest each batch (--batch-size, default 20000) is one bulk import, POST
+List/{id}/Recipients (or Group/{id}/Recipients with one --group), its body streamed; the imports
+queue on the server and are followed with GET Import/{id} to the end. --confirm is ConfirmEmail,
+--opt-out importType=asOptout, --import-type 6 clearMissingOrEmptyFields, --replace-groups
+removeFromPrevGroups; the other SOAP-only options are refused. A row with a field the REST API
+cannot take (over 200 characters, campo40 and up) is not sent and is listed. --deadline, the
+progress, the report and the exit codes are the same.
+
 Examples:
   $ mailup-import import contacts.csv --list 1
   $ mailup-import import contacts.csv --list 1 --group 3,4 --replace-groups --map "First name=1" --map "Last name=2"
   $ mailup-import import export.csv --list 2 --encoding windows-1252 --delimiter ";"
   $ mailup-import import unsubscribed.csv --list 1 --opt-out
   $ mailup-import import feed.xml --list 1 --mobile-input-type 2 --no-wait --json
+  $ mailup-import import contacts.csv --list 1 --group 3 --api rest --json
 `;
 
 export function buildProgram(io: CliIo, setExit: (code: ExitCode) => void): Command {
   const program = new Command('mailup-import')
-    .description('Import subscribers into MailUp lists and inspect imports, over the WSMailUpImport SOAP API (MailUp or a compatible server).')
+    .description('Import subscribers into MailUp lists and inspect imports, over the WSMailUpImport SOAP API or the REST API v1.1 (--api rest), on MailUp or a compatible server.')
     .version('0.1.0')
     .option('--endpoint <url>', `service URL, e.g. http://host/Services/WSMailUpImport.asmx (env ${ENVIRONMENT.endpoint})`)
     .option('--user <user>', `web-service user, e.g. a1234 (env ${ENVIRONMENT.user})`)
@@ -176,20 +208,40 @@ export function buildProgram(io: CliIo, setExit: (code: ExitCode) => void): Comm
     .option('--timeout <seconds>', `time allowed per request (default 60; env ${ENVIRONMENT.timeout})`)
     .option('--json', 'print the result as JSON on stdout')
     .option('--no-progress', 'no progress display on stderr')
+    .addOption(new Option('--api <api>', `the API to use (default soap; env ${ENVIRONMENT.api})`).choices(['soap', 'rest']))
+    .option('--rest-url <url>', `REST API base, e.g. https://services.mailup.com (default: the endpoint's origin; env ${ENVIRONMENT.restUrl})`)
+    .option('--token-url <url>', `OAuth2 token URL (default: the REST base's origin + /Authorization/OAuth/Token; env ${ENVIRONMENT.tokenUrl})`)
+    .option('--client-id <id>', `REST client id (env ${ENVIRONMENT.clientId})`)
+    .option('--client-secret <secret>', `REST client secret (prefer env ${ENVIRONMENT.clientSecret} or the config file)`)
     .showHelpAfterError('(run with --help for usage)')
     .addHelpText('after', HELP_AFTER)
     .configureOutput({ writeOut: (s) => io.stdout.write(s), writeErr: (s) => io.stderr.write(s) })
     .exitOverride();
 
-  /** Runs a command body with the client and output, turning failures into exit codes. */
-  const action = <A extends unknown[]>(body: (ctx: { client: MailUpImportClient; out: Output; globals: GlobalFlags }, ...args: A) => Promise<ExitCode>) =>
+  /**
+   * Runs a command body with the client of the chosen API and the output, turning failures into
+   * exit codes. `client` (SOAP) and `rest` are made when first read, so a command reads only the
+   * one `api` names.
+   */
+  const action = <A extends unknown[]>(body: (ctx: CommandContext, ...args: A) => Promise<ExitCode>) =>
     async (...args: [...A, Command]): Promise<void> => {
       const command = args[args.length - 1] as Command;
       const globals = command.optsWithGlobals<GlobalFlags>();
       const out = createOutput(globals.json === true, io.stdout, io.stderr);
       try {
-        const client = createClient(resolveConnection(globals, io.env, (m) => out.warn(m)));
-        setExit(await body({ client, out, globals }, ...(args.slice(0, -1) as A)));
+        const connection = resolveConnection(globals, io.env, (m) => out.warn(m));
+        let soap: MailUpImportClient | null = null;
+        let rest: MailUpRestClient | null = null;
+        const ctx: CommandContext = {
+          api: connection.api, out, globals, command,
+          get client() {
+            return (soap ??= createClient(connection));
+          },
+          get rest() {
+            return (rest ??= createRestClient(connection));
+          },
+        };
+        setExit(await body(ctx, ...(args.slice(0, -1) as A)));
       } catch (err) {
         const usage = err instanceof ConfigError;
         if (out.json) io.stdout.write(`${JSON.stringify({ error: errorToJson(err) }, null, 2)}\n`);
@@ -216,14 +268,15 @@ export function buildProgram(io: CliIo, setExit: (code: ExitCode) => void): Comm
     .option('--delimiter <char>', 'CSV field delimiter (default: guessed from the header)')
     .option('--encoding <encoding>', `file encoding: ${INPUT_ENCODINGS.join(', ')} (default utf-8; XML: its declaration)`, parseEncoding)
     .option('--map <column=target...>', 'map a CSV column to email, prefix, number, name, ignore or a campo number', collectColumns)
-    .option('--batch-size <n>', 'subscribers per NewImportProcess', positiveInt('--batch-size'), 5000)
+    .option('--batch-size <n>', 'subscribers per NewImportProcess (default 5000), or per REST bulk import (default 20000)', positiveInt('--batch-size'))
     .option('--no-wait', 'return once the processes are started, without following them')
     .option('--poll <seconds>', 'delay between status checks while waiting', '1')
     .option('--start-attempts <n>', 'attempts to start while the account is busy (-601/-602) with none of the batches started', positiveInt('--start-attempts'), 40)
     .addOption(new Option('--deadline <duration>', 'stop starting and waiting after this long, e.g. 90m, 6h, 1h30m (a bare number is seconds); then exit 3')
       .argParser(parseDuration).default(parseDuration('6h'), '6h'))
     .addHelpText('after', IMPORT_HELP)
-    .action(action(async ({ client, out, globals }, file: string, opts: Record<string, unknown>) => {
+    .action(action(async (ctx, file: string, opts: Record<string, unknown>) => {
+      const { out, globals } = ctx;
       const format = opts.format as InputFormat | undefined;
       const input = await openInput(file, {
         format, delimiter: opts.delimiter as string | undefined, encoding: opts.encoding as InputEncoding | undefined,
@@ -235,11 +288,12 @@ export function buildProgram(io: CliIo, setExit: (code: ExitCode) => void): Comm
         const total = await countRows(file, input.format);
         display = io.isTTY ? barProgress(io.stderr, total) : lineProgress(io.stderr, total);
       }
+      if (ctx.api === 'rest') return restImport(ctx.rest, out, input, opts, ctx.command, display);
       const poll = Number(opts.poll);
       if (!(poll > 0)) throw new ConfigError('--poll must be a positive number of seconds');
       let report: ImportReport;
       try {
-        report = await importSubscribers(client, input.items, {
+        report = await importSubscribers(ctx.client, input.items, {
           idList: opts.list as number,
           groups: (opts.group as number[] | undefined) ?? [],
           importType: Number(opts.importType),
@@ -250,7 +304,7 @@ export function buildProgram(io: CliIo, setExit: (code: ExitCode) => void): Comm
           asPending: opts.asPending === true,
           replaceGroups: opts.replaceGroups === true,
           idConfirmNL: (opts.confirmMessage as number | undefined) ?? 0,
-          batchSize: opts.batchSize as number,
+          batchSize: (opts.batchSize as number | undefined) ?? 5000,
           ...(input.fieldCount !== undefined ? { fieldCount: input.fieldCount } : {}),
           wait: opts.wait !== false,
           pollIntervalMs: poll * 1000,
@@ -273,13 +327,16 @@ export function buildProgram(io: CliIo, setExit: (code: ExitCode) => void): Comm
 
   program.command('status')
     .description('show an import process; with --watch, follow it until it finishes')
-    .argument('<idProcess>', 'the process id', positiveInt('idProcess'))
+    .argument('<idProcess>', 'the process id (with --api rest: the import id)', positiveInt('idProcess'))
     .option('--list <id>', 'the process\'s list (default: look through every list)', positiveInt('--list'))
     .option('--watch', 'poll until the process finishes')
     .option('--interval <seconds>', 'delay between polls with --watch', '2')
-    .action(action(async ({ client, out, globals }, idProcess: number, opts: { list?: number; watch?: boolean; interval: string }) => {
+    .action(action(async (ctx, idProcess: number, opts: { list?: number; watch?: boolean; interval: string }) => {
+      const { out, globals } = ctx;
       const interval = Number(opts.interval);
       if (!(interval > 0)) throw new ConfigError('--interval must be a positive number of seconds');
+      if (ctx.api === 'rest') return restStatus(ctx.rest, out, idProcess, opts.watch === true, interval, globals.progress !== false && !out.json);
+      const client = ctx.client;
       let { list, details } = await findProcess(client, idProcess, opts.list);
       if (opts.watch) {
         const showLines = globals.progress !== false && !out.json;
@@ -292,14 +349,16 @@ export function buildProgram(io: CliIo, setExit: (code: ExitCode) => void): Comm
           details = await client.getProcessDetails({ idList: list.idList, listGUID: list.listGUID, idProcess });
         }
       }
-      out.result(processLines(details, list.idList), { idList: list.idList, ...details });
+      out.result(processLines(details, list.idList, client.timeZone), { idList: list.idList, ...details });
       return opts.watch && details.status === 'failed' ? EXIT_CODES.partial : EXIT_CODES.success;
     }));
 
   program.command('lists')
     .description('list the account\'s lists and their groups')
-    .action(action(async ({ client, out }) => {
-      const lists = await client.getNlLists();
+    .action(action(async (ctx) => {
+      const { out } = ctx;
+      if (ctx.api === 'rest') return restLists(ctx.rest, out);
+      const lists = await ctx.client.getNlLists();
       out.result(table(['ID', 'GUID', 'NAME', 'GROUPS'], lists.map((l) => [
         String(l.idList), l.listGUID, l.listName, l.groups.map((g) => `${g.idGroup} ${g.groupName}`).join(', '),
       ])), lists);
@@ -311,7 +370,10 @@ export function buildProgram(io: CliIo, setExit: (code: ExitCode) => void): Comm
     .description('create a group in a list (an existing name gives the existing group\'s id)')
     .argument('<name>', 'the group name (MailUp keeps 50 characters)')
     .requiredOption('--list <id>', 'the list', positiveInt('--list'))
-    .action(action(async ({ client, out }, name: string, opts: { list: number }) => {
+    .action(action(async (ctx, name: string, opts: { list: number }) => {
+      const { out } = ctx;
+      if (ctx.api === 'rest') return restGroupsCreate(ctx.rest, out, opts.list, name);
+      const client = ctx.client;
       const list = await findList(client, opts.list);
       const idGroup = await client.createGroup({ idList: list.idList, listGUID: list.listGUID, newGroupName: name });
       out.result(`${idGroup}`, { idGroup, groupName: name, idList: list.idList });
@@ -320,15 +382,20 @@ export function buildProgram(io: CliIo, setExit: (code: ExitCode) => void): Comm
   groups.command('list')
     .description('list the groups of a list')
     .requiredOption('--list <id>', 'the list', positiveInt('--list'))
-    .action(action(async ({ client, out }, opts: { list: number }) => {
-      const list = await findList(client, opts.list);
+    .action(action(async (ctx, opts: { list: number }) => {
+      const { out } = ctx;
+      if (ctx.api === 'rest') return restGroupsList(ctx.rest, out, opts.list);
+      const list = await findList(ctx.client, opts.list);
       out.result(table(['ID', 'NAME'], list.groups.map((g) => [String(g.idGroup), g.groupName])), list.groups);
       return EXIT_CODES.success;
     }));
 
   program.command('whoami')
     .description('check the connection: the user, its id and the endpoint')
-    .action(action(async ({ client, out }) => {
+    .action(action(async (ctx) => {
+      const { out } = ctx;
+      if (ctx.api === 'rest') return restWhoami(ctx.rest, out);
+      const client = ctx.client;
       const idUser = await client.getIdWsUser();
       out.result(`${client.user} (id ${idUser}) at ${client.endpoint} over SOAP ${client.soapVersion}`, {
         user: client.user, idUser, endpoint: client.endpoint, soapVersion: client.soapVersion,

@@ -5,9 +5,13 @@
  */
 import cliProgress from 'cli-progress';
 import type { ImportPhase, ImportProgress } from '../import-report.ts';
+import type { RestImportProgress } from '../rest/rest-import-report.ts';
+
+/** The progress of an import over SOAP or over REST. */
+export type AnyImportProgress = ImportProgress | RestImportProgress;
 
 export interface ProgressDisplay {
-  update(progress: ImportProgress): void;
+  update(progress: AnyImportProgress): void;
   stop(): void;
 }
 
@@ -39,11 +43,14 @@ function formatDuration(seconds: number): string {
   return `${Math.floor(m / 60)}h${String(m % 60).padStart(2, '0')}m`;
 }
 
+/** What is counted while importing: SOAP import processes, or REST bulk imports. */
+const unitOf = (p: AnyImportProgress): string => ('api' in p ? 'imports' : 'processes');
+
 /** The measure of the phase: rows sent while sending, rows worked through while importing. */
-const valueOf = (p: ImportProgress): number => (p.phase === 'sending' ? p.rowsRead : p.rowsImported);
+const valueOf = (p: AnyImportProgress): number => (p.phase === 'sending' ? p.rowsRead : p.rowsImported);
 
 /** Lines worth printing whatever the throttle says; `quiet` leaves out completed processes (the bar counts them). */
-function eventLine(p: ImportProgress, quiet = false): string | null {
+function eventLine(p: AnyImportProgress, quiet = false): string | null {
   const e = p.event;
   switch (e.type) {
     case 'batch-failed':
@@ -58,6 +65,14 @@ function eventLine(p: ImportProgress, quiet = false): string | null {
     case 'process-finished':
       if (quiet && e.details.status === 'completed') return null;
       return `process ${e.details.idProcess} ${e.details.status}: ${e.details.totalContacts} rows, new ${e.details.newEmail}, existing ${e.details.existingEmail}, opted out ${e.details.optOutEmail}`;
+    case 'row-rejected':
+      return `row ${e.row} is not sent: ${e.reason}`;
+    case 'import-finished': {
+      const failed = e.detail?.StatusCode === 4;
+      if (quiet && !failed) return null;
+      const s = e.status;
+      return `import ${s.idImport} ${failed ? 'failed' : 'completed'}: ${s.ValidRecipients + s.NotValidRecipients} rows, created ${s.CreatedRecipients}, updated ${s.UpdatedRecipients}, not valid ${s.NotValidRecipients}`;
+    }
     default:
       return null;
   }
@@ -88,7 +103,7 @@ export function lineProgress(stream: NodeJS.WritableStream, total: number | null
       const of = p.phase === 'sending' ? total : p.rowsSent;
       const share = of ? ` (${((value / of) * 100).toFixed(1)}%)` : '';
       const eta = of && rate > 0 ? `, ETA ${formatDuration((of - value) / rate)}` : '';
-      const processes = p.phase === 'importing' ? `, ${p.processesDone}/${p.processesTotal} processes done` : '';
+      const processes = p.phase === 'importing' ? `, ${p.processesDone}/${p.processesTotal} ${unitOf(p)} done` : '';
       const line = `${PHASE_LABEL[p.phase]}: ${value}${of ? `/${of}` : ''} rows${share}${processes}`;
       if (line === lastLine) return;
       lastLine = line;
@@ -138,7 +153,7 @@ export function barProgress(stream: NodeJS.WritableStream, total: number | null)
       const barTotal = Math.max(of, value, 1);
       bar.setTotal(barTotal);
       const rate = meter.add(value);
-      const extra = p.phase === 'importing' ? ` | ${p.processesDone}/${p.processesTotal} processes` : '';
+      const extra = p.phase === 'importing' ? ` | ${p.processesDone}/${p.processesTotal} ${unitOf(p)}` : '';
       bar.update(value, { rate: Math.round(rate), etaText: rate > 0 ? formatDuration((barTotal - value) / rate) : '?', extra });
     },
     stop: stopBar,

@@ -5,11 +5,14 @@
  * Passwords are only ever printed when the CLI generated them, once; a password given on the
  * command line or on standard input is never echoed.
  */
-import { Argument, InvalidArgumentError, Option, type Command } from 'commander';
-import { changeAccess, createAccount, createConsoleUser, generatePassword, locksOut, MAX_WS_PASSWORD, setWsPassword, type AccessChange } from '../../core/accounts.ts';
+import { Argument, type Command } from 'commander';
+import { changeAccess, createAccount, createConsoleUser, locksOut, MAX_WS_PASSWORD, setWsPassword, type AccessChange } from '../../core/accounts.ts';
 import { canonicalAddress } from '../../core/ip-address.ts';
 import type { Account } from '../../model/records.ts';
+import { timeFormat, type TimeFormat } from '../../core/time-format.ts';
 import type { CliDeps } from '../cli-deps.ts';
+import { chosenPassword, SHOWN_ONCE, withPasswordOptions, type PasswordOptions } from '../password-options.ts';
+import { registerConsoleUserManagement } from './console-users.ts';
 import { CliError, details, nonEmptyName, positiveInteger, positiveIntegerList, table, UsageError } from '../output.ts';
 
 export function register(program: Command, deps: CliDeps): void {
@@ -17,43 +20,15 @@ export function register(program: Command, deps: CliDeps): void {
   registerAccountCommands(account, deps);
   const consoleUser = program.command('console-user').description('people who sign in to the console (GetIdUser returns their id)');
   registerConsoleUserCommands(consoleUser, deps);
+  registerConsoleUserManagement(consoleUser, deps);
 }
 
-interface PasswordOptions {
-  readonly password?: string;
-  readonly passwordStdin?: boolean;
-}
 
-/** --password / --password-stdin, shared by every command that sets a password. */
-function withPasswordOptions(command: Command, what: string): Command {
-  return command
-    .addOption(new Option('--password <password>', `the ${what} (generated and printed once when omitted)`).argParser(nonEmptyPassword))
-    .addOption(new Option('--password-stdin', `read the ${what} from standard input (keeps it out of the process list)`).conflicts('password'));
-}
-
-function nonEmptyPassword(value: string): string {
-  if (value === '') throw new InvalidArgumentError('The password must not be empty.');
-  return value;
-}
-
-async function chosenPassword(options: PasswordOptions, deps: CliDeps): Promise<{ password: string; generated: boolean }> {
-  if (options.passwordStdin) {
-    // One trailing line break is what `echo` and editors add; it is not part of the password.
-    const password = (await deps.readStdin()).replace(/\r?\n$/, '');
-    if (password === '') throw new UsageError('no password on standard input');
-    return { password, generated: false };
-  }
-  if (options.password !== undefined) return { password: options.password, generated: false };
-  return { password: generatePassword(), generated: true };
-}
-
-const SHOWN_ONCE = '(generated; shown only this once)';
-
-/** The account as `--json` prints it. */
-function accountJson(a: Account): Record<string, unknown> {
+/** The account as `--json` prints it (times as ISO 8601 with the offset of TIME_ZONE). */
+function accountJson(a: Account, time: TimeFormat): Record<string, unknown> {
   return {
     id: a.id, wsUser: a.wsUser, name: a.name, enabled: a.wsEnabled, ipCheck: a.ipCheck, allowedIps: a.allowedIps,
-    createdAt: a.createdAt.toISOString(),
+    createdAt: time.iso(a.createdAt),
   };
 }
 
@@ -74,7 +49,7 @@ function registerAccountCommands(account: Command, deps: CliDeps): void {
     const store = await deps.store();
     if (options.id !== undefined && (await store.accounts.getAccount(options.id)) !== null) throw new CliError(`account a${options.id} already exists`);
     const created = await createAccount(store, { name: (options.name ?? '').trim(), password, id: options.id });
-    output.result({ ...accountJson(created), ...(generated ? { password } : {}) }, () => [
+    output.result({ ...accountJson(created, timeFormat(deps.config().timeZone)), ...(generated ? { password } : {}) }, () => [
       'Account created.',
       details([
         ['WS user', created.wsUser], ['id', created.id], ['name', created.name],
@@ -87,7 +62,8 @@ function registerAccountCommands(account: Command, deps: CliDeps): void {
     .description('list every account')
     .action(async () => {
       const accounts = await (await deps.store()).accounts.listAccounts();
-      output.result(accounts.map(accountJson), () => table(
+      const time = timeFormat(deps.config().timeZone);
+      output.result(accounts.map((a) => accountJson(a, time)), () => table(
         ['WS user', 'name', 'enabled', 'IP check', 'allowed IPs'],
         accounts.map((a) => [a.wsUser, a.name, a.wsEnabled, onOff(a.ipCheck), a.allowedIps.join(', ')]),
         'No accounts yet; create one with "account create".',

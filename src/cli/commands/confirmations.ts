@@ -18,7 +18,9 @@ import { createMailContext } from '../../mail/confirmation-setup.ts';
 import { sendConfirmations, type SendNowReport } from '../../core/send-now.ts';
 import type { ConfirmationMessage, ConfirmationSummary } from '../../store/confirmations.ts';
 import type { Store } from '../../store/store.ts';
-import type { Account } from '../../model/records.ts';
+import type { Account, ProcessStatus } from '../../model/records.ts';
+import { PROCESS_STATE_NAMES } from '../../core/process-states.ts';
+import { timeFormat, type TimeFormat } from '../../core/time-format.ts';
 import type { CliDeps } from '../cli-deps.ts';
 import { CliError, details, nonEmptyName, positiveInteger, table, UsageError } from '../output.ts';
 
@@ -63,12 +65,12 @@ function registerSendNow(program: Command, deps: CliDeps): void {
       } finally {
         await mail.mailer.close();
       }
-      output.result(report, () => sendNowText(account, report));
+      output.result(report, () => sendNowText(account, report, timeFormat(deps.config().timeZone)));
       if (report.failed > 0) throw new CliError(`${report.failed} message(s) not delivered; see "confirmations ${account.wsUser}"`);
     });
 }
 
-function sendNowText(account: Account, r: SendNowReport): string {
+function sendNowText(account: Account, r: SendNowReport, time: TimeFormat): string {
   const scope = r.processId === null ? 'every queued request' : `import process ${r.processId}`;
   const lines = [
     `Send Now for ${account.wsUser}, ${scope}, ${r.channel === 'smtp' ? 'over SMTP' : 'into the outbox (no SMTP_URL)'}:`,
@@ -81,14 +83,17 @@ function sendNowText(account: Account, r: SendNowReport): string {
   ];
   if (r.failures.length > 0) {
     lines.push('', table(['process', 'email', 'attempts', 'retry', 'error'], r.failures.map((f) =>
-      [f.processId, f.email, f.attempts, f.permanent ? 'no (permanent)' : f.nextAttemptAt, f.error]), ''));
+      [f.processId, f.email, f.attempts, f.permanent || f.nextAttemptAt === null ? 'no (permanent)' : time.text(new Date(f.nextAttemptAt)), f.error]), ''));
   }
   return lines.join('\n');
 }
 
-function summaryJson(s: ConfirmationSummary): Record<string, unknown> {
-  return { ...s, confirmationSentAt: s.confirmationSentAt?.toISOString() ?? null, confirmationSent: s.confirmationSentAt !== null };
+function summaryJson(s: ConfirmationSummary, time: TimeFormat): Record<string, unknown> {
+  return { ...s, confirmationSentAt: s.confirmationSentAt === null ? null : time.iso(s.confirmationSentAt), confirmationSent: s.confirmationSentAt !== null };
 }
+
+/** The state of an import process by its name (src/core/process-states.ts). */
+const stateName = (status: number): string => PROCESS_STATE_NAMES[status as ProcessStatus] ?? String(status);
 
 function registerStatus(program: Command, deps: CliDeps): void {
   program.command('confirmations')
@@ -101,14 +106,16 @@ function registerStatus(program: Command, deps: CliDeps): void {
       const account = await deps.account(wsUser);
       const store = await deps.store();
       const processId = await confirmProcess(store, account, options.process);
+      const time = timeFormat(deps.config().timeZone);
       if (options.recipients) {
         const requests = await store.confirmations.listConfirmationRequests(account.id, processId, { limit: options.limit ?? 50 });
-        const iso = (d: Date | null): string | null => d?.toISOString() ?? null;
+        const iso = (d: Date | null): string | null => (d === null ? null : time.iso(d));
+        const text = (d: Date | null): string | null => (d === null ? null : time.text(d));
         deps.output.result(
           requests.map((r) => ({ ...r, nextAttemptAt: iso(r.nextAttemptAt), createdAt: iso(r.createdAt), sentAt: iso(r.sentAt), confirmedAt: iso(r.confirmedAt) })),
           () => table(
             ['request', 'process', 'list', 'email', 'status', 'attempts', 'sent', 'confirmed', 'error'],
-            requests.map((r) => [r.requestId, r.processId, r.listId, r.email, r.status, r.attempts, iso(r.sentAt), iso(r.confirmedAt), r.lastError]),
+            requests.map((r) => [r.requestId, r.processId, r.listId, r.email, r.status, r.attempts, text(r.sentAt), text(r.confirmedAt), r.lastError]),
             `No confirmation requests${processId === null ? '' : ` in process ${processId}`}.`,
           ),
         );
@@ -120,18 +127,18 @@ function registerStatus(program: Command, deps: CliDeps): void {
       ]);
       deps.output.result({
         wsUser: account.wsUser,
-        processes: processes.map(summaryJson),
-        failures: failures.map((f) => ({ ...f, nextAttemptAt: f.nextAttemptAt?.toISOString() ?? null })),
+        processes: processes.map((s) => summaryJson(s, time)),
+        failures: failures.map((f) => ({ ...f, nextAttemptAt: f.nextAttemptAt === null ? null : time.iso(f.nextAttemptAt) })),
       }, () => {
         const text = [table(
           ['process', 'list', 'import', 'requests', 'queued', 'sent', 'retrying', 'failed', 'cancelled', 'confirmed', 'ConfirmationSent'],
-          processes.map((p) => [p.processId, p.listId, p.processStatus, p.requests, p.queued + p.sending, p.sent, p.retrying, p.failed,
+          processes.map((p) => [p.processId, p.listId, stateName(p.processStatus), p.requests, p.queued + p.sending, p.sent, p.retrying, p.failed,
             p.cancelled, p.confirmed, p.confirmationSentAt !== null ? 'True' : 'False']),
           `Account ${account.wsUser} has no import process with ConfirmEmail.`,
         )];
         if (failures.length > 0) {
           text.push('', 'Failures:', table(['process', 'email', 'attempts', 'retry', 'error'], failures.map((f) =>
-            [f.processId, f.email, f.attempts, f.permanent ? 'no (permanent; send-now --retry-failed)' : f.nextAttemptAt!.toISOString(), f.error]), ''));
+            [f.processId, f.email, f.attempts, f.permanent ? 'no (permanent; send-now --retry-failed)' : time.text(f.nextAttemptAt!), f.error]), ''));
         }
         return text.join('\n');
       });
@@ -146,12 +153,13 @@ function registerOutbox(program: Command, deps: CliDeps): void {
     .action(async (wsUser: string, options: { limit?: number }) => {
       const account = await deps.account(wsUser);
       const messages = await (await deps.store()).confirmations.listOutbox(account.id, { limit: options.limit ?? 20 });
+      const time = timeFormat(deps.config().timeZone);
       deps.output.result(
-        messages.map((m) => ({ ...m, createdAt: m.createdAt.toISOString() })),
+        messages.map((m) => ({ ...m, createdAt: time.iso(m.createdAt) })),
         () => messages.length === 0
           ? `The outbox of ${account.wsUser} is empty.`
           : messages.map((m) => [
-            `#${m.id}  ${m.createdAt.toISOString()}  request ${m.requestId ?? '-'}`,
+            `#${m.id}  ${time.text(m.createdAt)}  request ${m.requestId ?? '-'}`,
             `From: ${m.sender}`, `To: ${m.recipient}`, `Subject: ${m.subject}`, '', m.text.trimEnd(),
           ].map(printable).join('\n')).join('\n\n----\n\n'),
       );
@@ -163,8 +171,8 @@ function printable(line: string): string {
   return line.replace(/\r\n/g, '\n').replace(/[\x00-\x08\x0b-\x1f\x7f\x9b]/g, '\uFFFD');
 }
 
-function messageJson(m: ConfirmationMessage): Record<string, unknown> {
-  return { ...m, createdAt: m.createdAt.toISOString() };
+function messageJson(m: ConfirmationMessage, time: TimeFormat): Record<string, unknown> {
+  return { ...m, createdAt: time.iso(m.createdAt) };
 }
 
 /** A body from `--html`/`--text` or from the file named by `--html-file`/`--text-file`. */
@@ -206,7 +214,7 @@ function registerMessages(group: Command, deps: CliDeps): void {
       }
       const created = outcome.message;
       const id = created.id;
-      output.result({ wsUser: account.wsUser, ...messageJson(created) }, () =>
+      output.result({ wsUser: account.wsUser, ...messageJson(created, timeFormat(deps.config().timeZone)) }, () =>
         `Confirmation message ${id} created${created.isDefault ? ' as the default' : ''}; imports choose it with idConfirmNL=${id}.`);
     });
 
@@ -216,7 +224,8 @@ function registerMessages(group: Command, deps: CliDeps): void {
     .action(async (wsUser: string) => {
       const account = await deps.account(wsUser);
       const messages = await (await deps.store()).confirmations.listConfirmationMessages(account.id);
-      output.result(messages.map(messageJson), () => table(
+      const time = timeFormat(deps.config().timeZone);
+      output.result(messages.map((m) => messageJson(m, time)), () => table(
         ['idConfirmNL', 'default', 'sender', 'subject'],
         messages.map((m) => [m.id, m.isDefault, m.sender, m.subject]),
         `Account ${account.wsUser} has no confirmation messages.`,

@@ -35,6 +35,7 @@ export function toAccount(r: Row): Account {
   return {
     id: Number(r.id), wsUser: String(r.ws_user), passwordHash: String(r.password_hash), wsEnabled: flag(r.ws_enabled),
     ipCheck: flag(r.ip_check), allowedIps: json<string[]>(r.allowed_ips), name: String(r.name), createdAt: timestamp(r.created_at),
+    httpApiIps: json<string[]>(r.http_api_ips ?? '[]'),
   };
 }
 
@@ -42,6 +43,7 @@ export function toConsoleUser(r: Row): ConsoleUser {
   return {
     id: Number(r.id), accountId: Number(r.account_id), username: String(r.username), passwordHash: String(r.password_hash),
     listIds: r.list_ids === null ? null : json<number[]>(r.list_ids),
+    enabled: flag(r.enabled ?? true), createdAt: timestamp(r.created_at),
   };
 }
 
@@ -53,12 +55,12 @@ export function toConsoleSessionAndUser(r: Row): { session: ConsoleSession; user
       expiresAt: new Date(Number(r.expires_at)), ip: String(r.ip), userAgent: String(r.user_agent),
       createdAt: timestamp(r.created_at), lastSeenAt: timestamp(r.last_seen_at),
     },
-    user: toConsoleUser({ ...r, id: r.u_id, account_id: r.u_account_id }),
+    user: toConsoleUser({ ...r, id: r.u_id, account_id: r.u_account_id, created_at: r.u_created_at }),
   };
 }
 
 export const toList = (r: Row): MailingList => ({ id: Number(r.id), accountId: Number(r.account_id), guid: String(r.guid), name: String(r.name) });
-export const toGroup = (r: Row): Group => ({ id: Number(r.id), listId: Number(r.list_id), name: String(r.name) });
+export const toGroup = (r: Row): Group => ({ id: Number(r.id), listId: Number(r.list_id), name: String(r.name), notes: String(r.notes ?? '') });
 
 /** An import_process row. */
 export function toProcess(r: Row): ImportProcess {
@@ -118,6 +120,7 @@ export function toClaimedConfirmation(r: Row): ClaimedConfirmation {
     requestId: Number(r.id), processId: Number(r.process_id), recipientId: Number(r.recipient_id), listId: Number(r.list_id),
     listName: String(r.list_name), email: r.email as string | null, name: r.name as string | null,
     fields: json<Record<number, string>>(r.fields), messageId: Number(r.message_id), attempts: Number(r.attempts),
+    sender: (r.sender ?? null) as string | null,
   };
 }
 

@@ -4,7 +4,7 @@
  */
 import type pg from 'pg';
 import { toAccount, toConsoleUser, type Row } from '../common/row-mappers.ts';
-import type { AccountStore, NewAccount } from '../accounts.ts';
+import type { AccountStore, ConsoleUserChanges, ConsoleUserWrite, ConsoleUserWriteOptions, NewAccount } from '../accounts.ts';
 import type { Account, AccountChanges, ConsoleUser } from '../../model/records.ts';
 import { lockAccount, LOCK } from './locks.ts';
 import { cannotBeStored, inTransaction, queryRow, queryRows } from './pool.ts';
@@ -50,6 +50,7 @@ export class PgAccounts implements AccountStore {
     if (changes.ipCheck !== undefined) set('ip_check', changes.ipCheck);
     if (changes.allowedIps !== undefined) set('allowed_ips', JSON.stringify(changes.allowedIps));
     if (changes.name !== undefined) set('name', changes.name);
+    if (changes.httpApiIps !== undefined) set('http_api_ips', JSON.stringify(changes.httpApiIps));
     if (sets.length > 0) await queryRows(this.pool, `UPDATE account SET ${sets.join(', ')} WHERE id = $${values.length + 1}`, [...values, id]);
     return this.getAccount(id);
   }
@@ -75,5 +76,55 @@ export class PgAccounts implements AccountStore {
   async getConsoleUser(accountId: number, id: number): Promise<ConsoleUser | null> {
     const r = await queryRow(this.pool, 'SELECT * FROM console_user WHERE account_id = $1 AND id = $2', [accountId, id]);
     return r ? toConsoleUser(r) : null;
+  }
+
+  async listConsoleUsers(accountId: number): Promise<ConsoleUser[]> {
+    return (await queryRows(this.pool, 'SELECT * FROM console_user WHERE account_id = $1 ORDER BY id', [accountId])).map(toConsoleUser);
+  }
+
+  async updateConsoleUser(accountId: number, id: number, changes: ConsoleUserChanges, options: ConsoleUserWriteOptions = {}): Promise<ConsoleUserWrite> {
+    const sets: string[] = [];
+    const values: unknown[] = [accountId, id];
+    const set = (column: string, value: unknown): void => {
+      values.push(value);
+      sets.push(`${column} = $${values.length}`);
+    };
+    if (changes.passwordHash !== undefined) set('password_hash', changes.passwordHash);
+    if (changes.enabled !== undefined) set('enabled', changes.enabled);
+    if (changes.listIds !== undefined) set('list_ids', changes.listIds === null ? null : JSON.stringify(changes.listIds));
+    return this.guardedWrite(accountId, id, options, async (c) => {
+      const text = sets.length > 0
+        ? `UPDATE console_user SET ${sets.join(', ')} WHERE account_id = $1 AND id = $2 RETURNING *`
+        : 'SELECT * FROM console_user WHERE account_id = $1 AND id = $2';
+      return toConsoleUser((await c.query<Row>(text, sets.length > 0 ? values : [accountId, id])).rows[0]!);
+    });
+  }
+
+  async deleteConsoleUser(accountId: number, id: number, options: ConsoleUserWriteOptions = {}): Promise<ConsoleUserWrite> {
+    return this.guardedWrite(accountId, id, options, async (c) => {
+      await c.query('DELETE FROM console_session WHERE account_id = $1 AND user_id = $2', [accountId, id]);
+      return toConsoleUser((await c.query<Row>('DELETE FROM console_user WHERE account_id = $1 AND id = $2 RETURNING *', [accountId, id])).rows[0]!);
+    });
+  }
+
+  /**
+   * `write` in a transaction under the account's lock (LOCK.accounts, keyed by the account: the
+   * one of account creation is keyed 0), so that two writes at once cannot each count the other's
+   * user as the remaining administrator; only when the user exists and keepAnAdministrator allows it.
+   */
+  private async guardedWrite(
+    accountId: number, id: number, options: ConsoleUserWriteOptions, write: (c: pg.PoolClient) => Promise<ConsoleUser>,
+  ): Promise<ConsoleUserWrite> {
+    if (!Number.isSafeInteger(id) || !Number.isSafeInteger(accountId)) return { ok: false, reason: 'not-found' };
+    return inTransaction(this.pool, async (c): Promise<ConsoleUserWrite> => {
+      await lockAccount(c, LOCK.accounts, accountId);
+      const current = (await c.query<Row>('SELECT * FROM console_user WHERE account_id = $1 AND id = $2 FOR UPDATE', [accountId, id])).rows[0];
+      if (current === undefined) return { ok: false, reason: 'not-found' };
+      if (options.keepAnAdministrator === true && current.list_ids === null && current.enabled === true && (await c.query(
+        'SELECT 1 FROM console_user WHERE account_id = $1 AND id <> $2 AND list_ids IS NULL AND enabled LIMIT 1', [accountId, id])).rowCount === 0) {
+        return { ok: false, reason: 'last-administrator' };
+      }
+      return { ok: true, user: await write(c) };
+    });
   }
 }

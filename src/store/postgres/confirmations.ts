@@ -65,33 +65,36 @@ export class PgConfirmations implements ConfirmationStore {
   }
 
   async claimConfirmations(
-    accountId: number, processId: number | null, options: { readonly limit: number; readonly leaseMs: number; readonly now: Date },
+    accountId: number, processId: number | null,
+    options: { readonly limit: number; readonly leaseMs: number; readonly now: Date; readonly requestIds?: readonly number[] },
   ): Promise<ConfirmationClaim> {
     const t = options.now.getTime();
+    const only = options.requestIds === undefined ? null : [...options.requestIds];
     // Due: queued, a transient failure whose time has come, or a claim whose Send Now died.
-    const due = `account_id = $1 AND ($2::bigint IS NULL OR process_id = $2)
+    const due = `account_id = $1 AND ($2::bigint IS NULL OR process_id = $2) AND ($4::bigint[] IS NULL OR id = ANY($4::bigint[]))
       AND (status = 'queued' OR (status IN ('failed', 'sending') AND next_attempt_at IS NOT NULL AND next_attempt_at <= $3))`;
     return inTransaction(this.pool, async (c) => {
       await lockAccount(c, LOCK.subscribers, accountId);
-      const cancelled = (await c.query<Row>(cancelNoLongerPendingSql(due), [accountId, processId, t])).rows;
+      const cancelled = (await c.query<Row>(cancelNoLongerPendingSql(due), [accountId, processId, t, only])).rows;
       const settled = await this.settleProcesses(c, new Set(cancelled.map((r) => Number(r.process_id))), options.now);
       const ids = (await c.query<Row>(`
-        UPDATE confirmation_request SET status = 'sending', next_attempt_at = $4
-        WHERE id IN (SELECT id FROM confirmation_request WHERE ${due} ORDER BY recipient_id, list_id, id LIMIT $5)
-        RETURNING id`, [accountId, processId, t, t + options.leaseMs, options.limit])).rows.map((r) => Number(r.id));
+        UPDATE confirmation_request SET status = 'sending', next_attempt_at = $5
+        WHERE id IN (SELECT id FROM confirmation_request WHERE ${due} ORDER BY recipient_id, list_id, id LIMIT $6)
+        RETURNING id`, [accountId, processId, t, only, t + options.leaseMs, options.limit])).rows.map((r) => Number(r.id));
       const requests = (await c.query<Row>(`
-        SELECT c.id, c.process_id, c.recipient_id, c.list_id, c.attempts, l.name AS list_name, r.email, r.name, r.fields,
+        SELECT c.id, c.process_id, c.recipient_id, c.list_id, c.attempts, c.sender, l.name AS list_name, r.email, r.name, r.fields,
           coalesce((p.options ->> 'idConfirmNL')::bigint, 0) AS message_id
         FROM confirmation_request c
         JOIN recipient r ON r.id = c.recipient_id
         JOIN list l ON l.id = c.list_id
-        JOIN import_process p ON p.id = c.process_id
+        LEFT JOIN import_process p ON p.id = c.process_id
         WHERE c.id = ANY($1::bigint[])
         ORDER BY c.recipient_id, c.list_id, c.id`, [ids])).rows.map(toClaimedConfirmation);
       const held = (await c.query<Row>(`
         SELECT count(*) AS n, min(next_attempt_at) AS until FROM confirmation_request
         WHERE account_id = $1 AND ($2::bigint IS NULL OR process_id = $2) AND status = 'sending' AND next_attempt_at > $3
-          AND NOT (id = ANY($4::bigint[]))`, [accountId, processId, t, ids])).rows[0]!;
+          AND ($5::bigint[] IS NULL OR id = ANY($5::bigint[]))
+          AND NOT (id = ANY($4::bigint[]))`, [accountId, processId, t, ids, only])).rows[0]!;
       const heldElsewhere = Number(held.n) === 0 ? null : { requests: Number(held.n), until: new Date(Number(held.until)) };
       return { requests, cancelled: cancelled.length, settled, heldElsewhere };
     });
@@ -204,6 +207,11 @@ export class PgConfirmations implements ConfirmationStore {
       await c.query(`
         UPDATE subscription SET status = 'subscribed', reason = NULL, confirmed_at = $1, updated_at = $1
         WHERE recipient_id = $2 AND list_id = $3 AND channel = 'email' AND status = 'pending'`, [at, recipientId, listId]);
+      // A request queued for several lists at once confirms the others where the recipient still waits.
+      await c.query(`
+        UPDATE subscription SET status = 'subscribed', reason = NULL, confirmed_at = $1, updated_at = $1
+        WHERE recipient_id = $2 AND channel = 'email' AND status = 'pending'
+          AND list_id IN (SELECT jsonb_array_elements_text(also_list_ids)::bigint FROM confirmation_request WHERE id = $3)`, [at, recipientId, requestId]);
       // Every request already delivered for this recipient and list asked the same question: all are answered.
       await c.query(`
         UPDATE confirmation_request SET confirmed_at = $1

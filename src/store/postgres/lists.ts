@@ -5,8 +5,9 @@
 import { randomUUID } from 'node:crypto';
 import type pg from 'pg';
 import { toGroup, toList, type Row } from '../common/row-mappers.ts';
-import type { GroupRename, ListStore } from '../lists.ts';
+import type { GroupDeletion, GroupRename, ListStore } from '../lists.ts';
 import type { Group, ListWithGroups, MailingList } from '../../model/records.ts';
+import { lockAccount, LOCK } from './locks.ts';
 import { inTransaction, pgError, queryRow, queryRows } from './pool.ts';
 
 /**
@@ -44,10 +45,10 @@ export class PgLists implements ListStore {
     return lists.map((l) => ({ ...l, groups: groups.filter((g) => g.listId === l.id) }));
   }
 
-  async createGroup(listId: number, name: string): Promise<{ group: Group; created: boolean }> {
+  async createGroup(listId: number, name: string, notes = ''): Promise<{ group: Group; created: boolean }> {
     // Names compare as SQLite's NOCASE does (ASCII letters only); a concurrent twin waits here, then is found.
     const created = await queryRow(this.pool,
-      'INSERT INTO "group" (list_id, name) VALUES ($1, $2) ON CONFLICT (list_id, ascii_lower(name)) DO NOTHING RETURNING *', [listId, name],
+      'INSERT INTO "group" (list_id, name, notes) VALUES ($1, $2, $3) ON CONFLICT (list_id, ascii_lower(name)) DO NOTHING RETURNING *', [listId, name, notes],
     );
     if (created) return { group: toGroup(created), created: true };
     const existing = await queryRow(this.pool, 'SELECT * FROM "group" WHERE list_id = $1 AND ascii_lower(name) = ascii_lower($2)', [listId, name]);
@@ -80,5 +81,32 @@ export class PgLists implements ListStore {
       if (pgError(err).constraint === 'group_list_name') return { ok: false, reason: 'duplicate' };
       throw err;
     }
+  }
+
+  async setGroupNotes(accountId: number, groupId: number, notes: string): Promise<Group | null> {
+    const r = await queryRow(this.pool, `
+      UPDATE "group" SET notes = $1 WHERE id = $2 AND list_id IN (SELECT id FROM list WHERE account_id = $3) RETURNING *`, [notes, groupId, accountId]);
+    return r ? toGroup(r) : null;
+  }
+
+  async deleteGroup(accountId: number, groupId: number): Promise<GroupDeletion> {
+    return inTransaction(this.pool, async (c): Promise<GroupDeletion> => {
+      // The start lock keeps a process from being created or started meanwhile (processes.ts), the
+      // subscribers lock a batch from adding members; taken in the order every transaction takes them.
+      await lockAccount(c, LOCK.start, accountId);
+      await lockAccount(c, LOCK.subscribers, accountId);
+      const group = (await c.query<Row>(
+        'SELECT g.* FROM "group" g JOIN list l ON l.id = g.list_id WHERE g.id = $1 AND l.account_id = $2 FOR UPDATE OF g', [groupId, accountId],
+      )).rows[0];
+      if (!group) return { ok: false, reason: 'not-found' };
+      // Statuses 1 (prepared or waiting) and 2 (running): the worker would add members to it.
+      const named = await c.query(`
+        SELECT 1 FROM import_process WHERE list_id = $1 AND status IN (1, 2) AND options -> 'groupIds' @> jsonb_build_array($2::bigint)`,
+      [group.list_id, groupId]);
+      if (named.rowCount !== 0) return { ok: false, reason: 'in-use' };
+      await c.query('DELETE FROM membership WHERE group_id = $1', [groupId]);
+      await c.query('DELETE FROM "group" WHERE id = $1', [groupId]);
+      return { ok: true, group: toGroup(group) };
+    });
   }
 }

@@ -10,7 +10,7 @@
 import type pg from 'pg';
 import { flag, toProcess, toProcessWithQueue, toRejectRow, type Row } from '../common/row-mappers.ts';
 import { PROCESS_COLUMNS, PROCESS_WITH_QUEUE_COLUMNS } from '../common/process-sql.ts';
-import { LeaseLostError, type Lease, type ProcessStore, type StartOutcome } from '../processes.ts';
+import { LeaseLostError, type CreateOptions, type Lease, type ProcessStore, type StartOutcome } from '../processes.ts';
 import type { RejectReportRow } from '../../model/batch.ts';
 import type { Feed, ImportOptions, ImportProcess, ProcessWithQueue } from '../../model/records.ts';
 import { claimSql, notifyWork, RELEASE_SQL, RENEW_SQL } from './claim.ts';
@@ -21,14 +21,15 @@ export class PgProcesses implements ProcessStore {
   constructor(private readonly pool: pg.Pool) {}
 
   async createProcesses(
-    accountId: number, feed: Feed, lists: readonly { listId: number; options: ImportOptions }[], options: { start: boolean },
+    accountId: number, feed: Feed, lists: readonly { listId: number; options: ImportOptions }[], options: CreateOptions,
   ): Promise<{ ok: true; processes: ImportProcess[] } | Extract<StartOutcome, { ok: false }>> {
     try {
       return await inTransaction(this.pool, async (c) => {
         await lockAccount(c, LOCK.start, accountId);
+        let busy: 'busy-same-list' | 'busy-other-list' | null = null;
         if (options.start && lists.length > 0) {
-          const busy = await this.busyReason(c, accountId, lists[0]!.listId);
-          if (busy) return { ok: false as const, reason: busy };
+          busy = await this.busyReason(c, accountId, lists[0]!.listId);
+          if (busy && !options.queueWhenBusy) return { ok: false as const, reason: busy };
         }
         const ids: number[] = [];
         for (const l of lists) {
@@ -38,7 +39,8 @@ export class PgProcesses implements ProcessStore {
           );
           ids.push(Number(r.rows[0]!.id));
         }
-        if (options.start) await this.markStarted(c, ids);
+        if (options.start && busy) await this.markQueued(c, accountId, ids);
+        else if (options.start) await this.markStarted(c, ids);
         const { rows } = await c.query<Row>(`SELECT ${PROCESS_COLUMNS} FROM import_process p WHERE p.id = ANY($1::bigint[]) ORDER BY p.id`, [ids]);
         const byId = new Map(rows.map((r) => [Number(r.id), toProcess(r)]));
         return { ok: true as const, processes: ids.map((id) => byId.get(id)!) };
@@ -84,6 +86,16 @@ export class PgProcesses implements ProcessStore {
       else await c.query('UPDATE import_process SET queued_seq = $1 WHERE id = $2', [seq + i, id]);
     }
     if (ids.length > 0) await notifyWork(c, [ids[0]!]);
+  }
+
+  /**
+   * The processes wait their turn behind every process the account already has queued, in this
+   * order; the account's running import promotes them when it ends (endProcess).
+   */
+  private async markQueued(c: pg.ClientBase, accountId: number, ids: readonly number[]): Promise<void> {
+    const { rows } = await c.query<Row>('SELECT MAX(queued_seq) AS last FROM import_process WHERE account_id = $1', [accountId]);
+    const seq = Math.max(Date.now(), Number(rows[0]?.last ?? 0) + 1);
+    for (const [i, id] of ids.entries()) await c.query('UPDATE import_process SET queued_seq = $1 WHERE id = $2', [seq + i, id]);
   }
 
   async getProcess(accountId: number, processId: number): Promise<ImportProcess | null> {
@@ -184,6 +196,13 @@ export class PgProcesses implements ProcessStore {
       WHERE r.process_id = $1 AND p.account_id = $2 ORDER BY r.row_no LIMIT $3 OFFSET $4`,
     [processId, accountId, options.limit ?? null, options.offset ?? 0]);
     return rows.map(toRejectRow);
+  }
+
+  async rejectReasons(accountId: number, processId: number): Promise<Record<string, number>> {
+    const rows = await queryRows(this.pool, `
+      SELECT r.reason, count(*) AS n FROM import_reject r JOIN import_process p ON p.id = r.process_id
+      WHERE r.process_id = $1 AND p.account_id = $2 GROUP BY r.reason`, [processId, accountId]);
+    return Object.fromEntries(rows.map((r) => [String(r.reason), Number(r.n)]));
   }
 
   async processStatusCounts(): Promise<{ byStatus: Record<1 | 2 | 3 | 4, number>; queued: number }> {

@@ -19,9 +19,10 @@ export class PgSessions implements SessionStore {
 
   async findConsoleSession(idHash: string, at: Date): Promise<{ session: ConsoleSession; user: ConsoleUser } | null> {
     const r = await queryRow(this.pool, `
-      SELECT s.*, u.id AS u_id, u.account_id AS u_account_id, u.username, u.password_hash, u.list_ids
+      SELECT s.*, u.id AS u_id, u.account_id AS u_account_id, u.username, u.password_hash, u.list_ids,
+        u.enabled, u.created_at AS u_created_at
       FROM console_session s JOIN console_user u ON u.id = s.user_id AND u.account_id = s.account_id
-      WHERE s.id_hash = $1 AND s.expires_at > $2`, [idHash, at.getTime()]);
+      WHERE s.id_hash = $1 AND s.expires_at > $2 AND u.enabled`, [idHash, at.getTime()]);
     return r ? toConsoleSessionAndUser(r) : null;
   }
 
@@ -31,6 +32,11 @@ export class PgSessions implements SessionStore {
 
   async deleteConsoleSession(idHash: string): Promise<void> {
     await queryRows(this.pool, 'DELETE FROM console_session WHERE id_hash = $1', [idHash]);
+  }
+
+  async deleteConsoleSessionsOfUser(accountId: number, userId: number, options: { except?: string } = {}): Promise<number> {
+    return (await this.pool.query('DELETE FROM console_session WHERE account_id = $1 AND user_id = $2 AND id_hash <> $3',
+      [accountId, userId, options.except ?? ''])).rowCount ?? 0;
   }
 
   async deleteExpiredConsoleSessions(at: Date): Promise<number> {

@@ -25,9 +25,11 @@ import { PgFeeds } from './feeds.ts';
 import { PgLists } from './lists.ts';
 import { PgBatchMerge } from './merge.ts';
 import { applyMigrations, pendingMigrations, SchemaBehindError } from './migrate.ts';
+import { PgOAuth } from './oauth.ts';
 import { createPool, queryRows } from './pool.ts';
 import { PgProcesses } from './processes.ts';
 import { PgQueries } from './queries.ts';
+import { PgRecipients } from './recipients.ts';
 import { PgSessions } from './sessions.ts';
 import { PgSettings } from './settings.ts';
 
@@ -51,6 +53,8 @@ export class PostgresStore implements Store {
   readonly queries: PgQueries;
   readonly sessions: PgSessions;
   readonly settings: PgSettings;
+  readonly oauth: PgOAuth;
+  readonly recipients: PgRecipients;
 
   private constructor(pool: pg.Pool) {
     this.pool = pool;
@@ -63,6 +67,8 @@ export class PostgresStore implements Store {
     this.queries = new PgQueries(pool);
     this.sessions = new PgSessions(pool);
     this.settings = new PgSettings(pool);
+    this.oauth = new PgOAuth(pool);
+    this.recipients = new PgRecipients(pool);
   }
 
   /** Connects, brings the schema up to date (or checks it is), and returns the store. */

@@ -56,33 +56,37 @@ export class SqliteConfirmations implements ConfirmationStore {
   }
 
   async claimConfirmations(
-    accountId: number, processId: number | null, options: { readonly limit: number; readonly leaseMs: number; readonly now: Date },
+    accountId: number, processId: number | null,
+    options: { readonly limit: number; readonly leaseMs: number; readonly now: Date; readonly requestIds?: readonly number[] },
   ): Promise<ConfirmationClaim> {
     const t = options.now.getTime();
+    const only = options.requestIds === undefined ? null : JSON.stringify(options.requestIds);
     // Due: queued, a transient failure whose time has come, or a claim whose Send Now died.
     const due = `account_id = @account AND (@process IS NULL OR process_id = @process)
+      AND (@only IS NULL OR id IN (SELECT value FROM json_each(@only)))
       AND (status = 'queued' OR (status IN ('failed', 'sending') AND next_attempt_at IS NOT NULL AND next_attempt_at <= @now))`;
     const tx = this.db.transaction(() => {
-      const cancelled = this.db.prepare(cancelNoLongerPendingSql(due)).all({ account: accountId, process: processId, now: t }) as Row[];
+      const cancelled = this.db.prepare(cancelNoLongerPendingSql(due)).all({ account: accountId, process: processId, now: t, only }) as Row[];
       const settled = this.settleProcesses(new Set(cancelled.map((r) => Number(r.process_id))), options.now);
       const ids = (this.db.prepare(`
         UPDATE confirmation_request SET status = 'sending', next_attempt_at = @until
         WHERE id IN (SELECT id FROM confirmation_request WHERE ${due} ORDER BY recipient_id, list_id, id LIMIT @limit)
-        RETURNING id`).all({ account: accountId, process: processId, now: t, until: t + options.leaseMs, limit: options.limit }) as Row[])
+        RETURNING id`).all({ account: accountId, process: processId, now: t, only, until: t + options.leaseMs, limit: options.limit }) as Row[])
         .map((r) => Number(r.id));
       const requests = (this.db.prepare(`
-        SELECT c.id, c.process_id, c.recipient_id, c.list_id, c.attempts, l.name AS list_name, r.email, r.name, r.fields,
+        SELECT c.id, c.process_id, c.recipient_id, c.list_id, c.attempts, c.sender, l.name AS list_name, r.email, r.name, r.fields,
           coalesce(json_extract(p.options, '$.idConfirmNL'), 0) AS message_id
         FROM json_each(?) k
         JOIN confirmation_request c ON c.id = k.value
         JOIN recipient r ON r.id = c.recipient_id
         JOIN list l ON l.id = c.list_id
-        JOIN import_process p ON p.id = c.process_id
+        LEFT JOIN import_process p ON p.id = c.process_id
         ORDER BY c.recipient_id, c.list_id, c.id`).all(JSON.stringify(ids)) as Row[]).map(toClaimedConfirmation);
       const held = this.db.prepare(`
         SELECT count(*) AS n, min(next_attempt_at) AS until FROM confirmation_request
         WHERE account_id = ? AND (? IS NULL OR process_id = ?) AND status = 'sending' AND next_attempt_at > ?
-          AND id NOT IN (SELECT value FROM json_each(?))`).get(accountId, processId, processId, t, JSON.stringify(ids)) as Row;
+          AND (? IS NULL OR id IN (SELECT value FROM json_each(?)))
+          AND id NOT IN (SELECT value FROM json_each(?))`).get(accountId, processId, processId, t, only, only, JSON.stringify(ids)) as Row;
       const heldElsewhere = Number(held.n) === 0 ? null : { requests: Number(held.n), until: new Date(Number(held.until)) };
       return { requests, cancelled: cancelled.length, settled, heldElsewhere };
     });
@@ -191,6 +195,11 @@ export class SqliteConfirmations implements ConfirmationStore {
       this.db.prepare(`
         UPDATE subscription SET status = 'subscribed', reason = NULL, confirmed_at = ?, updated_at = ?
         WHERE recipient_id = ? AND list_id = ? AND channel = 'email' AND status = 'pending'`).run(t, t, recipientId, listId);
+      // A request queued for several lists at once confirms the others where the recipient still waits.
+      this.db.prepare(`
+        UPDATE subscription SET status = 'subscribed', reason = NULL, confirmed_at = ?, updated_at = ?
+        WHERE recipient_id = ? AND channel = 'email' AND status = 'pending'
+          AND list_id IN (SELECT value FROM json_each((SELECT also_list_ids FROM confirmation_request WHERE id = ?)))`).run(t, t, recipientId, requestId);
       // Every request already delivered for this recipient and list asked the same question: all are answered.
       this.db.prepare(`
         UPDATE confirmation_request SET confirmed_at = ?

@@ -3,7 +3,7 @@
  */
 import { randomUUID } from 'node:crypto';
 import { toGroup, toList, type Row } from '../common/row-mappers.ts';
-import type { GroupRename, ListStore } from '../lists.ts';
+import type { GroupDeletion, GroupRename, ListStore } from '../lists.ts';
 import type { Group, ListWithGroups, MailingList } from '../../model/records.ts';
 import { now, type SqliteConnection } from './connection.ts';
 import type { Statement } from './prepare.ts';
@@ -49,11 +49,11 @@ export class SqliteLists implements ListStore {
     return lists.map((l) => ({ ...l, groups: groups.filter((g) => g.listId === l.id) }));
   }
 
-  async createGroup(listId: number, name: string): Promise<{ group: Group; created: boolean }> {
+  async createGroup(listId: number, name: string, notes = ''): Promise<{ group: Group; created: boolean }> {
     const tx = this.db.transaction(() => {
       const existing = this.db.prepare('SELECT * FROM "group" WHERE list_id = ? AND name = ?').get(listId, name) as Row | undefined;
       if (existing) return { group: toGroup(existing), created: false };
-      const r = this.db.prepare('INSERT INTO "group" (list_id, name, created_at) VALUES (?, ?, ?) RETURNING *').get(listId, name, now()) as Row;
+      const r = this.db.prepare('INSERT INTO "group" (list_id, name, notes, created_at) VALUES (?, ?, ?, ?) RETURNING *').get(listId, name, notes, now()) as Row;
       return { group: toGroup(r), created: true };
     });
     return tx.immediate();
@@ -79,6 +79,29 @@ export class SqliteLists implements ListStore {
         return { ok: false, reason: 'duplicate' };
       }
       return { ok: true, group: toGroup(this.db.prepare('UPDATE "group" SET name = ? WHERE id = ? RETURNING *').get(name, groupId) as Row) };
+    }).immediate();
+  }
+
+  async setGroupNotes(accountId: number, groupId: number, notes: string): Promise<Group | null> {
+    const r = this.db.prepare(`
+      UPDATE "group" SET notes = ? WHERE id = ? AND list_id IN (SELECT id FROM list WHERE account_id = ?) RETURNING *`)
+      .get(notes, groupId, accountId) as Row | undefined;
+    return r ? toGroup(r) : null;
+  }
+
+  async deleteGroup(accountId: number, groupId: number): Promise<GroupDeletion> {
+    return this.db.transaction((): GroupDeletion => {
+      const group = this.db.prepare('SELECT g.* FROM "group" g JOIN list l ON l.id = g.list_id WHERE g.id = ? AND l.account_id = ?')
+        .get(groupId, accountId) as Row | undefined;
+      if (!group) return { ok: false, reason: 'not-found' };
+      // Statuses 1 (prepared or waiting) and 2 (running): the worker would add members to it.
+      const named = this.db.prepare(`
+        SELECT 1 FROM import_process p WHERE p.list_id = ? AND p.status IN (1, 2)
+          AND EXISTS (SELECT 1 FROM json_each(p.options, '$.groupIds') WHERE value = ?)`).get(group.list_id, groupId);
+      if (named) return { ok: false, reason: 'in-use' };
+      this.db.prepare('DELETE FROM membership WHERE group_id = ?').run(groupId);
+      this.db.prepare('DELETE FROM "group" WHERE id = ?').run(groupId);
+      return { ok: true, group: toGroup(group) };
     }).immediate();
   }
 }

@@ -5,7 +5,7 @@
  */
 import { flag, toProcess, toProcessWithQueue, toRejectRow, type Row } from '../common/row-mappers.ts';
 import { PROCESS_COLUMNS, PROCESS_WITH_QUEUE_COLUMNS } from '../common/process-sql.ts';
-import { LeaseLostError, type Lease, type ProcessStore, type StartOutcome } from '../processes.ts';
+import { LeaseLostError, type CreateOptions, type Lease, type ProcessStore, type StartOutcome } from '../processes.ts';
 import type { RejectReportRow } from '../../model/batch.ts';
 import type { Feed, ImportOptions, ImportProcess, ProcessWithQueue } from '../../model/records.ts';
 import { now, type SqliteConnection } from './connection.ts';
@@ -47,17 +47,19 @@ export class SqliteProcesses implements ProcessStore {
   }
 
   async createProcesses(
-    accountId: number, feed: Feed, lists: readonly { listId: number; options: ImportOptions }[], options: { start: boolean },
+    accountId: number, feed: Feed, lists: readonly { listId: number; options: ImportOptions }[], options: CreateOptions,
   ): Promise<{ ok: true; processes: ImportProcess[] } | Extract<StartOutcome, { ok: false }>> {
     const insert = this.db.prepare(`
       INSERT INTO import_process (account_id, list_id, feed_id, options, created_at, total_contacts) VALUES (?, ?, ?, ?, ?, ?) RETURNING id`);
     const tx = this.db.transaction(() => {
+      let busy: 'busy-same-list' | 'busy-other-list' | null = null;
       if (options.start && lists.length > 0) {
-        const busy = this.busyReason(accountId, lists[0]!.listId);
-        if (busy) return { ok: false as const, reason: busy };
+        busy = this.busyReason(accountId, lists[0]!.listId);
+        if (busy && !options.queueWhenBusy) return { ok: false as const, reason: busy };
       }
       const ids = lists.map((l) => Number((insert.get(accountId, l.listId, feed.id, JSON.stringify(l.options), now(), feed.totalRows) as Row).id));
-      if (options.start) this.markStarted(ids);
+      if (options.start && busy) this.markQueued(accountId, ids);
+      else if (options.start) this.markStarted(ids);
       return { ok: true as const, processes: ids.map((id) => toProcess(this.stmt.processById.get(id, accountId) as Row)) };
     });
     return tx.immediate();
@@ -88,6 +90,13 @@ export class SqliteProcesses implements ProcessStore {
       if (i === 0) this.db.prepare('UPDATE import_process SET status = 2, start_date = ? WHERE id = ?').run(now(), id);
       else this.db.prepare('UPDATE import_process SET queued_seq = ? WHERE id = ?').run(seq + i, id);
     });
+  }
+
+  /** The processes wait their turn behind every process the account already has queued, in this order. */
+  private markQueued(accountId: number, ids: readonly number[]): void {
+    const last = this.db.prepare('SELECT MAX(queued_seq) AS last FROM import_process WHERE account_id = ?').get(accountId) as Row;
+    const seq = Math.max(Date.now(), Number(last.last ?? 0) + 1);
+    ids.forEach((id, i) => this.db.prepare('UPDATE import_process SET queued_seq = ? WHERE id = ?').run(seq + i, id));
   }
 
   async getProcess(accountId: number, processId: number): Promise<ImportProcess | null> {
@@ -161,6 +170,13 @@ export class SqliteProcesses implements ProcessStore {
       WHERE r.process_id = ? AND p.account_id = ? ORDER BY r.row_no LIMIT ? OFFSET ?`)
       .all(processId, accountId, options.limit ?? -1, options.offset ?? 0) as Row[];
     return rows.map(toRejectRow);
+  }
+
+  async rejectReasons(accountId: number, processId: number): Promise<Record<string, number>> {
+    const rows = this.db.prepare(`
+      SELECT r.reason, count(*) AS n FROM import_reject r JOIN import_process p ON p.id = r.process_id
+      WHERE r.process_id = ? AND p.account_id = ? GROUP BY r.reason`).all(processId, accountId) as Row[];
+    return Object.fromEntries(rows.map((r) => [String(r.reason), Number(r.n)]));
   }
 
   async processStatusCounts(): Promise<{ byStatus: Record<1 | 2 | 3 | 4, number>; queued: number }> {

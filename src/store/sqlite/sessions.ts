@@ -19,9 +19,10 @@ export class SqliteSessions implements SessionStore {
 
   async findConsoleSession(idHash: string, at: Date): Promise<{ session: ConsoleSession; user: ConsoleUser } | null> {
     const r = this.db.prepare(`
-      SELECT s.*, u.id AS u_id, u.account_id AS u_account_id, u.username, u.password_hash, u.list_ids
+      SELECT s.*, u.id AS u_id, u.account_id AS u_account_id, u.username, u.password_hash, u.list_ids,
+        u.enabled, u.created_at AS u_created_at
       FROM console_session s JOIN console_user u ON u.id = s.user_id AND u.account_id = s.account_id
-      WHERE s.id_hash = ? AND s.expires_at > ?`).get(idHash, at.getTime()) as Row | undefined;
+      WHERE s.id_hash = ? AND s.expires_at > ? AND u.enabled = 1`).get(idHash, at.getTime()) as Row | undefined;
     return r ? toConsoleSessionAndUser(r) : null;
   }
 
@@ -31,6 +32,11 @@ export class SqliteSessions implements SessionStore {
 
   async deleteConsoleSession(idHash: string): Promise<void> {
     this.db.prepare('DELETE FROM console_session WHERE id_hash = ?').run(idHash);
+  }
+
+  async deleteConsoleSessionsOfUser(accountId: number, userId: number, options: { except?: string } = {}): Promise<number> {
+    return this.db.prepare('DELETE FROM console_session WHERE account_id = ? AND user_id = ? AND id_hash <> ?')
+      .run(accountId, userId, options.except ?? '').changes;
   }
 
   async deleteExpiredConsoleSessions(at: Date): Promise<number> {

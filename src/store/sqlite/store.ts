@@ -9,8 +9,10 @@ import type { ConfirmationStore } from '../confirmations.ts';
 import type { FeedStore } from '../feeds.ts';
 import type { ListStore } from '../lists.ts';
 import type { BatchMergeStore } from '../merge.ts';
+import type { OAuthStore } from '../oauth.ts';
 import type { ProcessStore } from '../processes.ts';
 import type { QueryStore } from '../queries.ts';
+import type { RecipientStore } from '../recipients.ts';
 import type { SessionStore } from '../sessions.ts';
 import type { SettingStore } from '../settings.ts';
 import type { Store } from '../store.ts';
@@ -21,8 +23,10 @@ import { DataDirLock } from './data-dir-lock.ts';
 import { SqliteFeeds } from './feeds.ts';
 import { SqliteLists } from './lists.ts';
 import { SqliteMerge } from './merge.ts';
+import { SqliteOAuth } from './oauth.ts';
 import { SqliteProcesses } from './processes.ts';
 import { SqliteQueries } from './queries.ts';
+import { SqliteRecipients } from './recipients.ts';
 import { SqliteSessions } from './sessions.ts';
 import { SqliteSettings } from './settings.ts';
 
@@ -37,6 +41,8 @@ export class SqliteStore implements Store {
   readonly queries: QueryStore;
   readonly sessions: SessionStore;
   readonly settings: SettingStore;
+  readonly oauth: OAuthStore;
+  readonly recipients: RecipientStore;
   private readonly connection: SqliteConnection;
   private readonly feedParts: SqliteFeeds;
   private readonly lock: DataDirLock | null;
@@ -71,6 +77,8 @@ export class SqliteStore implements Store {
     this.queries = new SqliteQueries(connection, lists, processes);
     this.sessions = new SqliteSessions(connection);
     this.settings = new SqliteSettings(connection);
+    this.oauth = new SqliteOAuth(connection);
+    this.recipients = new SqliteRecipients(connection);
   }
 
   async ping(): Promise<void> {
