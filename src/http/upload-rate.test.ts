@@ -141,7 +141,9 @@ for (const [reader, read] of Object.entries(STOPPABLE)) {
     })();
     const reading = read(source, RATE, shutdown.signal);
     await sleep(700);
-    const stopped = performance.now();
+    // No byte arrives after the signal: only the signal can end the read with this 503 (a reader
+    // that ignored it would wait for more body, then fail the minimum rate with another error).
+    sending = false;
     shutdown.abort();
     await assert.rejects(reading, (err: unknown) => {
       assert.ok(err instanceof ProtocolError);
@@ -150,9 +152,7 @@ for (const [reader, read] of Object.entries(STOPPABLE)) {
       assert.match(err.message, /shutting down/);
       return true;
     });
-    assert.ok(performance.now() - stopped < 200, 'refused at once');
     assert.equal(source.destroyed, false, 'the body is left to the lingering close');
-    sending = false;
   });
 
   test(`${reader}: a body read after the shutdown signal is refused before a byte of it is passed on`, async () => {
