@@ -5,7 +5,7 @@
 import { createAccount, createConsoleUser, generatePassword } from './core/accounts.ts';
 import { createGroup } from './core/groups.ts';
 import { setHttpApiIps } from './core/http-api-access.ts';
-import { createList } from './core/lists.ts';
+import { createList, setListCountry } from './core/lists.ts';
 import { addRestClient } from './core/rest-clients.ts';
 import type { Store } from './store/store.ts';
 
@@ -60,6 +60,9 @@ export async function createDemoIfEmpty(store: Store): Promise<DemoSetup | null>
   const created = await createList(store, account.id, 'Newsletter');
   if (!created.ok) throw new Error(`the demo list could not be created: ${created.reason}`);
   const { list } = created;
+  // Italy (+39), as MailUp's demo lists: a mobile number without + or 00 is read as Italian.
+  const country = await setListCountry(store, account.id, list.id, 'IT');
+  if (!country.ok) throw new Error(`the demo list's country could not be set: ${country.reason}`);
   await createGroup(store, list.id, 'Customers');
   await createGroup(store, list.id, 'Prospects');
   const consolePassword = generatePassword();

@@ -54,7 +54,7 @@ test('wall times around daylight-saving changes', () => {
 
 function processRow(start: Date, end: Date, status: 1 | 2 | 3 | 4, confirm: boolean, sentAt: Date | null): ImportProcess {
   return {
-    id: 42, accountId: 1, listId: 1, feedId: 1, status, queued: false, createdAt: start, startDate: start, endDate: end,
+    id: 42, accountId: 1, listId: 1, feedId: 1, status, queued: false, runId: null, createdAt: start, startDate: start, endDate: end,
     totalContacts: 9, counters: { newEmail: 1, newMobile: 2, existingEmail: 3, existingMobile: 4, optOutEmail: 5, optOutMobile: 6 },
     checkpoint: 9, rejected: 0, failureReason: null, confirmationSentAt: sentAt,
     options: { groupIds: [], importType: 3, mobileInputType: 1, asPending: false, ConfirmEmail: confirm, asOptOut: false, forceOptIn: false, replaceGroups: false, idConfirmNL: 0 },

@@ -18,12 +18,13 @@ import type { CliDeps, CommandModule } from './cli-deps.ts';
 import * as accountCommands from './commands/accounts.ts';
 import * as confirmationCommands from './commands/confirmations.ts';
 import * as httpApiCommands from './commands/http-api.ts';
+import * as importCommands from './commands/imports.ts';
 import * as listCommands from './commands/lists.ts';
 import * as restClientCommands from './commands/rest-clients.ts';
 import { CliError, EXIT_FAILURE, EXIT_OK, EXIT_USAGE, Output, UsageError, type Streams } from './output.ts';
 
 /** The command modules, in the order their commands appear in `--help`. */
-const COMMAND_MODULES: readonly CommandModule[] = [accountCommands, httpApiCommands, listCommands, confirmationCommands, restClientCommands];
+const COMMAND_MODULES: readonly CommandModule[] = [accountCommands, httpApiCommands, listCommands, importCommands, confirmationCommands, restClientCommands];
 
 export interface AdminIo extends Streams {
   readonly env: NodeJS.ProcessEnv;

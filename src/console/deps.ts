@@ -17,8 +17,8 @@ export interface ConsoleContext {
   readonly formatDate: (date: Date) => string;
   /** Double opt-in: the mailer, the confirm-link secret and how links are built (Send Now). */
   readonly mail: ConfirmationDeps;
-  /** The service's login throttle, shared with the web service. */
-  readonly operations: { readonly throttle: LoginThrottle };
+  /** The service's login throttle, shared with the web service; and the wake-up of the import workers (a start or a cancel). */
+  readonly operations: { readonly throttle: LoginThrottle; readonly wakeWorkers: () => void };
 }
 
 export interface ConsoleDeps {

@@ -18,6 +18,8 @@ import { html, type Html } from './html.ts';
 import { badge, page, pager, progressBar, sendHtml } from './layout.ts';
 import type { ConsoleAuth } from './session.ts';
 import { consoleUrl } from './urls.ts';
+import { controlLinks, registerImportControlRoutes } from './import-control.ts';
+import { wasCancelled } from '../core/import-control.ts';
 
 const PAGE_SIZE = 25;
 const REJECTS_PER_PAGE = 100;
@@ -58,7 +60,7 @@ function processRow(deps: ConsoleDeps, lists: ListNames, p: ProcessWithQueue): H
   return html`<tr>
   <td><a href="${consoleUrl(`/imports/${p.id}`)}">#${p.id}</a></td>
   <td>${listName(lists, p.listId)}</td>
-  <td>${statusBadge(p)}</td>
+  <td>${statusBadge(p)} ${controlLinks(p, { small: true })}</td>
   <td class="num">${formatCount(p.totalContacts)}</td>
   <td><div class="progress-cell">${progressBar(progress.percent, `Import ${p.id}`)}<span class="small muted">${progress.percent} %</span></div></td>
   <td class="num">${formatCount(c.newEmail)}</td><td class="num">${formatCount(c.existingEmail)}</td><td class="num">${formatCount(c.optOutEmail)}</td>
@@ -235,6 +237,7 @@ function processProgress(deps: ConsoleDeps, p: ImportProcess): Html {
 
 export function registerImportRoutes(app: FastifyInstance, deps: ConsoleDeps): void {
   const { store } = deps.ctx;
+  registerImportControlRoutes(app, deps);
 
   app.get('/imports', async (request, reply) => {
     const auth = authOf(request);
@@ -282,8 +285,8 @@ ${live.markup}
   <p class="small"><a href="${consoleUrl('/imports')}">← Import status</a></p>
   <h1>Import #${p.id} ${statusBadge(p)}</h1>
   <p class="lead">On list ${listName(lists, p.listId)}; created ${deps.formatTime(p.createdAt)}.</p>
-</div></div>
-${p.status === 4 ? html`<div class="notice notice-bad" role="alert"><strong>The import failed:</strong> ${p.failureReason ?? 'no reason was recorded'}</div>` : ''}
+</div>${controlLinks(p)}</div>
+${p.status === 4 ? html`<div class="notice notice-bad" role="alert"><strong>${wasCancelled(p) ? 'The import was cancelled:' : 'The import failed:'}</strong> ${p.failureReason ?? 'no reason was recorded'}</div>` : ''}
 ${processProgress(deps, p)}
 <div class="grid">
   <section class="card" aria-labelledby="gpd-title">

@@ -4,7 +4,7 @@
  */
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { createGroup, MAX_GROUP_NAME, renameGroup } from '../core/groups.ts';
-import { createList, MAX_LIST_NAME, renameList } from '../core/lists.ts';
+import { createList, listCountry, MAX_LIST_NAME, renameList, setListCountry } from '../core/lists.ts';
 import { timeFormat } from '../core/time-format.ts';
 import type { ChannelCounts, ListStats } from '../store/queries.ts';
 import type { ListWithGroups } from '../model/records.ts';
@@ -96,6 +96,26 @@ interface ListPageForms {
   readonly rename?: { value: string; error: string };
   readonly newGroup?: { value: string; error: string };
   readonly renameGroup?: { groupId: number; value: string; error: string };
+  readonly country?: { value: string; error: string };
+}
+
+/** The list's default country, which reads mobile numbers given without + or 00 (docs/behaviour.md, "Mobile numbers"). */
+function countrySection(auth: ConsoleAuth, list: ListWithGroups, country: string | null, form: ListPageForms['country']): Html {
+  return html`<section class="card" aria-labelledby="country-title">
+  <h2 id="country-title">Mobile numbers</h2>
+  <p class="muted">${country === null
+    ? 'No default country: a mobile number without + or 00 is rejected.'
+    : html`A mobile number without + or 00 is read as a number of <strong id="list-country">${country}</strong>; leave the code empty for none.`}</p>
+  <form class="form-inline" method="post" action="${consoleUrl(`/lists/${list.id}/country`)}">
+    ${csrfField(auth)}
+    <div class="field">
+      <label for="list-country-code">Country (ISO code, such as IT)</label>
+      <input type="text" id="list-country-code" name="country" value="${form?.value ?? country ?? ''}" maxlength="2" size="4" autocomplete="off"${form ? html` aria-invalid="true" aria-describedby="list-country-error"` : ''}>
+      ${form ? html`<span class="error" id="list-country-error">${form.error}</span>` : ''}
+    </div>
+    <button type="submit">Save</button>
+  </form>
+</section>`;
 }
 
 /** The list's counts and its groups (with their counts and rename forms); a placeholder that loads them when `stats` is null. */
@@ -165,6 +185,7 @@ async function listPage(
   const now = countsNow(request) || forms.newGroup !== undefined || forms.renameGroup !== undefined;
   const stats = now ? (await deps.ctx.store.queries.listStats(auth.account.id, [list.id]))[0] ?? null : null;
   const base = `/lists/${list.id}`;
+  const country = await listCountry(deps.ctx.store, auth.account.id, list.id);
   return sendHtml(reply, page({
     title: list.name, section: 'lists', auth, notice: noticeOf(request),
     body: html`<div class="page-head"><div>
@@ -188,7 +209,8 @@ ${statsSection(auth, list, stats, forms)}
     </div>
     <button type="submit">Rename</button>
   </form>
-</section>`,
+</section>
+${countrySection(auth, list, country, forms.country)}`,
   }), status);
 }
 
@@ -246,6 +268,18 @@ export function registerListRoutes(app: FastifyInstance, deps: ConsoleDeps): voi
       return listPage(deps, request, reply, list, { rename: { value: field(request.body, 'name'), error: nameError(renamed.reason, 'list') } }, 400);
     }
     return redirectTo(reply, `/lists/${list.id}`, { notice: 'list-renamed' });
+  });
+
+  app.post('/lists/:id/country', async (request, reply) => {
+    const auth = authOf(request);
+    const list = await findList(request);
+    if (!list) return notFound(reply);
+    const raw = field(request.body, 'country');
+    const set = await setListCountry(store, auth.account.id, list.id, raw);
+    if (!set.ok && set.reason === 'not-found') return notFound(reply);
+    if (!set.ok) return listPage(deps, request, reply, list, { country: { value: raw, error: 'Enter an ISO 3166 country code of two letters, such as IT or DE, or nothing for none.' } }, 400);
+    request.log.info({ accountId: auth.account.id, listId: list.id, country: set.country, user: auth.user.username }, 'list country set from the console');
+    return redirectTo(reply, `/lists/${list.id}`, { notice: 'list-country-set' });
   });
 
   app.post('/lists/:id/groups', async (request, reply) => {

@@ -8,6 +8,7 @@ import type { Notice } from './layout.ts';
 export const NOTICES = {
   'list-created': { tone: 'ok', text: 'The list was created.' },
   'list-renamed': { tone: 'ok', text: 'The list was renamed.' },
+  'list-country-set': { tone: 'ok', text: "The list's default country was saved." },
   'group-created': { tone: 'ok', text: 'The group was created.' },
   'group-created-cut': { tone: 'info', text: 'The group was created; its name was cut to 50 characters, as the web service cuts it.' },
   'group-exists': { tone: 'info', text: 'The list already has a group of that name; nothing was created.' },
@@ -23,6 +24,10 @@ export const NOTICES = {
   'user-disabled': { tone: 'ok', text: 'The user was disabled: it cannot sign in, and its sessions have ended.' },
   'user-lists-saved': { tone: 'ok', text: 'The lists the user sees were saved.' },
   'user-deleted': { tone: 'ok', text: 'The user was deleted; its sessions have ended.' },
+  'import-cancelled': { tone: 'ok', text: 'The import was cancelled: the rows merged so far stay merged, and no more are imported.' },
+  'import-run-cancelled': { tone: 'ok', text: 'The import was cancelled, with the imports started with it that were still waiting; the rows merged so far stay merged.' },
+  'import-started': { tone: 'ok', text: 'The import was started.' },
+  'import-queued': { tone: 'info', text: 'The import was started: it waits its turn behind the import the account runs now.' },
   'signed-out': { tone: 'info', text: 'You have signed out.' },
   'session-ended': { tone: 'info', text: 'Your session has ended. Please sign in again.' },
 } as const satisfies Record<string, Notice>;

@@ -7,6 +7,7 @@ import { randomUUID } from 'node:crypto';
 import type { MailingList } from '../model/records.ts';
 import type { Store } from '../store/store.ts';
 import { hasControlCharacter } from './text.ts';
+import { isCountryWithPlan } from '../import/phone-number.ts';
 
 export const MAX_LIST_NAME = 100;
 
@@ -70,3 +71,22 @@ export async function findList(
   if (list === null || list.guid !== listGUID.trim().toLowerCase()) return { ok: false, reason: 'not-found' };
   return { ok: true, list };
 }
+
+/**
+ * Sets a list's default country, the country whose numbering plan reads a mobile number given
+ * without `+` or `00` (src/import/phone-number.ts). `rawCountry` is an ISO 3166 alpha-2 code in
+ * any case, white space around it ignored ('invalid-country' when it is not one with a numbering
+ * plan); '' clears it, and such numbers are then rejected.
+ */
+export async function setListCountry(
+  store: Store, accountId: number, listId: number, rawCountry: string,
+): Promise<{ ok: true; country: string | null } | { ok: false; reason: 'invalid-country' | 'not-found' }> {
+  const trimmed = rawCountry.trim().toUpperCase();
+  const country = trimmed === '' ? null : trimmed;
+  if (country !== null && !isCountryWithPlan(country)) return { ok: false, reason: 'invalid-country' };
+  return (await store.lists.setListCountry(accountId, listId, country)) ? { ok: true, country } : { ok: false, reason: 'not-found' };
+}
+
+/** A list's default country (ISO 3166 alpha-2); null when it has none or the account has no such list. */
+export const listCountry = (store: Store, accountId: number, listId: number): Promise<string | null> =>
+  store.lists.getListCountry(accountId, listId);

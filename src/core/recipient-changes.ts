@@ -29,7 +29,7 @@ export type UnsubscribeOutcome =
 
 /** Unsubscribes the recipient from the list on the channels the call names (named by id: every channel it has there). */
 export async function unsubscribeRecipient(store: Store, accountId: number, listId: number, who: RecipientName): Promise<UnsubscribeOutcome> {
-  const checked = checkRecipient(who);
+  const checked = checkRecipient(who, { country: await store.lists.getListCountry(accountId, listId) });
   if (!checked.ok) return checked;
   if ((await store.lists.getList(accountId, listId)) === null) return { ok: false, reason: 'unknown-list' };
   const r = checked.value;
@@ -63,7 +63,7 @@ export type RecipientStatusOutcome =
  * or not in the account.
  */
 export async function recipientStatus(store: Store, accountId: number, listId: number, who: RecipientName): Promise<RecipientStatusOutcome> {
-  const checked = checkRecipient(who);
+  const checked = checkRecipient(who, { country: await store.lists.getListCountry(accountId, listId) });
   if (!checked.ok) return checked;
   if ((await store.lists.getList(accountId, listId)) === null) return { ok: false, reason: 'unknown-list' };
   const r = checked.value;
@@ -92,7 +92,8 @@ export type UpdateOutcome =
 
 /** Updates an existing recipient's data (e-mail, mobile, name, fields) and its groups in a list; its subscriptions stay as they are. */
 export async function updateRecipient(store: Store, request: UpdateRequest): Promise<UpdateOutcome> {
-  const checked = checkRecipient(request.recipient, { emptyFieldsClear: request.emptyFieldsClear });
+  const country = request.listId === null ? null : await store.lists.getListCountry(request.accountId, request.listId);
+  const checked = checkRecipient(request.recipient, { emptyFieldsClear: request.emptyFieldsClear, country });
   if (!checked.ok) return checked;
   const groupIds = [...new Set(request.groupIds ?? [])];
   const { listId } = request;

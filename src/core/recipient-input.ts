@@ -2,8 +2,8 @@
  * One recipient as a single-recipient call gives it (the HTTP subscribe API, the REST API), checked
  * and put in the form the store keeps, by the very rules an import applies to a feed row
  * (src/import/normalise-row.ts): the e-mail trimmed, lower-cased, at most 50 characters; the
- * mobile in `+digits` form (a number without `+` or `00` is read as international, as an import
- * with mobileInputType 1 reads it); fields of at most 100 characters (200 in 7-bit ASCII), an
+ * mobile in `+digits` form (a number without `+` or `00` is a national number of the list's
+ * default country, as an import with mobileInputType 1 reads it); fields of at most 100 characters (200 in 7-bit ASCII), an
  * empty value keeping the stored one unless `emptyFieldsClear` (importType 3 or 6), white space
  * only clearing it. What a row cannot carry, a call can: control characters are refused here.
  */
@@ -34,13 +34,19 @@ export interface CheckedRecipient {
 
 export type RecipientInputRefusal = 'invalid-email' | 'invalid-mobile' | 'no-address' | 'invalid-field';
 
+export interface RecipientCheckOptions {
+  readonly emptyFieldsClear?: boolean;
+  /** The default country (ISO 3166 alpha-2) of the call's list: it reads a mobile without `+` or `00`. None: such a mobile is refused. */
+  readonly country?: string | null;
+}
+
 /**
  * Checks and normalises a recipient. Without an id, an e-mail or a mobile is required
  * ('no-address'); 'invalid-field' covers a field number out of range, a value too long, and
  * control characters in a field or the name.
  */
 export function checkRecipient(
-  input: RecipientInput, options: { readonly emptyFieldsClear?: boolean } = {},
+  input: RecipientInput, options: RecipientCheckOptions = {},
 ): { ok: true; value: CheckedRecipient } | { ok: false; reason: RecipientInputRefusal } {
   const email = input.email ?? '';
   const mobile = input.mobile ?? '';
@@ -61,9 +67,10 @@ export function checkRecipient(
     if (!checked.ok) return { ok: false, reason: 'invalid-field' };
     return { ok: true, value: { id, email: null, mobile: null, name: checked.value.name, fields: checked.value.fields } };
   }
-  const checked = normaliseRow({ row: 0, email, prefix: '', number: mobile, name, fields }, rowOptions(options));
+  const checked = normaliseRow({ row: 0, email, prefix: '', number: mobile, name, fields }, rowOptions(options), options.country ?? null);
   if (!checked.ok) {
     const kind = rejectKind(checked.reason);
+    if (kind === 'no-prefix') return { ok: false, reason: 'invalid-mobile' };
     return { ok: false, reason: kind === 'invalid-email' || kind === 'invalid-mobile' ? kind : kind === 'other' ? 'invalid-field' : 'no-address' };
   }
   const v = checked.value;
@@ -71,7 +78,7 @@ export function checkRecipient(
 }
 
 /** Both channels, the prefix inside the number; empty values kept (3) or cleared (6). */
-const rowOptions = (options: { readonly emptyFieldsClear?: boolean }) =>
+const rowOptions = (options: RecipientCheckOptions) =>
   ({ importType: options.emptyFieldsClear ? 6 : 3, mobileInputType: 1 }) as const;
 
 /** Longest sender name kept in a From. */

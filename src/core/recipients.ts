@@ -123,7 +123,9 @@ type PlanAnswer = { readonly refused: SubscribeRefusal } | { readonly result: Su
 
 export async function subscribeRecipient(mail: ConfirmationDeps, request: SubscribeRequest): Promise<SubscribeOutcome> {
   const { store } = mail;
-  const checked = checkRecipient(request.recipient, { emptyFieldsClear: request.emptyFieldsClear });
+  // A number without a country code is read in the first list's country (docs/behaviour.md, "Mobile numbers").
+  const country = request.listIds.length > 0 ? await store.lists.getListCountry(request.accountId, request.listIds[0]!) : null;
+  const checked = checkRecipient(request.recipient, { emptyFieldsClear: request.emptyFieldsClear, country });
   if (!checked.ok) return checked;
   const listIds = [...new Set(request.listIds)];
   const groupIds = [...new Set(request.groupIds ?? [])];

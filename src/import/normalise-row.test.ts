@@ -1,6 +1,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { channelsOf, normaliseMobile, normaliseRow } from './normalise-row.ts';
+import { channelsOf, normaliseRow } from './normalise-row.ts';
+import { NO_COUNTRY_REASON, readMobile } from './phone-number.ts';
 import type { FeedRow } from '../model/records.ts';
 
 const row = (over: Partial<FeedRow>): FeedRow => ({ row: 1, email: '', prefix: '', number: '', name: '', fields: {}, ...over });
@@ -12,15 +13,24 @@ test('importType selects the channels: 1/4 e-mail, 2/5 SMS, 3/6 both', () => {
   ]);
 });
 
-test('mobile numbers take one international form for both input types', () => {
-  assert.equal(normaliseMobile('', '+0018889624587', 1), '+18889624587');
-  assert.equal(normaliseMobile('+001', '8889624587', 2), '+18889624587');
-  assert.equal(normaliseMobile('0039', '333 123-4567', 2), '+393331234567');
-  assert.equal(normaliseMobile('', '+39 (333) 1234567', 1), '+393331234567');
-  assert.equal(normaliseMobile('', '', 1), null);
-  assert.equal(normaliseMobile('', '12', 1), false);
-  assert.equal(normaliseMobile('', 'abc123456', 1), false);
-  assert.equal(normaliseMobile('', '+1234567890123456', 1), false);
+test('mobile numbers with a country code take one international form for both input types', () => {
+  const read = (prefix: string, number: string, type: number) => readMobile(prefix, number, type, null);
+  assert.deepEqual(read('', '+0018889624587', 1), { ok: true, mobile: '+18889624587' });
+  assert.deepEqual(read('+001', '8889624587', 2), { ok: true, mobile: '+18889624587' });
+  assert.deepEqual(read('0039', '333 123-4567', 2), { ok: true, mobile: '+393331234567' });
+  assert.deepEqual(read('', '+39 (333) 1234567', 1), { ok: true, mobile: '+393331234567' });
+  assert.deepEqual(read('', '', 1), { ok: true, mobile: null });
+  assert.deepEqual(read('', '+12', 1), { ok: false, reason: 'invalid mobile number' });
+  assert.deepEqual(read('', '+abc123456', 1), { ok: false, reason: 'invalid mobile number' });
+  assert.deepEqual(read('', '+1234567890123456', 1), { ok: false, reason: 'invalid mobile number' });
+});
+
+test("a row's number without a country code is read in the list's country, and rejected without one", () => {
+  const sms = { importType: 2, mobileInputType: 1 };
+  const it = normaliseRow(row({ number: '333 1234567' }), sms, 'IT');
+  assert.equal(it.ok && it.value.mobile, '+393331234567');
+  assert.deepEqual(normaliseRow(row({ number: '333-0000003' }), sms), { ok: false, reason: NO_COUNTRY_REASON });
+  assert.deepEqual(normaliseRow(row({ number: '12345' }), sms, 'IT'), { ok: false, reason: 'invalid mobile number: not a valid number in IT' });
 });
 
 test('e-mail addresses are trimmed and lower-cased; invalid or too long ones reject the row', () => {

@@ -5,13 +5,15 @@
  *   1–3 leave stored fields alone when a value is empty, 4–6 clear them. A value of white space
  *   only (MailUp's Magento module sends one space) clears the field whatever the type.
  * - e-mail: trimmed, lower-cased, at most 50 characters (spec §8.2).
- * - mobile: one international form, `+` and 6–15 digits. mobileInputType 1 has the prefix inside
- *   Number, 2 in Prefix; `00` and `+` both introduce the country code, leading zeros of it dropped.
+ * - mobile: one international form, read by readMobile (./phone-number.ts) with the list's
+ *   default country: mobileInputType 1 has the country code inside Number, 2 in Prefix; a number
+ *   without one is a national number of the list's country, rejected when the list has none.
  * - campoN: at most 100 characters, or 200 when pure 7-bit ASCII (spec §8.2).
  * - with clearMissingFieldsUpTo (REST clearMissingOrEmptyFields), fields up to that number that
  *   the row leaves out are cleared too.
  */
 import type { FeedRow, ImportOptions } from '../model/records.ts';
+import { INVALID_MOBILE, NO_COUNTRY_REASON, readMobile } from './phone-number.ts';
 
 export interface Channels {
   readonly email: boolean;
@@ -37,24 +39,14 @@ export type RowResult = { readonly ok: true; readonly value: NormalisedRow } | {
 export const MAX_EMAIL_LENGTH = 50;
 const EMAIL = /^[^\s@"<>()\[\],;:\\]+@[^\s@"<>()\[\],;:\\]+\.[^\s@"<>()\[\],;:\\]+$/;
 const ASCII = /^[\x00-\x7f]*$/;
-const MOBILE_NOISE = /[\s().\-\/]/g;
-
-/** The number in international form; null when there is none, false when it is not a number. */
-export function normaliseMobile(prefix: string, number: string, mobileInputType: number): string | null | false {
-  let raw = (mobileInputType === 2 ? prefix + number : number).replace(MOBILE_NOISE, '');
-  if (raw === '') return null;
-  if (raw.startsWith('+')) raw = raw.slice(1);
-  else if (raw.startsWith('00')) raw = raw.slice(2);
-  raw = raw.replace(/^0+/, '');
-  if (!/^[0-9]{6,15}$/.test(raw)) return false;
-  return `+${raw}`;
-}
-
 function fieldTooLong(value: string): boolean {
   return value.length > (ASCII.test(value) ? 200 : 100);
 }
 
-export function normaliseRow(row: FeedRow, options: Pick<ImportOptions, 'importType' | 'mobileInputType' | 'clearMissingFieldsUpTo'>): RowResult {
+/** `country`: the default country (ISO 3166 alpha-2) of the list the row is for; null when it has none. */
+export function normaliseRow(
+  row: FeedRow, options: Pick<ImportOptions, 'importType' | 'mobileInputType' | 'clearMissingFieldsUpTo'>, country: string | null = null,
+): RowResult {
   const channels = channelsOf(options.importType);
   const clearEmpty = options.importType >= 4;
 
@@ -69,9 +61,9 @@ export function normaliseRow(row: FeedRow, options: Pick<ImportOptions, 'importT
   }
   let mobile: string | null = null;
   if (channels.sms) {
-    const m = normaliseMobile(row.prefix, row.number, options.mobileInputType);
-    if (m === false) return { ok: false, reason: 'invalid mobile number' };
-    mobile = m;
+    const m = readMobile(row.prefix, row.number, options.mobileInputType, country);
+    if (!m.ok) return m;
+    mobile = m.mobile;
   }
   if (email === null && mobile === null) {
     return { ok: false, reason: channels.email && channels.sms ? 'no e-mail address or mobile number' : channels.email ? 'no e-mail address' : 'no mobile number' };
@@ -91,12 +83,14 @@ export function normaliseRow(row: FeedRow, options: Pick<ImportOptions, 'importT
 }
 
 /** What a reject reason of normaliseRow is about, for the REST import detail's counts (`Rows.Invalid`). */
-export type RejectKind = 'invalid-email' | 'invalid-mobile' | 'no-email' | 'no-mobile' | 'other';
+/** 'no-prefix': a mobile without a country code on a list without a default country (REST `WithoutPrefix`). */
+export type RejectKind = 'invalid-email' | 'invalid-mobile' | 'no-prefix' | 'no-email' | 'no-mobile' | 'other';
 
 /** The kind of a reason normaliseRow gave (kept next to the reasons, so the two cannot drift apart). */
 export function rejectKind(reason: string): RejectKind {
   if (reason === 'invalid e-mail address' || reason.startsWith('e-mail address longer than')) return 'invalid-email';
-  if (reason === 'invalid mobile number') return 'invalid-mobile';
+  if (reason === NO_COUNTRY_REASON) return 'no-prefix';
+  if (reason.startsWith(INVALID_MOBILE)) return 'invalid-mobile';
   if (reason === 'no e-mail address' || reason === 'no e-mail address or mobile number') return 'no-email';
   if (reason === 'no mobile number') return 'no-mobile';
   return 'other';

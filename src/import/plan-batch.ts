@@ -24,14 +24,17 @@ export interface PreparedBatch {
   readonly lastRow: number;
 }
 
-/** Normalises a batch of feed rows and collects the identities to look up. */
-export function prepareBatch(rows: readonly FeedRow[], options: ImportOptions): PreparedBatch {
+/**
+ * Normalises a batch of feed rows and collects the identities to look up; `country` is the
+ * default country of the process's list (null: none), which reads numbers without a country code.
+ */
+export function prepareBatch(rows: readonly FeedRow[], options: ImportOptions, country: string | null = null): PreparedBatch {
   const valid: NormalisedRow[] = [];
   const rejects: RejectedRow[] = [];
   const emails = new Set<string>();
   const mobiles = new Set<string>();
   for (const row of rows) {
-    const result = normaliseRow(row, options);
+    const result = normaliseRow(row, options, country);
     if (!result.ok) {
       rejects.push({ row: row.row, raw: storeRejectedRow(row), reason: result.reason });
       continue;

@@ -59,7 +59,8 @@ test('rejectKind names what each reason normaliseRow gives is about', async () =
   const base = { row: 1, email: '', prefix: '', number: '', name: '', fields: {} };
   assert.equal(rejectKind(reasonOf({ ...base, email: 'not an address' })), 'invalid-email');
   assert.equal(rejectKind(reasonOf({ ...base, email: `${'x'.repeat(60)}@b.it` })), 'invalid-email');
-  assert.equal(rejectKind(reasonOf({ ...base, email: 'a@b.it', number: '12' })), 'invalid-mobile');
+  assert.equal(rejectKind(reasonOf({ ...base, email: 'a@b.it', number: '+12' })), 'invalid-mobile');
+  assert.equal(rejectKind(reasonOf({ ...base, email: 'a@b.it', number: '12' })), 'no-prefix', 'no country code, no list country');
   assert.equal(rejectKind(reasonOf(base)), 'no-email');
   assert.equal(rejectKind(reasonOf(base, 1)), 'no-email');
   assert.equal(rejectKind(reasonOf(base, 2)), 'no-mobile');

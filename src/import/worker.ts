@@ -160,15 +160,20 @@ export class ImportWorker implements ImportWorkerHandle {
     log.info({ processId: process.id, checkpoint: process.checkpoint }, 'import process claimed');
     try {
       let checkpoint = process.checkpoint;
+      // Read once per claim: the list's country reads the numbers that carry no country code.
+      const country = await store.lists.getListCountry(process.accountId, process.listId);
       for (;;) {
         if (this.stopping) {
           await store.processes.releaseLease(lease);
           log.info({ processId: process.id, checkpoint }, 'import process released for shutdown');
           return;
         }
+        // A cancel drops the lease (src/core/import-control.ts): asked here, before the next batch
+        // is read and prepared, the import stops one round trip after the cancel commits.
+        if (checkpoint > process.checkpoint && !(await store.processes.renewLease(lease))) throw new LeaseLostError(process.id);
         const rows = await store.feeds.readFeedRows(process.feedId, checkpoint + 1);
         if (rows.length === 0) break;
-        const batch = prepareBatch(rows, process.options);
+        const batch = prepareBatch(rows, process.options, country);
         const updated = await store.merge.mergeBatch(lease, batch.keys, batch.lastRow, (prior) => planBatch(batch, prior, process.options));
         checkpoint = batch.lastRow;
         this.emit('batch', updated, rows.length);
@@ -180,7 +185,11 @@ export class ImportWorker implements ImportWorkerHandle {
       log.info({ processId: process.id }, 'import process finished');
     } catch (err) {
       if (err instanceof LeaseLostError) {
-        log.warn({ processId: process.id }, err.message);
+        // A cancel ends the process and drops its lease (src/core/import-control.ts): the batch in
+        // flight committed before it or not at all, and there is nothing left to record here.
+        const now = await store.processes.getProcess(process.accountId, process.id).catch(() => null);
+        if (now?.status === 4) log.info({ processId: process.id, reason: now.failureReason }, 'import process stopped: it was cancelled');
+        else log.warn({ processId: process.id }, err.message);
         this.emit('leaseLost', process.id);
         return;
       }

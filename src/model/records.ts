@@ -111,6 +111,8 @@ export interface ImportProcess {
   readonly status: ProcessStatus;
   /** Waiting, in status 1, for the account's running import to finish (StartImportProcesses). */
   readonly queued: boolean;
+  /** The run: the processes one start set going together, named by the id of the first; null until started. */
+  readonly runId: number | null;
   readonly createdAt: Date;
   readonly startDate: Date | null;
   readonly endDate: Date | null;

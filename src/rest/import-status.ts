@@ -55,7 +55,7 @@ export function importStatusOf(p: ImportProcess): RestImportStatus {
 export function importDetailOf(
   p: ImportProcess, reasons: Readonly<Record<string, number>>, kindOf: (reason: string) => RejectKind, formatDate: (d: Date) => string,
 ) {
-  const invalid: Record<RejectKind, number> = { 'invalid-email': 0, 'invalid-mobile': 0, 'no-email': 0, 'no-mobile': 0, other: 0 };
+  const invalid: Record<RejectKind, number> = { 'invalid-email': 0, 'invalid-mobile': 0, 'no-prefix': 0, 'no-email': 0, 'no-mobile': 0, other: 0 };
   for (const [reason, n] of Object.entries(reasons)) invalid[kindOf(reason)] += n;
   const c = p.counters;
   const o = p.options;
@@ -79,7 +79,7 @@ export function importDetailOf(
         Total: p.rejected,
         WithoutEmail: invalid['no-email'],
         WithoutNumber: invalid['no-mobile'],
-        WithoutPrefix: 0,
+        WithoutPrefix: invalid['no-prefix'],
       },
       Total: p.totalContacts,
       Valid: {

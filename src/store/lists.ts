@@ -17,6 +17,10 @@ export interface ListStore {
   createList(accountId: number, name: string, guid?: string): Promise<MailingList>;
   renameList(accountId: number, listId: number, name: string): Promise<MailingList | null>;
   getList(accountId: number, listId: number): Promise<MailingList | null>;
+  /** The default country (ISO 3166 alpha-2) of a list of the account; null when it has none or the account has no such list. */
+  getListCountry(accountId: number, listId: number): Promise<string | null>;
+  /** Sets (null: clears) the default country of a list of the account; false when the account has no such list. */
+  setListCountry(accountId: number, listId: number, country: string | null): Promise<boolean>;
   listLists(accountId: number, onlyListIds?: readonly number[] | null): Promise<ListWithGroups[]>;
   /**
    * Creates the group, or returns the list's group of that name (case-insensitive) with

@@ -12,6 +12,16 @@ export type StartOutcome =
   | { readonly ok: false; readonly reason: 'not-found' | 'not-startable' | 'busy-same-list' | 'busy-other-list' };
 
 
+/** How a cancel went: the ids of the processes it ended (the one named first), or why none. */
+export type CancelOutcome =
+  | { readonly ok: true; readonly cancelled: readonly number[] }
+  | { readonly ok: false; readonly reason: 'not-found' | 'finished' };
+
+/** How starting one waiting process went: running now, or queued behind the account's running import. */
+export type StartOneOutcome =
+  | { readonly ok: true; readonly queued: boolean }
+  | { readonly ok: false; readonly reason: 'not-found' | 'not-waiting' | 'already-queued' };
+
 /** How `createProcesses` treats the new processes: left waiting, started, or started or queued. */
 export interface CreateOptions {
   readonly start: boolean;
@@ -47,6 +57,22 @@ export interface ProcessStore {
    * refuses a second running import in one account.
    */
   startProcesses(accountId: number, processIds: readonly number[]): Promise<StartOutcome>;
+  /**
+   * Starts one process that was created and never started: it runs now, or, when the account
+   * runs (or has queued) an import, joins the end of the account's queue. Refused when the
+   * process is not the account's, not waiting, or already waiting its turn.
+   */
+  startOrQueueProcess(accountId: number, processId: number): Promise<StartOneOutcome>;
+  /**
+   * Ends a waiting or running process of the account with status 4 and `reason`, with the
+   * waiting processes of its run; answers their ids, the named one first. Rows merged so far stay
+   * merged and the counters stay those of the last committed batch: on PostgreSQL the cancel
+   * waits for a batch in flight (which holds the process row) and on SQLite for the write lock,
+   * so a batch commits wholly before the cancel or, finding the lease gone, not at all
+   * (LeaseLostError). The lease is dropped at once, and when a running process ends the
+   * account's next queued process starts, as when an import finishes.
+   */
+  cancelProcess(accountId: number, processId: number, reason: string): Promise<CancelOutcome>;
   /** Ids of the account's processes that were created and never started, oldest first. */
   pendingProcessIds(accountId: number): Promise<number[]>;
   /** The list of the import the account runs, or has queued, now; null when it runs none (then a start can run). */

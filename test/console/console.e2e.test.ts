@@ -89,6 +89,8 @@ async function consolePages(processId: number): Promise<string[]> {
     '/console/sign-in': '/console/sign-in?notice=signed-out',
     '/console/imports/:id': `/console/imports/${processId}`,
     '/console/imports/:id/rejects': `/console/imports/${processId}/rejects`,
+    '/console/imports/:id/cancel': `/console/imports/${processId}/cancel`,
+    '/console/imports/:id/start': `/console/imports/${processId}/start`,
     '/console/lists/:id': `/console/lists/${acc.list.id}`,
     '/console/recipients/:id': `/console/recipients/${recipient}`,
     '/console/send/outbox/:id': `/console/send/outbox/${message}`,

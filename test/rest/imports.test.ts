@@ -52,7 +52,11 @@ describe('into a list', () => {
     assert.deepEqual((await recipientState(svc, 'bob@example.com', acc.list.id)).email, 'subscribed');
     assert.equal(await recipientState(svc, 'carl@example.com', acc.list.id).catch(() => null), null, 'an invalid mobile rejects its row');
     const rejects = await svc.service.store.processes.rejectReport(acc.account.id, id);
-    assert.deepEqual(rejects.map((r) => [r.row, r.reason]), [[3, 'invalid e-mail address'], [4, 'invalid mobile number']]);
+    // No MobilePrefix on a list without a default country: the number cannot be read (docs/behaviour.md, "Mobile numbers").
+    assert.deepEqual(rejects.map((r) => [r.row, r.reason]), [[3, 'invalid e-mail address'],
+      [4, 'invalid mobile number: no country code (+ or 00) and the list has no default country']]);
+    const detail = await callRest<{ Rows: { Invalid: Record<string, number> } }>(svc, token, 'GET', `/Imports/${id}`);
+    assert.deepEqual([detail.body.Rows.Invalid.WithoutPrefix, detail.body.Rows.Invalid.InvalidNumber], [1, 0]);
   });
 
   test('GET Imports/{id}: the detail of the import, with its rows broken down', async () => {

@@ -187,4 +187,20 @@ describe('group notes and deletion', () => {
     assert.equal((await suite.store.lists.deleteGroup(account, running)).ok, true, 'its import has ended');
     assert.deepEqual(await suite.store.lists.deleteGroup(account, prepared), { ok: false, reason: 'in-use' }, 'the prepared one still names it');
   });
+  test('getListCountry/setListCountry: a new list has none; set, changed and cleared within the account only', async () => {
+    const [a, b] = await twoAccounts('Country');
+    const list = await suite.store.lists.createList(a, 'Mobiles');
+    assert.equal(await suite.store.lists.getListCountry(a, list.id), null, 'a new list has no country');
+    assert.equal(await suite.store.lists.setListCountry(a, list.id, 'IT'), true);
+    assert.equal(await suite.store.lists.getListCountry(a, list.id), 'IT');
+    assert.equal(await suite.store.lists.setListCountry(b, list.id, 'DE'), false, 'another account cannot set it');
+    assert.equal(await suite.store.lists.getListCountry(b, list.id), null, 'nor read it');
+    assert.equal(await suite.store.lists.getListCountry(a, list.id), 'IT', 'and it is unchanged');
+    assert.equal(await suite.store.lists.setListCountry(a, list.id, 'DE'), true);
+    assert.equal(await suite.store.lists.getListCountry(a, list.id), 'DE');
+    assert.equal(await suite.store.lists.setListCountry(a, list.id, null), true);
+    assert.equal(await suite.store.lists.getListCountry(a, list.id), null, 'cleared');
+    assert.equal(await suite.store.lists.setListCountry(a, 999_999_999, 'IT'), false, 'no such list');
+    assert.equal(await suite.store.lists.getListCountry(a, 999_999_999), null);
+  });
 });

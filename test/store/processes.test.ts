@@ -361,3 +361,110 @@ describe('reports and counts', () => {
     assert.deepEqual(await delta(), { 1: 1, 2: 0, 3: 1, 4: 1, queued: 0 });
   });
 });
+
+describe('cancelling and starting one process', () => {
+  test('processes started together form a run named by the first; a process never started has none', async () => {
+    const a = await accountWithFeed('Run ids');
+    const started = await suite.store.processes.createProcesses(a.accountId, a.feed, [
+      { listId: a.listId, options: defaultOptions() }, { listId: a.listId, options: defaultOptions() },
+    ], { start: true });
+    const idle = await suite.store.processes.createProcesses(a.accountId, a.feed, [{ listId: a.listId, options: defaultOptions() }], { start: false });
+    assert.ok(started.ok && idle.ok);
+    const first = started.processes[0]!.id;
+    assert.deepEqual(started.processes.map((p) => p.runId), [first, first]);
+    assert.equal(idle.processes[0]!.runId, null);
+    await suite.store.processes.cancelProcess(a.accountId, first, 'cancelled by test');
+  });
+
+  test('cancelProcess ends a running process with its counters, drops its lease, cancels its run\'s waiting processes and starts the next run', async () => {
+    const a = await accountWithFeed('Cancel running');
+    const run = await suite.store.processes.createProcesses(a.accountId, a.feed, [
+      { listId: a.listId, options: defaultOptions() }, { listId: a.listId, options: defaultOptions() }, { listId: a.listId, options: defaultOptions() },
+    ], { start: true });
+    const nextRun = await suite.store.processes.createProcesses(a.accountId, a.feed, [{ listId: a.listId, options: defaultOptions() }], { start: true, queueWhenBusy: true });
+    assert.ok(run.ok && nextRun.ok);
+    const [running, sibling1, sibling2] = run.processes;
+    const lease = await claim(suite.store, running!.id, 'cancel-owner');
+    await mergeRecipients(suite.store, lease, [{ email: 'kept@x.it', emailStatus: 'subscribed' }], { lastRow: 1, counters: { newEmail: 1 } });
+
+    assert.deepEqual(await suite.store.processes.cancelProcess(a.accountId, running!.id, 'cancelled by ops'),
+      { ok: true, cancelled: [running!.id, sibling1!.id, sibling2!.id] });
+    const ended = (await suite.store.processes.getProcess(a.accountId, running!.id))!;
+    assert.deepEqual([ended.status, ended.failureReason, ended.checkpoint, ended.counters.newEmail, ended.queued, ended.endDate instanceof Date],
+      [4, 'cancelled by ops', 1, 1, false, true], 'rows merged so far stay counted');
+    for (const s of [sibling1!, sibling2!]) {
+      const p = (await suite.store.processes.getProcess(a.accountId, s.id))!;
+      assert.deepEqual([p.status, p.failureReason, p.queued, p.startDate], [4, 'cancelled by ops', false, null]);
+    }
+    // The lease is gone: the worker's next batch, renewal or finish writes nothing.
+    assert.equal(await suite.store.processes.renewLease(lease), false);
+    await assert.rejects(mergeRecipients(suite.store, lease, [{ email: 'late@x.it', emailStatus: 'subscribed' }], { lastRow: 2, counters: { newEmail: 1 } }), LeaseLostError);
+    await assert.rejects(suite.store.processes.finishProcess(lease), LeaseLostError);
+    assert.equal((await suite.store.processes.getProcess(a.accountId, running!.id))!.checkpoint, 1);
+    // The account's queue moves on to the next run, which is not the cancelled run's.
+    const next = (await suite.store.processes.getProcess(a.accountId, nextRun.processes[0]!.id))!;
+    assert.deepEqual([next.status, next.queued], [2, false]);
+
+    // Refusals: already ended, another account's, unknown.
+    assert.deepEqual(await suite.store.processes.cancelProcess(a.accountId, running!.id, 'again'), { ok: false, reason: 'finished' });
+    assert.deepEqual(await suite.store.processes.cancelProcess(a.accountId + 1000, next.id, 'x'), { ok: false, reason: 'not-found' });
+    assert.deepEqual(await suite.store.processes.cancelProcess(a.accountId, 987_654_321, 'x'), { ok: false, reason: 'not-found' });
+    assert.equal((await suite.store.processes.getProcess(a.accountId, next.id))!.status, 2, 'a refused cancel changes nothing');
+    assert.equal((await suite.store.processes.getProcess(a.accountId, running!.id))!.failureReason, 'cancelled by ops');
+    assert.deepEqual(await suite.store.processes.cancelProcess(a.accountId, next.id, 'cancelled by ops'), { ok: true, cancelled: [next.id] });
+  });
+
+  test('cancelProcess on a process waiting for its start ends that one alone', async () => {
+    const a = await accountWithFeed('Cancel waiting');
+    const idle = await suite.store.processes.createProcesses(a.accountId, a.feed, [
+      { listId: a.listId, options: defaultOptions() }, { listId: a.listId, options: defaultOptions() },
+    ], { start: false });
+    assert.ok(idle.ok);
+    const [one, two] = idle.processes;
+    assert.deepEqual(await suite.store.processes.cancelProcess(a.accountId, one!.id, 'cancelled by ops'), { ok: true, cancelled: [one!.id] });
+    assert.deepEqual([(await suite.store.processes.getProcess(a.accountId, one!.id))!.status, (await suite.store.processes.getProcess(a.accountId, two!.id))!.status], [4, 1]);
+    assert.deepEqual(await suite.store.processes.pendingProcessIds(a.accountId), [two!.id]);
+  });
+
+  test('a cancel and a batch merged at the same time: the batch commits wholly before the cancel, or not at all', async () => {
+    for (let i = 0; i < 4; i++) {
+      const p = await runningProcess(suite.store, 4);
+      const [merged, cancelled] = await Promise.allSettled([
+        mergeRecipients(suite.store, p.lease, [{ email: 'a@x.it', emailStatus: 'subscribed' }, { email: 'b@x.it', emailStatus: 'subscribed' }], { lastRow: 2, counters: { newEmail: 2 } }),
+        suite.store.processes.cancelProcess(p.accountId, p.process.id, 'cancelled by race'),
+      ]);
+      assert.equal(cancelled.status, 'fulfilled');
+      const ended = (await suite.store.processes.getProcess(p.accountId, p.process.id))!;
+      assert.equal(ended.status, 4);
+      if (merged.status === 'fulfilled') assert.deepEqual([ended.checkpoint, ended.counters.newEmail], [2, 2]);
+      else {
+        assert.ok(merged.reason instanceof LeaseLostError);
+        assert.deepEqual([ended.checkpoint, ended.counters.newEmail], [0, 0]);
+      }
+      const stored = await suite.fx.db.query<{ n: number }>('SELECT count(*) AS n FROM recipient WHERE account_id = ?', [p.accountId]);
+      assert.equal(Number(stored[0]!.n), ended.counters.newEmail, 'the recipients stored match the counters');
+    }
+  });
+
+  test('startOrQueueProcess runs a process never started, or queues it behind the running import; refusals', async () => {
+    const a = await accountWithFeed('Start one');
+    const idle = await suite.store.processes.createProcesses(a.accountId, a.feed, [
+      { listId: a.listId, options: defaultOptions() }, { listId: a.listId, options: defaultOptions() },
+    ], { start: false });
+    assert.ok(idle.ok);
+    const [one, two] = idle.processes;
+    assert.deepEqual(await suite.store.processes.startOrQueueProcess(a.accountId, one!.id), { ok: true, queued: false });
+    const running = (await suite.store.processes.getProcess(a.accountId, one!.id))!;
+    assert.deepEqual([running.status, running.runId], [2, one!.id]);
+    assert.deepEqual(await suite.store.processes.startOrQueueProcess(a.accountId, two!.id), { ok: true, queued: true }, 'busy: queued, not refused');
+    const queued = (await suite.store.processes.getProcess(a.accountId, two!.id))!;
+    assert.deepEqual([queued.status, queued.queued, queued.runId], [1, true, two!.id]);
+    assert.deepEqual(await suite.store.processes.startOrQueueProcess(a.accountId, two!.id), { ok: false, reason: 'already-queued' });
+    assert.deepEqual(await suite.store.processes.startOrQueueProcess(a.accountId, one!.id), { ok: false, reason: 'not-waiting' });
+    assert.deepEqual(await suite.store.processes.startOrQueueProcess(a.accountId + 1000, two!.id), { ok: false, reason: 'not-found' });
+    // Its turn comes when the running one ends.
+    await suite.store.processes.finishProcess(await claim(suite.store, one!.id, 'start-one'));
+    assert.equal((await suite.store.processes.getProcess(a.accountId, two!.id))!.status, 2);
+    await suite.store.processes.finishProcess(await claim(suite.store, two!.id, 'start-one'));
+  });
+});

@@ -7,7 +7,7 @@
  */
 import { InvalidArgumentError, type Command } from 'commander';
 import { createGroup, groupName, MAX_GROUP_NAME } from '../../core/groups.ts';
-import { createList, isGuid, MAX_LIST_NAME, renameList, type ListNameRefusal } from '../../core/lists.ts';
+import { createList, isGuid, MAX_LIST_NAME, renameList, setListCountry, type ListNameRefusal } from '../../core/lists.ts';
 import type { Account, MailingList } from '../../model/records.ts';
 import type { CliDeps } from '../cli-deps.ts';
 import { CliError, details, nonEmptyName, positiveInteger, table, UsageError } from '../output.ts';
@@ -73,6 +73,25 @@ function registerListCommands(list: Command, deps: CliDeps): void {
       }
       const renamed = outcome.list;
       output.result({ wsUser: account.wsUser, ...listJson(renamed) }, () => `List ${renamed.id} renamed from "${before.name}" to "${renamed.name}".`);
+    });
+
+  list.command('set-country')
+    .description("set a list's default country: a mobile number without + or 00 is read as a national number of it (docs/behaviour.md, \"Mobile numbers\")")
+    .argument('<wsUser>', 'the account, such as a1001')
+    .argument('<listId>', 'the list id', positiveInteger)
+    .argument('<country>', 'an ISO 3166 alpha-2 country code, such as IT or DE; "none" clears it (such numbers are then rejected)')
+    .action(async (wsUser: string, listId: number, given: string) => {
+      const account = await deps.account(wsUser);
+      await listOf(deps, account, listId);
+      const outcome = await setListCountry(await deps.store(), account.id, listId, given.trim().toLowerCase() === 'none' ? '' : given);
+      if (!outcome.ok) {
+        if (outcome.reason === 'not-found') throw new CliError(`list ${listId} does not exist in account ${account.wsUser}`);
+        throw new UsageError(`"${given}" is not an ISO 3166 alpha-2 country code with a numbering plan, such as IT or DE`);
+      }
+      const { country } = outcome;
+      output.result({ wsUser: account.wsUser, id: listId, country }, () => country === null
+        ? `List ${listId} has no default country now: mobile numbers without + or 00 will be rejected.`
+        : `List ${listId} now reads mobile numbers without + or 00 as numbers of ${country}.`);
     });
 
   list.command('ls').alias('list')

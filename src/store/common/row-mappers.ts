@@ -69,6 +69,7 @@ export function toProcess(r: Row): ImportProcess {
     options: json<ImportOptions>(r.options),
     status: Number(r.status) as ImportProcess['status'],
     queued: r.queued_seq !== null,
+    runId: r.run_id === null || r.run_id === undefined ? null : Number(r.run_id),
     createdAt: timestamp(r.created_at), startDate: optionalTimestamp(r.start_date), endDate: optionalTimestamp(r.end_date),
     totalContacts: Number(r.total_contacts),
     counters: {

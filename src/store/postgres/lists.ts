@@ -36,6 +36,15 @@ export class PgLists implements ListStore {
     return getList(this.pool, accountId, listId);
   }
 
+  async getListCountry(accountId: number, listId: number): Promise<string | null> {
+    const r = await queryRow(this.pool, 'SELECT country FROM list WHERE id = $1 AND account_id = $2', [listId, accountId]);
+    return (r?.country as string | null | undefined) ?? null;
+  }
+
+  async setListCountry(accountId: number, listId: number, country: string | null): Promise<boolean> {
+    return (await this.pool.query('UPDATE list SET country = $1 WHERE id = $2 AND account_id = $3', [country, listId, accountId])).rowCount === 1;
+  }
+
   async listLists(accountId: number, onlyListIds: readonly number[] | null = null): Promise<ListWithGroups[]> {
     const lists = (await queryRows(this.pool, 'SELECT * FROM list WHERE account_id = $1 ORDER BY id', [accountId])).map(toList)
       .filter((l) => onlyListIds === null || onlyListIds.includes(l.id));

@@ -10,7 +10,9 @@
 import type pg from 'pg';
 import { flag, toProcess, toProcessWithQueue, toRejectRow, type Row } from '../common/row-mappers.ts';
 import { PROCESS_COLUMNS, PROCESS_WITH_QUEUE_COLUMNS } from '../common/process-sql.ts';
-import { LeaseLostError, type CreateOptions, type Lease, type ProcessStore, type StartOutcome } from '../processes.ts';
+import {
+  LeaseLostError, type CancelOutcome, type CreateOptions, type Lease, type ProcessStore, type StartOneOutcome, type StartOutcome,
+} from '../processes.ts';
 import type { RejectReportRow } from '../../model/batch.ts';
 import type { Feed, ImportOptions, ImportProcess, ProcessWithQueue } from '../../model/records.ts';
 import { claimSql, notifyWork, RELEASE_SQL, RENEW_SQL } from './claim.ts';
@@ -78,9 +80,10 @@ export class PgProcesses implements ProcessStore {
     }
   }
 
-  /** The first process runs now; the others wait their turn, in this order. Wakes the workers. */
+  /** The first process runs now; the others wait their turn, in this order; together they are a run. Wakes the workers. */
   private async markStarted(c: pg.ClientBase, ids: readonly number[]): Promise<void> {
     const seq = Date.now();
+    await markRun(c, ids);
     for (const [i, id] of ids.entries()) {
       if (i === 0) await c.query('UPDATE import_process SET status = 2, start_date = now() WHERE id = $1', [id]);
       else await c.query('UPDATE import_process SET queued_seq = $1 WHERE id = $2', [seq + i, id]);
@@ -95,7 +98,46 @@ export class PgProcesses implements ProcessStore {
   private async markQueued(c: pg.ClientBase, accountId: number, ids: readonly number[]): Promise<void> {
     const { rows } = await c.query<Row>('SELECT MAX(queued_seq) AS last FROM import_process WHERE account_id = $1', [accountId]);
     const seq = Math.max(Date.now(), Number(rows[0]?.last ?? 0) + 1);
+    await markRun(c, ids);
     for (const [i, id] of ids.entries()) await c.query('UPDATE import_process SET queued_seq = $1 WHERE id = $2', [seq + i, id]);
+  }
+
+  async startOrQueueProcess(accountId: number, processId: number): Promise<StartOneOutcome> {
+    return inTransaction(this.pool, async (c): Promise<StartOneOutcome> => {
+      await lockAccount(c, LOCK.start, accountId);
+      const { rows } = await c.query<Row>('SELECT status, queued_seq FROM import_process WHERE id = $1 AND account_id = $2', [processId, accountId]);
+      const r = rows[0];
+      if (r === undefined) return { ok: false, reason: 'not-found' };
+      if (Number(r.status) !== 1) return { ok: false, reason: 'not-waiting' };
+      if (r.queued_seq !== null) return { ok: false, reason: 'already-queued' };
+      // Under the account's start lock, which every start and promotion takes, the busy check holds until commit.
+      const busy = (await busyList(c, accountId)) !== null;
+      if (busy) await this.markQueued(c, accountId, [processId]);
+      else await this.markStarted(c, [processId]);
+      return { ok: true, queued: busy };
+    });
+  }
+
+  async cancelProcess(accountId: number, processId: number, reason: string): Promise<CancelOutcome> {
+    return inTransaction(this.pool, async (c): Promise<CancelOutcome> => {
+      await lockAccount(c, LOCK.start, accountId);
+      // FOR UPDATE waits for a batch in flight, which holds the row from its lease check to its
+      // commit: the batch commits with its counters first, and the next one finds its lease gone.
+      const { rows } = await c.query<Row>('SELECT status, run_id FROM import_process WHERE id = $1 AND account_id = $2 FOR UPDATE', [processId, accountId]);
+      const r = rows[0];
+      if (r === undefined) return { ok: false, reason: 'not-found' };
+      const status = Number(r.status);
+      if (status !== 1 && status !== 2) return { ok: false, reason: 'finished' };
+      const siblings = r.run_id === null ? [] : (await c.query<Row>(
+        'SELECT id FROM import_process WHERE account_id = $1 AND run_id = $2 AND status = 1 AND id <> $3 ORDER BY id',
+        [accountId, r.run_id, processId])).rows.map((s) => Number(s.id));
+      const ids = [processId, ...siblings];
+      await c.query(`
+        UPDATE import_process SET status = 4, end_date = now(), failure_reason = $1, queued_seq = NULL, lease_owner = NULL, lease_expires_at = NULL
+        WHERE id = ANY($2::bigint[]) AND status IN (1, 2)`, [reason, ids]);
+      if (status === 2) await promoteNext(c, accountId);
+      return { ok: true, cancelled: ids };
+    });
   }
 
   async getProcess(accountId: number, processId: number): Promise<ImportProcess | null> {
@@ -182,11 +224,7 @@ export class PgProcesses implements ProcessStore {
         UPDATE import_process SET status = $1, end_date = now(), failure_reason = $2, lease_owner = NULL, lease_expires_at = NULL
         WHERE id = $3 AND lease_owner = $4 AND status = 2`, [status, reason, lease.process.id, lease.owner]);
       if (ended.rowCount !== 1) throw new LeaseLostError(lease.process.id);
-      const promoted = await c.query<Row>(`
-        UPDATE import_process SET status = 2, start_date = now(), queued_seq = NULL
-        WHERE id = (SELECT id FROM import_process WHERE account_id = $1 AND status = 1 AND queued_seq IS NOT NULL ORDER BY queued_seq, id LIMIT 1)
-        RETURNING id`, [lease.process.accountId]);
-      await notifyWork(c, promoted.rows.map((r) => Number(r.id)));
+      await promoteNext(c, lease.process.accountId);
     });
   }
 
@@ -214,6 +252,20 @@ export class PgProcesses implements ProcessStore {
     }
     return { byStatus, queued };
   }
+}
+
+/** Starts the account's next queued process, if any, and wakes the workers; under the account's start lock. */
+async function promoteNext(c: pg.ClientBase, accountId: number): Promise<void> {
+  const promoted = await c.query<Row>(`
+    UPDATE import_process SET status = 2, start_date = now(), queued_seq = NULL
+    WHERE id = (SELECT id FROM import_process WHERE account_id = $1 AND status = 1 AND queued_seq IS NOT NULL ORDER BY queued_seq, id LIMIT 1)
+    RETURNING id`, [accountId]);
+  await notifyWork(c, promoted.rows.map((r) => Number(r.id)));
+}
+
+/** The processes started together form a run, named by the first one's id. */
+async function markRun(c: pg.ClientBase, ids: readonly number[]): Promise<void> {
+  if (ids.length > 0) await c.query('UPDATE import_process SET run_id = $1 WHERE id = ANY($2::bigint[])', [ids[0], ids]);
 }
 
 /** The list of the account's running (or queued) import, as a start would see it on `c`. */

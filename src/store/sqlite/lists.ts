@@ -41,6 +41,15 @@ export class SqliteLists implements ListStore {
     return r ? toList(r) : null;
   }
 
+  async getListCountry(accountId: number, listId: number): Promise<string | null> {
+    const r = this.db.prepare('SELECT country FROM list WHERE id = ? AND account_id = ?').get(listId, accountId) as { country: string | null } | undefined;
+    return r?.country ?? null;
+  }
+
+  async setListCountry(accountId: number, listId: number, country: string | null): Promise<boolean> {
+    return this.db.prepare('UPDATE list SET country = ? WHERE id = ? AND account_id = ?').run(country, listId, accountId).changes === 1;
+  }
+
   async listLists(accountId: number, onlyListIds: readonly number[] | null = null): Promise<ListWithGroups[]> {
     const lists = (this.db.prepare('SELECT * FROM list WHERE account_id = ? ORDER BY id').all(accountId) as Row[]).map(toList)
       .filter((l) => onlyListIds === null || onlyListIds.includes(l.id));

@@ -5,7 +5,9 @@
  */
 import { flag, toProcess, toProcessWithQueue, toRejectRow, type Row } from '../common/row-mappers.ts';
 import { PROCESS_COLUMNS, PROCESS_WITH_QUEUE_COLUMNS } from '../common/process-sql.ts';
-import { LeaseLostError, type CreateOptions, type Lease, type ProcessStore, type StartOutcome } from '../processes.ts';
+import {
+  LeaseLostError, type CancelOutcome, type CreateOptions, type Lease, type ProcessStore, type StartOneOutcome, type StartOutcome,
+} from '../processes.ts';
 import type { RejectReportRow } from '../../model/batch.ts';
 import type { Feed, ImportOptions, ImportProcess, ProcessWithQueue } from '../../model/records.ts';
 import { now, type SqliteConnection } from './connection.ts';
@@ -83,9 +85,10 @@ export class SqliteProcesses implements ProcessStore {
     return this.busyList(accountId);
   }
 
-  /** The first process runs now; the others wait their turn, in this order. */
+  /** The first process runs now; the others wait their turn, in this order; together they are a run. */
   private markStarted(ids: readonly number[]): void {
     const seq = Date.now();
+    this.markRun(ids);
     ids.forEach((id, i) => {
       if (i === 0) this.db.prepare('UPDATE import_process SET status = 2, start_date = ? WHERE id = ?').run(now(), id);
       else this.db.prepare('UPDATE import_process SET queued_seq = ? WHERE id = ?').run(seq + i, id);
@@ -96,7 +99,50 @@ export class SqliteProcesses implements ProcessStore {
   private markQueued(accountId: number, ids: readonly number[]): void {
     const last = this.db.prepare('SELECT MAX(queued_seq) AS last FROM import_process WHERE account_id = ?').get(accountId) as Row;
     const seq = Math.max(Date.now(), Number(last.last ?? 0) + 1);
+    this.markRun(ids);
     ids.forEach((id, i) => this.db.prepare('UPDATE import_process SET queued_seq = ? WHERE id = ?').run(seq + i, id));
+  }
+
+  /** The processes started together form a run, named by the first one's id. */
+  private markRun(ids: readonly number[]): void {
+    if (ids.length === 0) return;
+    this.db.prepare('UPDATE import_process SET run_id = ? WHERE id IN (SELECT value FROM json_each(?))').run(ids[0], JSON.stringify(ids));
+  }
+
+  async startOrQueueProcess(accountId: number, processId: number): Promise<StartOneOutcome> {
+    const tx = this.db.transaction((): StartOneOutcome => {
+      const r = this.db.prepare('SELECT status, queued_seq FROM import_process WHERE id = ? AND account_id = ?').get(processId, accountId) as Row | undefined;
+      if (r === undefined) return { ok: false, reason: 'not-found' };
+      if (Number(r.status) !== 1) return { ok: false, reason: 'not-waiting' };
+      if (r.queued_seq !== null) return { ok: false, reason: 'already-queued' };
+      const busy = this.busyList(accountId) !== null;
+      if (busy) this.markQueued(accountId, [processId]);
+      else this.markStarted([processId]);
+      return { ok: true, queued: busy };
+    });
+    return tx.immediate();
+  }
+
+  async cancelProcess(accountId: number, processId: number, reason: string): Promise<CancelOutcome> {
+    // IMMEDIATE takes the write lock first: a batch the worker thread is merging commits before
+    // this reads the process, or waits and then finds its lease gone.
+    const tx = this.db.transaction((): CancelOutcome => {
+      const r = this.db.prepare('SELECT status, run_id FROM import_process WHERE id = ? AND account_id = ?').get(processId, accountId) as Row | undefined;
+      if (r === undefined) return { ok: false, reason: 'not-found' };
+      const status = Number(r.status);
+      if (status !== 1 && status !== 2) return { ok: false, reason: 'finished' };
+      const siblings = r.run_id === null ? [] : (this.db.prepare(`
+        SELECT id FROM import_process WHERE account_id = ? AND run_id = ? AND status = 1 AND id <> ? ORDER BY id`)
+        .all(accountId, r.run_id, processId) as Row[]).map((s) => Number(s.id));
+      const ids = [processId, ...siblings];
+      const t = now();
+      this.db.prepare(`
+        UPDATE import_process SET status = 4, end_date = ?, failure_reason = ?, queued_seq = NULL, lease_owner = NULL, lease_expires_at = NULL
+        WHERE id IN (SELECT value FROM json_each(?)) AND status IN (1, 2)`).run(t, reason, JSON.stringify(ids));
+      if (status === 2) this.stmt.promoteNext.run(t, accountId);
+      return { ok: true, cancelled: ids };
+    });
+    return tx.immediate();
   }
 
   async getProcess(accountId: number, processId: number): Promise<ImportProcess | null> {
