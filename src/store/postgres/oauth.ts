@@ -17,7 +17,7 @@ export class PgOAuth implements OAuthStore {
   }
 
   async listRestClients(accountId: number): Promise<RestClient[]> {
-    return (await queryRows(this.pool, 'SELECT * FROM rest_client WHERE account_id = $1 ORDER BY created_at, client_id', [accountId])).map(toRestClient);
+    return (await queryRows(this.pool, 'SELECT * FROM rest_client WHERE account_id = $1 ORDER BY seq', [accountId])).map(toRestClient);
   }
 
   async findRestClient(clientId: string): Promise<RestClient | null> {

@@ -26,7 +26,7 @@ export class SqliteOAuth implements OAuthStore {
   }
 
   async listRestClients(accountId: number): Promise<RestClient[]> {
-    return (this.db.prepare('SELECT * FROM rest_client WHERE account_id = ? ORDER BY created_at, client_id').all(accountId) as Row[]).map(toRestClient);
+    return (this.db.prepare('SELECT * FROM rest_client WHERE account_id = ? ORDER BY rowid').all(accountId) as Row[]).map(toRestClient);
   }
 
   async findRestClient(clientId: string): Promise<RestClient | null> {

@@ -9,7 +9,9 @@ CREATE TABLE rest_client (
   account_id   bigint NOT NULL REFERENCES account(id),
   secret_hash  text NOT NULL,                    -- hex SHA-256 of the secret
   name         text NOT NULL DEFAULT '',
-  created_at   timestamptz NOT NULL DEFAULT now()
+  created_at   timestamptz NOT NULL DEFAULT now(),
+  -- The order clients were added in (two may share a created_at).
+  seq          bigint GENERATED ALWAYS AS IDENTITY
 );
 CREATE INDEX rest_client_account ON rest_client(account_id);
 

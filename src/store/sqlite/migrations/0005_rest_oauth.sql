@@ -10,7 +10,8 @@ CREATE TABLE rest_client (
   secret_hash  TEXT NOT NULL,                    -- hex SHA-256 of the secret
   name         TEXT NOT NULL DEFAULT '',
   created_at   TEXT NOT NULL
-) WITHOUT ROWID;
+);
+-- A rowid table: rowid is the order clients were added in (two may share a created_at).
 CREATE INDEX rest_client_account ON rest_client(account_id);
 
 -- A token pair: the access token and the refresh token that replaces the pair (using it deletes
