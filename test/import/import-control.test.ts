@@ -14,8 +14,12 @@ import { runAdminProcess } from '../helpers/admin-process.ts';
 import { ConsoleBrowser } from '../helpers/console-http.ts';
 
 const PASSWORD = 'control-secret-1';
-/** Enough rows (batches of 5,000) for an import to be caught running on either store. */
-const BIG = 100_000;
+/**
+ * Enough rows (batches of 5,000) for an import to be still running after two admin CLI processes
+ * have started and answered (a few seconds each on a busy machine; an idle one merges 100,000
+ * rows in about as long).
+ */
+const BIG = 400_000;
 
 let svc: TestService;
 
