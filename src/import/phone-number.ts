@@ -15,7 +15,17 @@
  * default "min" metadata checks lengths only, and would let through numbers no plan allows.
  * Spaces, dots, dashes, slashes and parentheses are ignored in every form.
  */
-import { isSupportedCountry, parsePhoneNumberFromString, type CountryCode } from 'libphonenumber-js/max';
+import { createRequire } from 'node:module';
+import type { CountryCode } from 'libphonenumber-js/max';
+
+type NumberingPlans = typeof import('libphonenumber-js/max');
+let loadedPlans: NumberingPlans | undefined;
+/**
+ * The plans weigh about 12 MB in each isolate that loads them (the server and its import thread),
+ * so they are loaded when a number is first read by a country's plan, not at start-up: a server
+ * whose feeds carry international numbers only never pays for them.
+ */
+const plans = (): NumberingPlans => (loadedPlans ??= createRequire(import.meta.url)('libphonenumber-js/max') as NumberingPlans);
 
 export type MobileReading =
   | { readonly ok: true; readonly mobile: string | null }
@@ -29,7 +39,7 @@ export const notValidInReason = (country: string): string => `${INVALID_MOBILE}:
 const MOBILE_NOISE = /[\s().\-\/]/g;
 
 /** Whether `code` is an ISO 3166 alpha-2 code (upper case) with a known numbering plan. */
-export const isCountryWithPlan = (code: string): boolean => /^[A-Z]{2}$/.test(code) && isSupportedCountry(code);
+export const isCountryWithPlan = (code: string): boolean => /^[A-Z]{2}$/.test(code) && plans().isSupportedCountry(code);
 
 /**
  * The number in international form (`+digits`), or null when none is given. mobileInputType 1
@@ -43,7 +53,7 @@ export function readMobile(prefix: string, number: string, mobileInputType: numb
   if (givenPrefix !== '' || raw.startsWith('+') || raw.startsWith('00')) return international(raw);
   if (country === null) return { ok: false, reason: NO_COUNTRY_REASON };
   if (!/^[0-9]{1,17}$/.test(raw)) return { ok: false, reason: INVALID_MOBILE };
-  const phone = parsePhoneNumberFromString(raw, country as CountryCode);
+  const phone = plans().parsePhoneNumberFromString(raw, country as CountryCode);
   if (phone === undefined || !phone.isValid()) return { ok: false, reason: notValidInReason(country) };
   return { ok: true, mobile: phone.number };
 }

@@ -19,7 +19,7 @@ import { join } from 'node:path';
 import { demoAccount, startChildServer, stopChildServer, type ChildServer } from '../helpers/child-server.ts';
 import { soapEnvelope, type SoapAuth } from '../helpers/service.ts';
 import { faultText } from '../protocol/xml-tree.ts';
-import { getNlLists, MB, peakRssMb, RSS_BOUND_MB, SERVICE_PATH, SOAP11_HEADERS, whileProbing } from './hostile-client.ts';
+import { getNlLists, MB, SERVICE_PATH, SOAP11_HEADERS, watchRss, whileProbing, type RssWatch } from './hostile-client.ts';
 import { LINGER_BUDGET } from '../../src/http/lingering-close.ts';
 
 const LIMIT = 16 * MB;
@@ -30,12 +30,14 @@ let dataDir: string;
 let server: ChildServer;
 let auth: SoapAuth;
 let lists: string;
+let memory: RssWatch;
 
 before(async () => {
   dataDir = mkdtempSync(join(tmpdir(), 'mailup-lingering-'));
   server = await startChildServer(dataDir, { BODY_LIMIT: '16mb' });
   auth = demoAccount(server).auth;
   lists = await getNlLists(server.endpoint, auth, 30_000);
+  memory = watchRss(server.child.pid!);
 });
 
 after(async () => {
@@ -45,8 +47,7 @@ after(async () => {
 
 afterEach((t) => {
   assert.equal(server.child.exitCode, null, `the server exited:\n${server.output()}`);
-  const rss = peakRssMb(server.child.pid!);
-  assert.ok(rss < RSS_BOUND_MB, `the server's peak RSS reached ${rss.toFixed(0)} MB (bound ${RSS_BOUND_MB} MB)`);
+  const rss = memory.assertWithinBound();
   if ('diagnostic' in t) t.diagnostic(`peak RSS ${rss.toFixed(0)} MB`);
 });
 

@@ -16,7 +16,7 @@ import { join } from 'node:path';
 import { demoAccount, startChildServer, stopChildServer, type ChildServer } from '../helpers/child-server.ts';
 import { feedXml, soapEnvelope, type SoapAuth } from '../helpers/service.ts';
 import { faultText } from '../protocol/xml-tree.ts';
-import { getNlLists, peakRssMb, RSS_BOUND_MB, SERVICE_PATH, SOAP11_HEADERS, sendRaw, stored, whileProbing, type RawReply } from './hostile-client.ts';
+import { getNlLists, SERVICE_PATH, SOAP11_HEADERS, sendRaw, stored, watchRss, whileProbing, type RawReply, type RssWatch } from './hostile-client.ts';
 
 const MIN_RATE = 2048;
 const WINDOW_S = 2;
@@ -29,6 +29,7 @@ let server: ChildServer;
 let auth: SoapAuth;
 let list: { id: number; guid: string };
 let lists: string;
+let memory: RssWatch;
 
 before(async () => {
   dataDir = mkdtempSync(join(tmpdir(), 'mailup-slow-uploads-'));
@@ -37,6 +38,7 @@ before(async () => {
   });
   ({ auth, list } = demoAccount(server));
   lists = await getNlLists(server.endpoint, auth, 30_000);
+  memory = watchRss(server.child.pid!);
 });
 
 after(async () => {
@@ -46,8 +48,7 @@ after(async () => {
 
 afterEach(() => {
   assert.equal(server.child.exitCode, null, `the server exited:\n${server.output()}`);
-  const rss = peakRssMb(server.child.pid!);
-  assert.ok(rss < RSS_BOUND_MB, `the server's peak RSS reached ${rss.toFixed(0)} MB (bound ${RSS_BOUND_MB} MB)`);
+  memory.assertWithinBound();
 });
 
 /** `data` at full speed up to its last `slowBytes`, then those `bytesPerTick` every `tickMs`. */
