@@ -28,6 +28,15 @@ export function errorBody(status: number, description: string): MailUpErrorBody 
   return { ErrorCode: String(status), ErrorDescription: description, ErrorName: statusName(status), ErrorStack: null };
 }
 
+/**
+ * MailUp's wording of a call past its rate limit. MailUp answers 429 past its own limit, and
+ * clients such as mailupy wait and retry on 429; this server answers the same only far beyond
+ * what a well-behaved client sends (REST_MAX_CALLS_PER_SECOND, 100 by default), so it protects the
+ * server without getting in the way. The count is kept in memory: with several API servers each
+ * counts its own calls.
+ */
+export const tooManyRequestsMessage = (max: number, actual: number): string => `Too many requests. Max:${max} calls per second , actual:${actual}.`;
+
 /** A refused REST call: answered with `status`, MailUp's error body carrying `message`, and `headers`. */
 export class RestError extends Error {
   override readonly name = 'RestError';

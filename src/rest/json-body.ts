@@ -21,7 +21,12 @@ const wantsRawBody = (request: FastifyRequest): boolean => (request.routeOptions
 
 const tooLarge = (): RestError => new RestError(413, `The request body is larger than ${JSON_BODY_LIMIT / 1024} KB, the limit of this call.`);
 
-/** Reads at most `limit` bytes of the stream as UTF-8; rejects with 413 past it. */
+/**
+ * Reads at most `limit` bytes of the stream as UTF-8; rejects with 413 past it. Not fastify's own
+ * `parseAs: 'string'` with `bodyLimit`: a content-type parser is chosen by content type, not by
+ * route, and a bulk import sends the same `application/json` but needs its stream unread; a
+ * parser given `parseAs` never sees the stream.
+ */
 function readCapped(stream: Readable, limit: number): Promise<string> {
   return new Promise((resolve, reject) => {
     const chunks: Buffer[] = [];

@@ -17,15 +17,15 @@
 import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import type { IncomingMessage } from 'node:http';
 import { authenticateBearer, deleteExpiredTokens, type BearerRefusal } from '../core/oauth.ts';
+import { MAX_RATE_KEYS, RateLimiter } from '../core/rate-limit.ts';
 import type { RestDeps, RestRouteModule } from './deps.ts';
-import { errorBody, RestError } from './errors.ts';
+import { errorBody, RestError, tooManyRequestsMessage } from './errors.ts';
 import { registerFieldRoutes } from './fields.ts';
 import { registerGroupRoutes } from './groups.ts';
 import { registerImportRoutes } from './imports.ts';
 import { useJsonBodies } from './json-body.ts';
 import { registerListRoutes } from './lists.ts';
 import { oauthRoutes } from './oauth-routes.ts';
-import { RateLimiter, tooManyRequestsMessage } from './rate-limit.ts';
 import { registerRecipientRoutes } from './recipients.ts';
 import { sendJson, setRestAuth } from './request.ts';
 
@@ -80,7 +80,10 @@ const hasUnreadBody = (raw: IncomingMessage): boolean =>
 
 async function restApi(app: FastifyInstance, options: RestOptions): Promise<void> {
   const { ctx } = options;
-  const limiter = new RateLimiter(ctx.config.restMaxCallsPerSecond);
+  // A token bucket per account as large as one second's calls: the fixed second MailUp counts in,
+  // without letting a client double its rate across a second's boundary.
+  const maxPerSecond = ctx.config.restMaxCallsPerSecond;
+  const limiter = new RateLimiter({ burst: maxPerSecond, perSecond: maxPerSecond, maxKeys: MAX_RATE_KEYS });
   useJsonBodies(app);
 
   app.addHook('onRequest', async (request) => {
@@ -90,8 +93,8 @@ async function restApi(app: FastifyInstance, options: RestOptions): Promise<void
       const [status, message] = BEARER_MESSAGES[outcome.reason];
       throw new RestError(status, message, status === 401 ? { 'www-authenticate': 'Bearer realm="MailUp", error="invalid_token"' } : {});
     }
-    const rate = limiter.take(outcome.account.id);
-    if (!rate.allowed) throw new RestError(429, tooManyRequestsMessage(limiter.maxPerSecond, rate.count), { 'retry-after': '1' });
+    const rate = limiter.take(String(outcome.account.id));
+    if (!rate.ok) throw new RestError(429, tooManyRequestsMessage(maxPerSecond, rate.callsThisSecond), { 'retry-after': String(rate.retryAfterSeconds) });
     setRestAuth(request, { account: outcome.account, clientId: outcome.clientId });
   });
 
