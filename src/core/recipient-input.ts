@@ -3,7 +3,8 @@
  * and put in the form the store keeps, by the very rules an import applies to a feed row
  * (src/import/normalise-row.ts): the e-mail trimmed, lower-cased, at most 50 characters; the
  * mobile in `+digits` form (a number without `+` or `00` is a national number of the list's
- * default country, as an import with mobileInputType 1 reads it); fields of at most 100 characters (200 in 7-bit ASCII), an
+ * default country, as an import with mobileInputType 1 reads it; a prefix given apart is the
+ * country code, as with mobileInputType 2); fields of at most 100 characters (200 in 7-bit ASCII), an
  * empty value keeping the stored one unless `emptyFieldsClear` (importType 3 or 6), white space
  * only clearing it. What a row cannot carry, a call can: control characters are refused here.
  */
@@ -17,6 +18,13 @@ export interface RecipientInput {
   readonly id?: number;
   readonly email?: string | null;
   readonly mobile?: string | null;
+  /**
+   * The country code given apart from the number (REST `MobilePrefix`), with or without `+` or
+   * `00`: read as the country code, as an import reads Prefix with mobileInputType 2 (the REST
+   * bulk import's reading). Absent or empty: any country code is inside `mobile`. Ignored when
+   * there is no `mobile` (a prefix alone is no number).
+   */
+  readonly mobilePrefix?: string | null;
   readonly name?: string | null;
   /** campoN values by N, from 1 to MAX_FIELD_NUMBER. */
   readonly fields?: Readonly<Record<number, string>>;
@@ -50,10 +58,11 @@ export function checkRecipient(
 ): { ok: true; value: CheckedRecipient } | { ok: false; reason: RecipientInputRefusal } {
   const email = input.email ?? '';
   const mobile = input.mobile ?? '';
+  const prefix = mobile.trim() === '' ? '' : (input.mobilePrefix ?? '').trim();
   const name = input.name ?? '';
   const fields = input.fields ?? {};
   if (hasControlCharacter(email)) return { ok: false, reason: 'invalid-email' };
-  if (hasControlCharacter(mobile)) return { ok: false, reason: 'invalid-mobile' };
+  if (hasControlCharacter(mobile) || hasControlCharacter(prefix)) return { ok: false, reason: 'invalid-mobile' };
   if (hasControlCharacter(name)) return { ok: false, reason: 'invalid-field' };
   for (const [k, v] of Object.entries(fields)) {
     const n = Number(k);
@@ -67,7 +76,9 @@ export function checkRecipient(
     if (!checked.ok) return { ok: false, reason: 'invalid-field' };
     return { ok: true, value: { id, email: null, mobile: null, name: checked.value.name, fields: checked.value.fields } };
   }
-  const checked = normaliseRow({ row: 0, email, prefix: '', number: mobile, name, fields }, rowOptions(options), options.country ?? null);
+  // One reading of a mobile for every door (src/import/phone-number.ts readMobile): a prefix given
+  // apart is the country code (mobileInputType 2), as the REST bulk import reads MobilePrefix.
+  const checked = normaliseRow({ row: 0, email, prefix, number: mobile, name, fields }, rowOptions(options, prefix !== ''), options.country ?? null);
   if (!checked.ok) {
     const kind = rejectKind(checked.reason);
     if (kind === 'no-prefix') return { ok: false, reason: 'invalid-mobile' };
@@ -77,9 +88,9 @@ export function checkRecipient(
   return { ok: true, value: { id, email: v.email, mobile: v.mobile, name: v.name, fields: v.fields } };
 }
 
-/** Both channels, the prefix inside the number; empty values kept (3) or cleared (6). */
-const rowOptions = (options: RecipientCheckOptions) =>
-  ({ importType: options.emptyFieldsClear ? 6 : 3, mobileInputType: 1 }) as const;
+/** Both channels, the country code inside the number (1) or in the prefix given apart (2); empty values kept (3) or cleared (6). */
+const rowOptions = (options: RecipientCheckOptions, prefixApart = false) =>
+  ({ importType: options.emptyFieldsClear ? 6 : 3, mobileInputType: prefixApart ? 2 : 1 }) as const;
 
 /** Longest sender name kept in a From. */
 export const MAX_SENDER_NAME = 100;

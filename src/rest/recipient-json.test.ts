@@ -1,7 +1,8 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { checkRecipient } from '../core/recipient-input.ts';
-import { joinMobile, recipientBody, restRecipientOf, splitMobile } from './recipient-json.ts';
+import { readMobile } from '../import/phone-number.ts';
+import { recipientBody, restRecipientOf, splitMobile } from './recipient-json.ts';
 import { RestError } from './errors.ts';
 
 test('a stored mobile is split at its country calling code, and the parts join back to the same number', () => {
@@ -16,19 +17,28 @@ test('a stored mobile is split at its country calling code, and the parts join b
   ];
   for (const [stored, prefix, number] of cases) {
     assert.deepEqual(splitMobile(stored), { MobileNumber: number, MobilePrefix: prefix }, stored);
-    const joined = joinMobile(prefix, number);
-    const checked = checkRecipient({ mobile: joined });
-    assert.ok(checked.ok && checked.value.mobile === stored, `${stored} round trip gave ${joined}`);
+    const checked = checkRecipient(recipientBody({ MobilePrefix: prefix, MobileNumber: number }).input);
+    assert.ok(checked.ok && checked.value.mobile === stored, `${stored} round trip gave ${checked.ok ? checked.value.mobile : checked.reason}`);
   }
   assert.deepEqual(splitMobile(null), { MobileNumber: null, MobilePrefix: null });
 });
 
-test('MobilePrefix with 00, with + or empty, and no number: what the core is given', () => {
-  assert.equal(joinMobile('0039', '333 123 4567'), '0039333 123 4567');
-  assert.equal(joinMobile('+39', '3331234567'), '+393331234567');
-  assert.equal(joinMobile(null, '+393331234567'), '+393331234567');
-  assert.equal(joinMobile('+39', ''), null, 'a prefix alone is no number');
-  assert.equal(joinMobile(null, null), null);
+test('MobilePrefix is the country code with or without + or 00, as the bulk import reads it; a prefix alone is no number', () => {
+  const mobileOf = (body: Record<string, string | null>, country: string | null = null): string | null | false => {
+    const checked = checkRecipient(recipientBody(body).input, { country });
+    return checked.ok ? checked.value.mobile : false;
+  };
+  for (const prefix of ['39', '+39', '0039', ' +39 ']) {
+    assert.equal(mobileOf({ MobilePrefix: prefix, MobileNumber: '333 123 4567' }), '+393331234567', prefix);
+    // The list's country does not change it: the prefix is the country code, not part of a national number.
+    assert.equal(mobileOf({ MobilePrefix: prefix, MobileNumber: '3331234567' }, 'DE'), '+393331234567', `${prefix} on a DE list`);
+    assert.deepEqual(readMobile(prefix, '3331234567', 2, 'DE'), { ok: true, mobile: '+393331234567' }, 'the bulk import reads it so');
+  }
+  assert.equal(mobileOf({ MobilePrefix: null, MobileNumber: '+393331234567' }), '+393331234567');
+  assert.equal(mobileOf({ MobilePrefix: '', MobileNumber: '3331234567' }, 'IT'), '+393331234567', 'no prefix: a national number of the list');
+  assert.equal(mobileOf({ MobilePrefix: '', MobileNumber: '3331234567' }), false, 'no prefix and no country: refused');
+  assert.equal(recipientBody({ MobilePrefix: '+39', MobileNumber: '' }).input.mobile, null, 'a prefix alone is no number');
+  assert.equal(mobileOf({ Email: 'a@example.com', MobilePrefix: '+39', MobileNumber: '' }), null);
 });
 
 test('a recipient answered carries all 39 fields with their descriptions, in MailUp member order', () => {
@@ -50,7 +60,7 @@ test('a recipient body: members in any case, read-only ones ignored, anything el
     email: 'Ann@Example.com', NAME: 'Ann', MobilePrefix: '+39', mobilenumber: '3331234567', idRecipient: 7, Status: 'OPTIN',
     Fields: [{ Description: 'nome', Id: 1, Value: 'Ann' }, { id: 6, value: 20121 }, { Id: 2, Value: null }],
   });
-  assert.deepEqual(body.input, { id: 7, email: 'Ann@Example.com', mobile: '+393331234567', name: 'Ann', fields: { 1: 'Ann', 6: '20121', 2: '' } });
+  assert.deepEqual(body.input, { id: 7, email: 'Ann@Example.com', mobile: '3331234567', mobilePrefix: '+39', name: 'Ann', fields: { 1: 'Ann', 6: '20121', 2: '' } });
   const refused = (value: Record<string, unknown>, message: RegExp): void => {
     assert.throws(() => recipientBody(value), (err: unknown) => err instanceof RestError && err.status === 400 && message.test(err.message));
   };

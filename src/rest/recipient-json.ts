@@ -42,8 +42,8 @@ export interface MobileParts {
 
 /**
  * `+393331234567` → `{MobilePrefix: "+39", MobileNumber: "3331234567"}`. A number whose calling
- * code is not known is answered whole in MobileNumber with an empty prefix (joined again, it is
- * the same number).
+ * code is not known is answered whole in MobileNumber with an empty prefix (given back as they
+ * are, the parts name the same number).
  */
 export function splitMobile(mobile: string | null): MobileParts {
   if (mobile === null || mobile === '') return { MobileNumber: null, MobilePrefix: null };
@@ -54,13 +54,6 @@ export function splitMobile(mobile: string | null): MobileParts {
     : [1, 2, 3].map((n) => digits.slice(0, n)).find((prefix) => CALLING_CODES.has(prefix));
   if (code === undefined || code.length >= digits.length) return { MobileNumber: `+${digits}`, MobilePrefix: '' };
   return { MobileNumber: digits.slice(code.length), MobilePrefix: `+${code}` };
-}
-
-/** The number a call gives, as the core reads it (prefix then number); null when it gives none. */
-export function joinMobile(prefix: string | null, number: string | null): string | null {
-  const n = (number ?? '').trim();
-  if (n === '') return null;
-  return `${(prefix ?? '').trim()}${n}`;
 }
 
 // The recipient
@@ -169,11 +162,12 @@ export function recipientBody(body: JsonObject): RecipientBody {
   const mobileNumber = stringMember(members, 'MobileNumber');
   const name = stringMember(members, 'Name');
   const fields = fieldsOf(members.get('Fields'));
-  const mobile = joinMobile(mobilePrefix, mobileNumber);
   const input: RecipientInput = {
     ...(id !== null ? { id } : {}),
     email: email === null || email.trim() === '' ? null : email,
-    mobile,
+    // The core reads MobilePrefix as the country code, with or without +, as the bulk import does.
+    mobile: mobileNumber === null || mobileNumber.trim() === '' ? null : mobileNumber,
+    mobilePrefix,
     name,
     fields,
   };

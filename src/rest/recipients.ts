@@ -209,8 +209,8 @@ export function registerRecipientRoutes(app: FastifyInstance, { ctx }: RestDeps)
     const confirm = booleanParam(request, 'ConfirmEmail');
     const body = recipientBody(jsonObjectBody(request, RECIPIENT_SHAPE));
     // A new recipient is found by its address: an idRecipient in the body (an item sent back) is not read here.
-    const { email, mobile, name, fields } = body.input;
-    const input: RecipientInput = { email, mobile, name, fields };
+    const { email, mobile, mobilePrefix, name, fields } = body.input;
+    const input: RecipientInput = { email, mobile, mobilePrefix, name, fields };
     const accountId = accountOf(request);
     const outcome = await subscribeRecipient(ctx.mail, {
       accountId, listIds: [list.id], ...(group ? { groupIds: [group.id] } : {}), recipient: input, confirm, keyMismatch: 'refuse', alwaysUpdate: true,

@@ -184,12 +184,12 @@ describe('admin CLI as a process', () => {
     );
     expectOk(lists!, 'list ls');
     assert.equal(lists!.stdout, [
-      `idList  listGUID${' '.repeat(28)}  name    groups (id name)`,
-      `${String(newsletter.id).padEnd(6)}  ${newsletter.guid}  Weekly  ${customers.id} Customers`,
+      `idList  listGUID${' '.repeat(28)}  name    country  groups (id name)`,
+      `${String(newsletter.id).padEnd(6)}  ${newsletter.guid}  Weekly  -        ${customers.id} Customers`,
       '',
     ].join('\n'));
     assert.deepEqual(json(listsJson!, 'list ls --json'), [
-      { id: newsletter.id, guid: newsletter.guid, name: 'Weekly', groups: [{ id: customers.id, name: 'Customers' }] },
+      { id: newsletter.id, guid: newsletter.guid, name: 'Weekly', country: null, groups: [{ id: customers.id, name: 'Customers' }] },
     ]);
 
     // The stored hashes are those of the passwords the CLI was given or generated.

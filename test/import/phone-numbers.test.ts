@@ -95,6 +95,16 @@ test('admin CLI list set-country: bad codes and unknown lists are refused, nothi
     assert.match(refused.stderr, /is not an ISO 3166 alpha-2 country code/);
   }
   assert.equal(await svc.service.store.lists.getListCountry(a.account.id, a.list.id), 'FR', 'unchanged by the refusals');
+  // list ls shows each list's country, in its table and its JSON.
+  const second = await svc.service.store.lists.createList(a.account.id, 'No country');
+  const shown = await runAdminProcess(['list', 'ls', a.user], { ...svc.storeEnv });
+  assert.equal(shown.code, 0, shown.stderr);
+  const rows = shown.stdout.split('\n');
+  assert.match(rows[0]!, /^idList\s+listGUID\s+name\s+country\s+groups/);
+  assert.match(rows.find((r) => r.startsWith(`${a.list.id} `))!, new RegExp(`${a.list.guid}\\s+${a.list.name}\\s+FR\\s`));
+  assert.match(rows.find((r) => r.startsWith(`${second.id} `))!, /No country\s+-(\s|$)/);
+  const shownJson = await runAdminProcess(['list', 'ls', a.user, '--json'], { ...svc.storeEnv });
+  assert.deepEqual(JSON.parse(shownJson.stdout).map((l: { id: number; country: string | null }) => [l.id, l.country]), [[a.list.id, 'FR'], [second.id, null]]);
   const unknown = await run('999999', 'IT');
   assert.equal(unknown.code, 1);
   assert.match(unknown.stderr, /list 999999 does not exist/);

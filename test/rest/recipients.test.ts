@@ -15,6 +15,7 @@ import { startTestService, type TestAccount, type TestService } from '../helpers
 import {
   emailStatus, mailupyCall, mailupyQuery, outboxOf, storedState, type Envelope, type RestRecipient,
 } from './recipient-helpers.ts';
+import { bulkImport, recipientState, waitForImport } from './import-helpers.ts';
 
 const PUBLIC_URL = 'http://127.0.0.1:1';
 let svc: TestService;
@@ -91,6 +92,26 @@ describe('POST List/{idList}/Recipient and Group/{idGroup}/Recipient', () => {
     assert.equal((await stored(id))!.recipient.mobile, '+393331234567');
     const listed = await callRest<Envelope<RestRecipient>>(svc, token, 'GET', `/List/${a.list.id}/Recipients/Subscribed?filterby=Email=='carla@example.com'`);
     assert.deepEqual([listed.body.Items[0]!.MobilePrefix, listed.body.Items[0]!.MobileNumber], ['+39', '3331234567']);
+  });
+
+  test('MobilePrefix "39" without + is the country code, as the bulk import reads it, also on a list with another country', async () => {
+    assert.ok(await svc.service.store.lists.setListCountry(a.account.id, a.list.id, 'DE'));
+    try {
+      const single = await callRest(svc, token, 'POST', `/List/${a.list.id}/Recipient`,
+        { Email: 'prefix39@example.com', MobilePrefix: '39', MobileNumber: '3331234568', Fields: [] });
+      assert.equal(single.status, 200, single.text);
+      const bulk = await bulkImport(svc, token, `/List/${a.list.id}/Recipients`, [{ Email: 'prefix39-bulk@example.com', MobilePrefix: '39', MobileNumber: '3331234569', Fields: [] }]);
+      assert.equal((await waitForImport(svc, token, bulk)).ImportedRecipients, 1);
+      assert.deepEqual([(await stored(single.body as number))!.recipient.mobile, (await recipientState(svc, 'prefix39-bulk@example.com', a.list.id)).mobile],
+        ['+393331234568', '+393331234569'], 'both doors read the prefix as the country code');
+      // PUT Recipient/Detail reads it the same way.
+      const put = await callRest(svc, token, 'PUT', '/Recipient/Detail',
+        { idRecipient: single.body as number, Email: 'prefix39@example.com', MobilePrefix: '39', MobileNumber: '3331234570', Fields: [] });
+      assert.equal(put.status, 200, put.text);
+      assert.equal((await stored(single.body as number))!.recipient.mobile, '+393331234570');
+    } finally {
+      assert.ok(await svc.service.store.lists.setListCountry(a.account.id, a.list.id, null));
+    }
   });
 
   test('key mismatch: an existing e-mail with another mobile number is refused with 400 naming both; nothing changes', async () => {

@@ -7,7 +7,7 @@
  */
 import { InvalidArgumentError, type Command } from 'commander';
 import { createGroup, groupName, MAX_GROUP_NAME } from '../../core/groups.ts';
-import { createList, isGuid, MAX_LIST_NAME, renameList, setListCountry, type ListNameRefusal } from '../../core/lists.ts';
+import { createList, isGuid, listCountry, MAX_LIST_NAME, renameList, setListCountry, type ListNameRefusal } from '../../core/lists.ts';
 import type { Account, MailingList } from '../../model/records.ts';
 import type { CliDeps } from '../cli-deps.ts';
 import { CliError, details, nonEmptyName, positiveInteger, table, UsageError } from '../output.ts';
@@ -95,16 +95,18 @@ function registerListCommands(list: Command, deps: CliDeps): void {
     });
 
   list.command('ls').alias('list')
-    .description("show an account's lists with their groups")
+    .description("show an account's lists with their default country and their groups")
     .argument('<wsUser>', 'the account, such as a1001')
     .action(async (wsUser: string) => {
       const account = await deps.account(wsUser);
-      const lists = await (await deps.store()).lists.listLists(account.id);
+      const store = await deps.store();
+      const lists = await store.lists.listLists(account.id);
+      const countries = await Promise.all(lists.map((l) => listCountry(store, account.id, l.id)));
       output.result(
-        lists.map((l) => ({ ...listJson(l), groups: l.groups.map((g) => ({ id: g.id, name: g.name })) })),
+        lists.map((l, i) => ({ ...listJson(l), country: countries[i] ?? null, groups: l.groups.map((g) => ({ id: g.id, name: g.name })) })),
         () => table(
-          ['idList', 'listGUID', 'name', 'groups (id name)'],
-          lists.map((l) => [l.id, l.guid, l.name, l.groups.map((g) => `${g.id} ${g.name}`).join(', ')]),
+          ['idList', 'listGUID', 'name', 'country', 'groups (id name)'],
+          lists.map((l, i) => [l.id, l.guid, l.name, countries[i] ?? '-', l.groups.map((g) => `${g.id} ${g.name}`).join(', ')]),
           `Account ${account.wsUser} has no lists; create one with "list create ${account.wsUser} <name>".`,
         ),
       );
