@@ -80,6 +80,14 @@ export interface Config {
   readonly httpApiCallsPerSecond: number;
   /** HTTP subscribe API calls a caller address may make at once. */
   readonly httpApiBurst: number;
+  /** How long one webhook POST may take before it counts as failed (docs/webhooks.md). */
+  readonly webhookTimeoutMs: number;
+  /** How often an idle webhook dispatcher looks for due deliveries (it is also woken when an import ends). */
+  readonly webhookPollMs: number;
+  /** The pause after a webhook delivery's first failed attempt; each further one doubles it, up to an hour. */
+  readonly webhookRetryFirstDelayMs: number;
+  /** How long after its event a webhook delivery is retried before it is given up. */
+  readonly webhookRetryWindowMs: number;
 }
 
 export const ROLES = ['all', 'serve', 'worker'] as const;
@@ -165,6 +173,10 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     restMaxCallsPerSecond: integer(env, 'REST_MAX_CALLS_PER_SECOND', 100, 0),
     httpApiCallsPerSecond: integer(env, 'HTTP_API_CALLS_PER_SECOND', 10, 0),
     httpApiBurst: integer(env, 'HTTP_API_BURST', 60, 1),
+    webhookTimeoutMs: integer(env, 'WEBHOOK_TIMEOUT_MS', 10_000, 100),
+    webhookPollMs: integer(env, 'WEBHOOK_POLL_MS', 1000, 10),
+    webhookRetryFirstDelayMs: integer(env, 'WEBHOOK_RETRY_FIRST_DELAY_MS', 5000, 10),
+    webhookRetryWindowMs: integer(env, 'WEBHOOK_RETRY_WINDOW_SECONDS', 86_400, 1) * 1000,
   };
 }
 

@@ -18,7 +18,7 @@ const LAYERS: readonly (readonly string[])[] = [
   ['import', 'mail', 'protocol'],
   ['core'],
   ['operations', 'observability'],
-  ['console', 'cli', 'demo.ts', 'rest', 'frontend'],
+  ['console', 'cli', 'demo.ts', 'rest', 'frontend', 'api'],
   ['http'],
   ['service.ts'],
   ['main.ts'],

@@ -22,6 +22,7 @@ import { createMailContext } from './mail/confirmation-setup.ts';
 import type { RetryPolicy } from './mail/confirmation-setup.ts';
 import { createServiceMetrics } from './observability/service-metrics.ts';
 import { CredentialCache } from './core/credential-cache.ts';
+import { WebhookDispatcher } from './core/webhook-dispatcher.ts';
 import { DEFAULT_THROTTLE, LoginThrottle } from './core/login-throttle.ts';
 import { makeDateFormatter } from './protocol/mailup-message.ts';
 import { withLookupCache } from './store/lookup-cache.ts';
@@ -65,6 +66,9 @@ export async function createService(config: Config, options: ServiceOptions = {}
     // workers hold their leases rightly.
     const released = await store.processes.releaseAllLeases();
     if (released.length > 0) log.child({ component: 'worker' }).info({ processIds: released }, 'released the leases of imports a stopped server left running');
+    // The same for the webhook deliveries it was sending: they go out again at once.
+    const claims = await store.webhooks.releaseAllClaims();
+    if (claims > 0) log.child({ component: 'webhooks' }).info({ deliveries: claims }, 'released the webhook deliveries a stopped server was sending');
     // Likewise, no upload is in progress before this server listens: every partial feed is one a
     // stopped server left, and goes now rather than when its lease runs out.
     const feeds = await store.feeds.deleteAbandonedFeeds({ everyIncomplete: true });
@@ -94,7 +98,13 @@ export async function createService(config: Config, options: ServiceOptions = {}
       wakeWorkers: () => worker?.wake(),
     }),
   });
-  const workerEvents = combineWorkerEvents(metrics.workerEvents, options.workerEvents);
+  // Webhooks go out from every process that runs a worker (docs/webhooks.md); an import ending wakes them.
+  const webhooks = runsWorker ? new WebhookDispatcher({
+    store, log: log.child({ component: 'webhooks' }), owner: `${hostname()}:${process.pid}:${randomUUID().slice(0, 8)}`,
+    timeoutMs: config.webhookTimeoutMs, pollMs: config.webhookPollMs,
+    retryFirstDelayMs: config.webhookRetryFirstDelayMs, retryWindowMs: config.webhookRetryWindowMs,
+  }) : null;
+  const workerEvents = combineWorkerEvents(metrics.workerEvents, options.workerEvents, { finished: () => webhooks?.wake() });
   const workerLog = log.child({ component: 'worker' });
   // The embedded worker runs in its own thread so that synchronous SQLite merges never hold up
   // requests. PostgreSQL merges are asynchronous: that worker shares this process and its pool.
@@ -122,6 +132,7 @@ export async function createService(config: Config, options: ServiceOptions = {}
           await wakeChannel.ready;
         }
         worker!.start();
+        webhooks?.start();
       }
       return service.url;
     },
@@ -130,7 +141,7 @@ export async function createService(config: Config, options: ServiceOptions = {}
       // commits its batch and releases its lease, rather than merging more batches meanwhile.
       const stopWorker = async (): Promise<void> => {
         await wakeChannel?.close();
-        await worker!.stop();
+        await Promise.all([worker!.stop(), webhooks?.stop()]);
       };
       const appClosed = app.close();
       const graceful = Promise.all([appClosed, stopWorker()]);

@@ -18,6 +18,7 @@ export const ERROR_CODES = {
   MAILUP_INVALID_RESPONSE: 'the answer is not a WSMailUpImport result',
   MAILUP_REST_ERROR: 'the REST API answered an HTTP error status (MailUp\'s error body, when it sent one, is in the details)',
   MAILUP_AUTH_ERROR: 'the OAuth2 token endpoint refused the credentials, the client or the refresh token',
+  MAILUP_API_ERROR: 'the JSON API (/api/… of a compatible server) answered an HTTP error status; its `{ "error" }` message is in the details',
 } as const;
 
 /** One of the {@link ERROR_CODES}. */
@@ -249,3 +250,33 @@ export const RestAuthError = defineError(
   (d) => `the token endpoint refused the ${d.grantType} grant (HTTP ${d.httpStatus}${d.error ? ` ${d.error}` : ''}): ${d.errorDescription}`,
 );
 export type RestAuthError = InstanceType<typeof RestAuthError>;
+
+/** The details of {@link JsonApiError}. */
+export interface JsonApiErrorDetails {
+  /** The call, e.g. `POST /api/imports/17/cancel`. */
+  readonly operation: RestOperation;
+  /** 400 bad parameters, 401/403 credentials, 404 no such thing in the account, 409 refused change, 415 wrong body type… */
+  readonly httpStatus: number;
+  /** The server's `error` message, or the start of the body when it sent none. */
+  readonly error: string;
+}
+
+/**
+ * The JSON API of a compatible server answered an HTTP error status.
+ *
+ * @example
+ * ```ts
+ * try {
+ *   await api.cancelImport(17);
+ * } catch (err) {
+ *   if (err instanceof JsonApiError && err.httpStatus === 409) console.log('too late:', err.error);
+ *   else throw err;
+ * }
+ * ```
+ */
+export const JsonApiError = defineError(
+  'JsonApiError',
+  (_d: JsonApiErrorDetails) => 'MAILUP_API_ERROR',
+  (d) => `${d.operation} answered HTTP ${d.httpStatus}: ${d.error}`,
+);
+export type JsonApiError = InstanceType<typeof JsonApiError>;

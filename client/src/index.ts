@@ -24,6 +24,7 @@ export {
   MailUpError, MailUpReturnCodeError, SoapFaultError, TransportError, ERROR_CODES, TRANSPORT_FAILURES, describeReturnCode,
   type MailUpErrorClass, type MailUpErrorCode, type ReturnCodeDetails, type SoapFaultDetails, type TransportDetails, type TransportFailure,
 } from './errors.ts';
+export { JsonApiError, type JsonApiErrorDetails } from './errors.ts';
 export { RestApiError, RestAuthError, type FailedOperation, type RestApiErrorDetails, type RestAuthErrorDetails, type RestOperation } from './errors.ts';
 export {
   OPERATIONS, OPERATION_NAMES, RETURN_CODES, SERVICE_NAMESPACE, SERVICE_NAME, SERVICE_PATH, AUTHENTICATION_FIELDS, soapActionOf,
@@ -70,3 +71,8 @@ export {
   type RejectedRow, type RemainingImport, type RestBatchReport, type RestImportCounters, type RestImportEvent, type RestImportPhase,
   type RestImportProgress, type RestImportReport,
 } from './rest/rest-import-report.ts';
+export { MailUpJsonApiClient, type MailUpJsonApiClientOptions } from './api/json-api-client.ts';
+export type {
+  CancelAnswer, DuplicateRow, FeedValidation, ImportDetails, ImportRun, ImportStateName, ImportSummary, JsonImportOptions, JsonPage, JsonRejectedRow,
+  ListImportsQuery, PageQuery as JsonPageQuery, RejectsPage, RowValues, StartAnswer, ValidateCsvOptions, ValidateFeedOptions,
+} from './api/types.ts';

@@ -36,6 +36,9 @@ test('batches of N, one start, polled to the end, with progress and the counters
   assert.deepEqual(report.batches.map((b) => [b.fromRow, b.toRow]), [[1, 1000], [1001, 2000], [2001, 2345]]);
   assert.deepEqual(report.started, report.batches.map((b) => b.idProcess));
   assert.deepEqual(report.batches.map((b) => b.details?.status), ['completed', 'completed', 'completed']);
+  // One StartImportProcesses for every batch: one run, which the console shows as one import of 2,345 rows.
+  const runIds = await Promise.all(report.batches.map(async (b) => (await svc.service.store.processes.getProcess(acc.account.id, b.idProcess!))!.runId));
+  assert.deepEqual(runIds, [report.batches[0]!.idProcess, report.batches[0]!.idProcess, report.batches[0]!.idProcess]);
   assert.equal(report.rowsRead, 2345);
   assert.equal(report.rowsSent, 2345);
   assert.deepEqual(report.counters, { totalContacts: 2345, newEmail: 2345, newMobile: 0, existingEmail: 0, existingMobile: 0, optOutEmail: 0, optOutMobile: 0 });

@@ -7,57 +7,17 @@
  */
 import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { spawn } from 'node:child_process';
-import { PassThrough } from 'node:stream';
 import { chmodSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { startTestService, type TestAccount, type TestService } from '../../test/helpers/service.ts';
 import { restClientOf, type RestClientCredentials } from '../../test/helpers/rest.ts';
-import { runCli } from '../src/cli/program.ts';
 import type { RestImportReport } from '../src/index.ts';
 import { serviceAndFolder } from './service-and-folder.ts';
-
-const ROOT = fileURLToPath(new URL('../..', import.meta.url));
-const CLI = fileURLToPath(new URL('../src/cli.ts', import.meta.url));
+import { cliInProcess, cliProcess as runCliProcess, type Run } from './cli-runs.ts';
 
 const fixture = serviceAndFolder('mailup-rest-cli-test-');
-
-interface Run {
-  readonly code: number | null;
-  readonly stdout: string;
-  readonly stderr: string;
-}
-
-function environment(env: Record<string, string>): NodeJS.ProcessEnv {
-  const base = Object.fromEntries(Object.entries(process.env).filter(([k]) => !k.startsWith('MAILUP_')));
-  return { ...base, XDG_CONFIG_HOME: join(fixture.dir, 'no-config'), ...env };
-}
-
-function cliProcess(args: readonly string[], env: Record<string, string>): Promise<Run> {
-  const child = spawn(process.execPath, ['--import', 'tsx', CLI, ...args], { cwd: ROOT, env: environment(env), stdio: ['ignore', 'pipe', 'pipe'] });
-  let stdout = '';
-  let stderr = '';
-  child.stdout.setEncoding('utf8').on('data', (s: string) => (stdout += s));
-  child.stderr.setEncoding('utf8').on('data', (s: string) => (stderr += s));
-  return new Promise((resolve, reject) => {
-    child.on('error', reject);
-    child.on('close', (code) => resolve({ code, stdout, stderr }));
-  });
-}
-
-async function cli(args: readonly string[], env: Record<string, string> = {}): Promise<Run> {
-  const collect = (): PassThrough & { text: () => string } => {
-    const stream = new PassThrough();
-    let text = '';
-    stream.setEncoding('utf8').on('data', (s: string) => (text += s));
-    return Object.assign(stream, { text: () => text });
-  };
-  const stdout = collect();
-  const stderr = collect();
-  const code = await runCli(args, { stdout, stderr, env: environment(env), isTTY: false });
-  return { code, stdout: stdout.text(), stderr: stderr.text() };
-}
+const cliProcess = (args: readonly string[], env: Record<string, string>): Promise<Run> => runCliProcess(fixture.dir, args, env);
+const cli = (args: readonly string[], env: Record<string, string> = {}): Promise<Run> => cliInProcess(fixture.dir, args, env);
 
 interface RestAccount {
   readonly acc: TestAccount;

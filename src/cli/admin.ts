@@ -21,10 +21,11 @@ import * as httpApiCommands from './commands/http-api.ts';
 import * as importCommands from './commands/imports.ts';
 import * as listCommands from './commands/lists.ts';
 import * as restClientCommands from './commands/rest-clients.ts';
+import * as webhookCommands from './commands/webhooks.ts';
 import { CliError, EXIT_FAILURE, EXIT_OK, EXIT_USAGE, Output, UsageError, type Streams } from './output.ts';
 
 /** The command modules, in the order their commands appear in `--help`. */
-const COMMAND_MODULES: readonly CommandModule[] = [accountCommands, httpApiCommands, listCommands, importCommands, confirmationCommands, restClientCommands];
+const COMMAND_MODULES: readonly CommandModule[] = [accountCommands, httpApiCommands, listCommands, importCommands, confirmationCommands, restClientCommands, webhookCommands];
 
 export interface AdminIo extends Streams {
   readonly env: NodeJS.ProcessEnv;

@@ -23,6 +23,7 @@ import { registerSendRoutes } from './send-status.ts';
 import { SendNowRunner } from './send-now-runner.ts';
 import { SessionManager, tokensMatch } from './session.ts';
 import { registerRestClientRoutes } from './rest-clients.ts';
+import { registerWebhookRoutes } from './webhooks.ts';
 import { registerSettingsRoutes } from './settings.ts';
 import type { LoginThrottle } from '../core/login-throttle.ts';
 import { registerSignInRoutes } from './sign-in.ts';
@@ -159,6 +160,7 @@ Go back, reload the page and try again.</p></div>`,
   registerSendRoutes(app, deps);
   registerSettingsRoutes(app, deps);
   registerRestClientRoutes(app, deps);
+  registerWebhookRoutes(app, deps);
   registerUserRoutes(app, deps);
 }
 

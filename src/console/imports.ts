@@ -11,8 +11,8 @@ import type { ProcessStatusFilter } from '../store/queries.ts';
 import type { ImportProcess, ListWithGroups, ProcessWithQueue } from '../model/records.ts';
 import type { ConsoleDeps } from './deps.ts';
 import { authOf, canSeeList, field, idParam, noticeOf, notFound, visibleListIds } from './request.ts';
-import { fieldNumbersOf, readRejectedRow, type RejectedRowValues } from '../import/rejected-row.ts';
-import { csvLine, sendCsv } from './csv.ts';
+import { fieldNumbersOf, readRejectedRow } from '../import/rejected-row.ts';
+import { sendCsv } from './csv.ts';
 import { formatCount, formatDuration, IMPORT_TYPES, PROCESS_STATUS, progressOf, waitingNote } from './format.ts';
 import { html, type Html } from './html.ts';
 import { badge, page, pager, progressBar, sendHtml } from './layout.ts';
@@ -20,9 +20,13 @@ import type { ConsoleAuth } from './session.ts';
 import { consoleUrl } from './urls.ts';
 import { controlLinks, registerImportControlRoutes } from './import-control.ts';
 import { wasCancelled } from '../core/import-control.ts';
+import { listRuns, runIdOf, runOfProcess } from '../core/runs.ts';
+import { liveRun, runList } from './runs.ts';
+import { REJECT_COLUMNS, rejectReportCsvLines, rejectValues } from '../core/reject-report.ts';
 
 const PAGE_SIZE = 25;
 const REJECTS_PER_PAGE = 100;
+const RUNS_PER_PAGE = 10;
 
 const FILTERS: readonly { readonly id: ProcessStatusFilter; readonly label: string }[] = [
   { id: 'all', label: 'All' },
@@ -116,36 +120,45 @@ function progressDetails(deps: ConsoleDeps, p: ImportProcess): Html {
 }
 
 /**
- * The live panel of the status page: the running process, or the last one that finished. It
- * polls itself; when what it shows changes (a process started or finished) it tells the page,
- * whose process table then reloads itself.
+ * The live panel of the status page: the run of the running process, or of the last one that
+ * finished; a run of several processes shows its totals (src/console/runs.ts), a run of one the
+ * process as before. It polls itself; when what it shows changes (a process started or finished)
+ * it tells the page, whose run list and process table then reload themselves.
  */
 async function livePanel(deps: ConsoleDeps, auth: ConsoleAuth, lists: ListNames): Promise<{ markup: Html; state: string }> {
   const { store } = deps.ctx;
   const listIds = visibleListIds(auth);
   const running = (await store.queries.consoleProcesses(auth.account.id, { status: 'running', listIds, limit: 1 })).items[0] ?? null;
   const waitingItems = (await store.queries.consoleProcesses(auth.account.id, { status: 'waiting', listIds, limit: 100 })).items;
-  const waiting = waitingItems.length;
-  const inLine = waitingItems.filter((p) => p.queued).length;
   const recent = running ? [] : (await store.queries.consoleProcesses(auth.account.id, { status: 'all', listIds, limit: 10 })).items;
   const last = recent.find((p) => p.status === 3 || p.status === 4) ?? null;
-  const state = `${running?.id ?? 0}.${last?.id ?? 0}.${waiting}`;
   const shown = running ?? last;
-  const waitingParts = [inLine > 0 ? `${formatCount(inLine)} in line after the running import` : '', waiting > inLine ? `${formatCount(waiting - inLine)} not started` : '']
+  const run = shown === null ? null : await runOfProcess(store, auth.account.id, shown, { listIds, now: deps.now() });
+  const manyRun = run !== null && run.processes.length > 1 ? run : null;
+  // The run's own waiting processes are told inside the run; this line counts the others.
+  const others = waitingItems.filter((p) => manyRun === null || runIdOf(p) !== manyRun.id);
+  const waiting = others.length;
+  const inLine = others.filter((p) => p.queued).length;
+  const state = `${running?.id ?? 0}.${last?.id ?? 0}.${waitingItems.length}`;
+  const waitingParts = [inLine > 0 ? `${formatCount(inLine)} in line after ${manyRun ? 'this run' : 'the running import'}` : '', waiting > inLine ? `${formatCount(waiting - inLine)} not started` : '']
     .filter((part) => part !== '');
-  const waitingLine = waiting === 0 ? '' : html`<p class="small muted">${waiting === 100 ? '100 or more' : formatCount(waiting)} waiting: ${waitingParts.join(', ')}.</p>`;
+  const waitingLine = waiting === 0 ? '' : html`<p class="small muted">${waitingItems.length === 100 ? '100 or more' : formatCount(waiting)} ${manyRun ? 'other imports ' : ''}waiting: ${waitingParts.join(', ')}.</p>`;
   let content: Html;
   if (shown === null) {
     content = html`<h2>No import is running</h2><p class="muted">Imports started over the web service appear here while they run.</p>`;
   } else {
-    const progress = progressOf(shown, deps.now());
     const title = running ? 'Running now' : PROCESS_STATUS[shown.status].label;
+    const percent = manyRun ? manyRun.percent : progressOf(shown, deps.now()).percent;
+    const ended = manyRun ? manyRun.endDate : shown.endDate;
     content = html`<div class="live-head">
-  <h2>${title}: <a href="${consoleUrl(`/imports/${shown.id}`)}">import #${shown.id}</a> · ${listName(lists, shown.listId)}</h2>
-  <span class="percent" data-testid="live-percent">${progress.percent} %</span>
+  <h2>${title}: ${manyRun
+    ? html`run #${manyRun.id} · ${formatCount(manyRun.processes.length)} imports`
+    : html`<a href="${consoleUrl(`/imports/${shown.id}`)}">import #${shown.id}</a> · ${listName(lists, shown.listId)}`}</h2>
+  <span class="percent" data-testid="live-percent">${percent} %</span>
 </div>
-${running ? '' : html`<p class="small muted">Ended ${deps.formatTime(shown.endDate)}. No import is running.</p>`}
-${progressDetails(deps, shown)}`;
+${running ? '' : html`<p class="small muted">Ended ${deps.formatTime(ended ?? shown.endDate)}. No import is running.</p>`}
+${manyRun ? liveRun(deps, lists, manyRun, running) : progressDetails(deps, shown)}
+${running ? html`<div class="actions live-actions">${controlLinks(running)}</div>` : ''}`;
   }
   const markup = html`<section class="card live" id="live" hx-get="${consoleUrl('/imports/live', { state })}" hx-trigger="every 1s" hx-swap="outerHTML">
 ${content}
@@ -161,6 +174,15 @@ function pageLinks(filter: ProcessStatusFilter, items: readonly ImportProcess[],
     hasNext && items.length > 0 ? consoleUrl('/imports', { status, older: items.at(-1)!.id }) : null,
     ['Newer', 'Older'],
   );
+}
+
+/** Newer and older runs; plain links (rel="prev"/"next" belong to the process table's pages). */
+function runPager(offset: number, hasOlder: boolean): Html {
+  if (offset === 0 && !hasOlder) return html``;
+  return html`<nav class="pager" aria-label="Runs">
+  ${offset > 0 ? html`<a href="${consoleUrl('/imports', { runs: offset > RUNS_PER_PAGE ? offset - RUNS_PER_PAGE : null })}">← Newer runs</a>` : html`<span class="disabled">← Newer runs</span>`}
+  ${hasOlder ? html`<a href="${consoleUrl('/imports', { runs: offset + RUNS_PER_PAGE })}">Older runs →</a>` : html`<span class="disabled">Older runs →</span>`}
+</nav>`;
 }
 
 async function findProcess(deps: ConsoleDeps, request: FastifyRequest): Promise<ProcessWithQueue | null> {
@@ -204,9 +226,6 @@ function optionsCard(p: ImportProcess, lists: ListNames): Html {
 }
 
 /** The columns of a rejected row as the feed sent it: the subscriber's attributes, then its campoN. */
-const REJECT_COLUMNS = ['email', 'Prefix', 'Number', 'Name'] as const;
-const rejectValues = (v: RejectedRowValues, fieldNumbers: readonly number[]): string[] =>
-  [v.email, v.prefix, v.number, v.name, ...fieldNumbers.map((n) => v.fields[n] ?? '')];
 
 /** Rejected rows with their number, the reason, and the row as sent in its columns. */
 function rejectTable(rows: readonly { row: number; reason: string; raw: string }[]): Html {
@@ -251,11 +270,19 @@ export function registerImportRoutes(app: FastifyInstance, deps: ConsoleDeps): v
       ...(older !== null ? { olderThan: older } : {}), ...(newer !== null ? { newerThan: newer } : {}),
     });
     const live = await livePanel(deps, auth, lists);
+    const runsOffset = Math.min(idParam(request.query, 'runs') ?? 0, 100_000);
+    const runs = await listRuns(store, auth.account.id, { limit: RUNS_PER_PAGE + 1, offset: runsOffset }, { listIds: visibleListIds(auth), now: deps.now() });
     return sendHtml(reply, page({
       title: 'Import status', section: 'imports', auth, notice: noticeOf(request),
       body: html`<div class="page-head"><div><h1>Import status</h1>
 <p class="lead">Imports waiting, running and completed, newest first. The running import updates live.</p></div></div>
 ${live.markup}
+<section class="card" id="runs" hx-get="${request.url}" hx-select="#runs" hx-trigger="imports-changed from:body" hx-swap="outerHTML" aria-labelledby="runs-title">
+  <h2 id="runs-title">Runs</h2>
+  <p class="small muted">The imports one start set going together, as one line each: open a run for its imports.</p>
+  ${runList(deps, lists, runs.slice(0, RUNS_PER_PAGE), 'No imports yet.')}
+  ${runPager(runsOffset, runs.length > RUNS_PER_PAGE)}
+</section>
 <section id="processes" hx-get="${request.url}" hx-select="#processes" hx-trigger="imports-changed from:body" hx-swap="outerHTML" aria-labelledby="processes-title">
   <h2 id="processes-title" class="visually-hidden">Processes</h2>
   <ul class="tabs" aria-label="Filter by status">${FILTERS.map((f) => html`<li><a href="${consoleUrl('/imports', { status: f.id === 'all' ? null : f.id })}"${f.id === filter ? html` aria-current="page"` : ''}>${f.label}</a></li>`)}</ul>
@@ -357,17 +384,6 @@ ${pager(
     const auth = authOf(request);
     const p = await findProcess(deps, request);
     if (!p) return notFound(reply);
-    // Two reads of the report: the first finds the campoN columns any row has, the second writes the rows.
-    async function* lines(): AsyncGenerator<string> {
-      const first = await store.queries.streamRejectReport(auth.account.id, p!.id);
-      const fieldNumbers = new Set<number>();
-      if (first !== null) for await (const r of first) for (const n of Object.keys(readRejectedRow(r.raw).fields)) fieldNumbers.add(Number(n));
-      const numbers = [...fieldNumbers].sort((x, y) => x - y);
-      yield csvLine(['row', 'reason', ...REJECT_COLUMNS, ...numbers.map((n) => `campo${n}`)]);
-      const rows = first === null ? null : await store.queries.streamRejectReport(auth.account.id, p!.id);
-      if (rows === null) return;
-      for await (const r of rows) yield csvLine([r.row, r.reason, ...rejectValues(readRejectedRow(r.raw), numbers)]);
-    }
-    return sendCsv(reply, `import-${p.id}-rejects.csv`, lines());
+    return sendCsv(reply, `import-${p.id}-rejects.csv`, rejectReportCsvLines(store, auth.account.id, p.id));
   });
 }

@@ -57,7 +57,8 @@ function settingsPage(reply: FastifyReply, request: FastifyRequest, auth: Consol
     body: html`<div class="page-head"><div><h1>Web services</h1>
 <p class="lead">The account's WS user calls WSMailUpImport; it is separate from console users.</p></div>
 <div class="actions"><a class="button secondary" href="${consoleUrl('/settings/endpoint')}">Endpoint, WSDL and a SOAP example</a>
-<a class="button secondary" href="${consoleUrl('/settings/rest')}">REST API clients</a></div></div>
+<a class="button secondary" href="${consoleUrl('/settings/rest')}">REST API clients</a>
+<a class="button secondary" href="${consoleUrl('/webhooks')}">Webhooks</a></div></div>
 <section class="card" aria-labelledby="user-title">
   <h2 id="user-title">WSMailUpImport</h2>
   <dl class="kv">

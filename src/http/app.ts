@@ -8,6 +8,7 @@ import { createServer } from 'node:http';
 import Fastify, { type FastifyBaseLogger, type FastifyInstance } from 'fastify';
 import pino, { type Logger } from 'pino';
 import { abandonedFeedSweepMs, AbandonedFeedSweeper } from '../import/abandoned-feeds.ts';
+import { apiRoutes } from '../api/api-routes.ts';
 import type { AppContext } from './app-context.ts';
 import { consoleRoutes } from '../console/console-routes.ts';
 import { confirmRoutes } from './confirm-routes.ts';
@@ -75,6 +76,8 @@ export async function buildApp(ctx: AppContext, loggerInstance?: FastifyBaseLogg
   app.addHook('onClose', async () => sweeper.stop());
   await app.register(healthRoutes, { ctx });
   await app.register(confirmRoutes, { ctx });
+  // The JSON API (/api/…) with its OpenAPI document; one authentication and error shape for all its routes.
+  await app.register(apiRoutes, { ctx });
   // The web console; form bodies are parsed only inside its own scope.
   await app.register(consoleRoutes, { ctx, prefix: '/console', secureCookies: ctx.config.consoleSecureCookies });
   // MailUp's HTTP subscribe API (/frontend/…); its form bodies are read only inside its own scope.

@@ -1,34 +1,14 @@
 /**
- * Double opt-in over HTTP:
- *
- * - `GET /confirm/:token`: the link in a confirmation message. Moves the recipient from pending to
- *   subscribed and answers a tiny page that says plainly what happened (or why nothing did).
- * - `POST /api/confirmations/send-now`: MailUp's "Send Now". Body `{}` for everything the account
- *   has queued, `{ "processId": 12 }` for one process, `"retryFailed": true` to try permanent
- *   failures again. Answers the counts as JSON.
- * - `GET /api/confirmations[?processId=12]`: requests per process and the failures.
- * - `GET /api/confirmations/outbox[?limit=50]`: the messages written to the outbox.
- *
- * The /api routes authenticate with the account's WS credentials over HTTP Basic, with the same
- * checks as the web service (password, service enabled, IP allow-list).
+ * The confirm link of double opt-in, `GET /confirm/:token`: the link in a confirmation message.
+ * Moves the recipient from pending to subscribed and answers a tiny page that says plainly what
+ * happened (or why nothing did). Send Now and the confirmation status are JSON API routes
+ * (src/api/confirmations.ts).
  */
-import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
+import type { FastifyInstance } from 'fastify';
 import { openConfirmLink, type ConfirmLinkAnswer, type ConfirmLinkResult } from '../core/confirm-link.ts';
 import { escapeHtml } from '../xml/escape.ts';
-import { sendConfirmations } from '../core/send-now.ts';
 import { timeFormat } from '../core/time-format.ts';
-import { ATTEMPTS_RETRY_AFTER_SECONDS, authenticateCall } from '../operations/invoke.ts';
-import { describeReturnCode } from '../protocol/return-codes.ts';
-import type { Account } from '../model/records.ts';
 import type { AppContext } from './app-context.ts';
-import { basicCredentials } from './service-endpoint.ts';
-
-/** A client error with the status and message it is answered with. */
-class ApiError extends Error {
-  constructor(readonly status: number, message: string) {
-    super(message);
-  }
-}
 
 const PAGE_HEADERS = {
   'cache-control': 'no-store',
@@ -40,7 +20,7 @@ const PAGE_HEADERS = {
 
 export async function confirmRoutes(app: FastifyInstance, { ctx }: { ctx: AppContext }): Promise<void> {
   app.setErrorHandler((err: { statusCode?: number; message: string }, request, reply) => {
-    const status = err instanceof ApiError ? err.status : err.statusCode && err.statusCode < 500 ? err.statusCode : 500;
+    const status = err.statusCode && err.statusCode < 500 ? err.statusCode : 500;
     if (status >= 500) request.log.error({ err }, 'confirmation request failed');
     return reply.code(status).type('application/json; charset=utf-8')
       .send({ error: status >= 500 ? 'The server could not complete the request.' : err.message });
@@ -54,74 +34,6 @@ export async function confirmRoutes(app: FastifyInstance, { ctx }: { ctx: AppCon
     const page = confirmPage(answer, timeFormat(ctx.config.timeZone).text);
     return reply.code(page.status).headers(PAGE_HEADERS).type('text/html; charset=utf-8').send(page.html);
   });
-
-  async function account(request: FastifyRequest, reply: FastifyReply): Promise<Account> {
-    const found = await authenticateCall(ctx.operations, basicCredentials(request.headers.authorization), { ip: request.ip });
-    if (!('ok' in found)) return found;
-    if ('attemptsWaiting' in found) {
-      reply.header('retry-after', String(ATTEMPTS_RETRY_AFTER_SECONDS));
-      throw new ApiError(429, 'Too many login attempts for this user or from this address are waiting their turn; try again later.');
-    }
-    const unauthenticated = found.code === -1013 || found.code === -1001 || found.code === -1002;
-    if (unauthenticated) reply.header('www-authenticate', 'Basic realm="WSMailUpImport", charset="UTF-8"');
-    throw new ApiError(unauthenticated ? 401 : 403, `${describeReturnCode(found.code)} (ReturnCode ${found.code})`);
-  }
-
-  async function checkProcess(accountId: number, processId: number | null): Promise<void> {
-    if (processId === null) return;
-    const process = await ctx.store.processes.getProcess(accountId, processId);
-    if (process === null) throw new ApiError(404, `Import process ${processId} does not exist in this account.`);
-    if (!process.options.ConfirmEmail) throw new ApiError(409, `Import process ${processId} did not ask for ConfirmEmail: it has no confirmation requests.`);
-  }
-
-  app.post('/api/confirmations/send-now', async (request, reply) => {
-    const owner = await account(request, reply);
-    const body = sendNowBody(request.body);
-    await checkProcess(owner.id, body.processId);
-    const report = await sendConfirmations(ctx.mail, owner.id, body.processId, { retryFailed: body.retryFailed });
-    return reply.type('application/json; charset=utf-8').send(report);
-  });
-
-  app.get('/api/confirmations', async (request, reply) => {
-    const owner = await account(request, reply);
-    const query = request.query as Record<string, string | undefined>;
-    const processId = query.processId === undefined ? null : positiveId(query.processId, 'processId');
-    await checkProcess(owner.id, processId);
-    const [processes, failures] = await Promise.all([
-      ctx.store.confirmations.confirmationSummary(owner.id, processId, { limit: 200 }),
-      ctx.store.confirmations.confirmationFailures(owner.id, processId, { limit: 500 }),
-    ]);
-    return reply.type('application/json; charset=utf-8').send({
-      processes: processes.map((p) => ({ ...p, confirmationSent: p.confirmationSentAt !== null })),
-      failures,
-    });
-  });
-
-  app.get('/api/confirmations/outbox', async (request, reply) => {
-    const owner = await account(request, reply);
-    const query = request.query as Record<string, string | undefined>;
-    const limit = query.limit === undefined ? 50 : Math.min(positiveId(query.limit, 'limit'), 1000);
-    return reply.type('application/json; charset=utf-8').send({ messages: await ctx.store.confirmations.listOutbox(owner.id, { limit }) });
-  });
-}
-
-function positiveId(value: unknown, name: string): number {
-  const n = typeof value === 'number' ? value : typeof value === 'string' && /^\d+$/.test(value) ? Number(value) : NaN;
-  if (!Number.isSafeInteger(n) || n <= 0) throw new ApiError(400, `${name} must be a positive whole number.`);
-  return n;
-}
-
-function sendNowBody(body: unknown): { processId: number | null; retryFailed: boolean } {
-  if (body === undefined || body === null) return { processId: null, retryFailed: false };
-  if (typeof body !== 'object' || Array.isArray(body)) throw new ApiError(400, 'The body must be a JSON object such as {} or {"processId": 12}.');
-  const fields = body as Record<string, unknown>;
-  const unknown = Object.keys(fields).filter((k) => k !== 'processId' && k !== 'retryFailed');
-  if (unknown.length > 0) throw new ApiError(400, `Unknown field ${unknown.map((k) => JSON.stringify(k)).join(', ')}: expected processId and retryFailed.`);
-  if (fields.retryFailed !== undefined && typeof fields.retryFailed !== 'boolean') throw new ApiError(400, 'retryFailed must be true or false.');
-  return {
-    processId: fields.processId === undefined || fields.processId === null ? null : positiveId(fields.processId, 'processId'),
-    retryFailed: fields.retryFailed === true,
-  };
 }
 
 const PAGES: Record<ConfirmLinkResult, { status: number; title: string; text: (a: ConfirmLinkAnswer, when: string) => string }> = {

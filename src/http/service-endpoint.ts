@@ -22,6 +22,7 @@ import { decodeForm } from '../protocol/form-request.ts';
 import { isOperationName, OPERATION_NAMES, paramsOf, SERVICE_NAMESPACE, SERVICE_PATH, type OperationName } from '../protocol/operations.ts';
 import { renderOutcome } from '../protocol/operation-results.ts';
 import { decodeSoapRequest, type Credentials, type SoapVersion } from '../protocol/soap-request.ts';
+import { basicCredentials } from '../protocol/basic-credentials.ts';
 import { CONTENT_TYPE, soapFault, soapResult, stringDocument } from '../protocol/soap-response.ts';
 import { renderWsdl } from '../protocol/wsdl.ts';
 import { invoke, openFeed, type AuthenticatedFeed } from '../operations/invoke.ts';
@@ -73,14 +74,7 @@ interface Exchange {
 }
 
 /** HTTP Basic credentials for the GET/POST bindings, which have no SOAP header. */
-export function basicCredentials(authorization: string | undefined): Credentials | null {
-  const m = /^Basic\s+([A-Za-z0-9+/=]+)\s*$/i.exec(authorization ?? '');
-  if (!m) return null;
-  const decoded = Buffer.from(m[1]!, 'base64').toString('utf8');
-  const colon = decoded.indexOf(':');
-  if (colon < 0) return null;
-  return { User: decoded.slice(0, colon), Password: decoded.slice(colon + 1), encType: null };
-}
+export { basicCredentials };
 
 function soapVersionOf(contentType: string | undefined): SoapVersion | null {
   const type = (contentType ?? '').split(';')[0]!.trim().toLowerCase();

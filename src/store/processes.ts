@@ -38,6 +38,32 @@ export interface Lease {
 }
 
 
+/**
+ * A run as the store reads it: the processes one start set going together (StartImportProcesses,
+ * StartProcess, a REST bulk import, the console, the admin CLI), named by the id of the first.
+ * A process never started, or started before runs were recorded, is a run of its own, named by
+ * its id. Totals are over the processes read (a console user limited to some lists sees only
+ * their processes).
+ */
+export interface RunRecord {
+  /** The run's id: its first process's id (`runId`), or the id of a process that stands alone. */
+  readonly id: number;
+  /** Its processes, oldest first. */
+  readonly processes: readonly ImportProcess[];
+  /** Sum of the processes' TotalContacts. */
+  readonly totalRows: number;
+  /** Rows merged, as a process page counts them: a completed process all its rows, the others their checkpoint. */
+  readonly rowsMerged: number;
+  readonly rejected: number;
+  /** How many of its processes are in each state. */
+  readonly byStatus: Readonly<Record<1 | 2 | 3 | 4, number>>;
+  readonly createdAt: Date;
+  /** When its first process started; null when none has. */
+  readonly startDate: Date | null;
+  /** When its last process ended, once every process has ended; null before. */
+  readonly endDate: Date | null;
+}
+
 export interface ProcessStore {
   /**
    * Creates one process per list for a stored feed (TotalContacts is the feed's row count), in
@@ -73,6 +99,13 @@ export interface ProcessStore {
    * account's next queued process starts, as when an import finishes.
    */
   cancelProcess(accountId: number, processId: number, reason: string): Promise<CancelOutcome>;
+  /**
+   * The account's runs, newest first (by run id), a page at a time; with `listIds`, only the
+   * processes on those lists count (runs with none of them are left out).
+   */
+  listRuns(accountId: number, options?: { listIds?: readonly number[] | null; limit?: number; offset?: number }): Promise<RunRecord[]>;
+  /** One run of the account by its id (a process that stands alone is found by its own id); null when there is none. */
+  getRun(accountId: number, runId: number, options?: { listIds?: readonly number[] | null }): Promise<RunRecord | null>;
   /** Ids of the account's processes that were created and never started, oldest first. */
   pendingProcessIds(accountId: number): Promise<number[]>;
   /** The list of the import the account runs, or has queued, now; null when it runs none (then a start can run). */

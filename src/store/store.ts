@@ -17,6 +17,7 @@ import type { QueryStore } from './queries.ts';
 import type { RecipientStore } from './recipients.ts';
 import type { SessionStore } from './sessions.ts';
 import type { SettingStore } from './settings.ts';
+import type { WebhookStore } from './webhooks.ts';
 
 export interface Store {
   /** Which engine this is, for logs and the console. */
@@ -34,11 +35,13 @@ export interface Store {
   readonly oauth: OAuthStore;
   /** One recipient at a time: the HTTP subscribe API and the REST API's recipient calls. */
   readonly recipients: RecipientStore;
+  /** Webhook endpoints and the outbox of their deliveries. */
+  readonly webhooks: WebhookStore;
   /** Throws when the database cannot answer (readiness). */
   ping(): Promise<void>;
   close(): Promise<void>;
 }
 
 /** The concepts of a store, in the order of the interface. */
-export const STORE_CONCEPTS = ['accounts', 'lists', 'feeds', 'processes', 'merge', 'confirmations', 'queries', 'sessions', 'settings', 'oauth', 'recipients'] as const;
+export const STORE_CONCEPTS = ['accounts', 'lists', 'feeds', 'processes', 'merge', 'confirmations', 'queries', 'sessions', 'settings', 'oauth', 'recipients', 'webhooks'] as const;
 export type StoreConcept = (typeof STORE_CONCEPTS)[number];

@@ -14,6 +14,7 @@ import { existsSync, mkdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { chromium, type Browser, type Page } from 'playwright-core';
 import { hashPassword } from '../../src/core/passwords.ts';
+import { addWebhook } from '../../src/core/webhooks.ts';
 import { callSoap, feedXml, resultFields, startTestService, type TestAccount, type TestService } from '../helpers/service.ts';
 
 const CHROMIUM = '/usr/bin/chromium';
@@ -85,6 +86,8 @@ async function consolePages(processId: number): Promise<string[]> {
   const recipient = (await store.queries.searchRecipients(acc.account.id, { emailPrefix: 'person1200@' }, { limit: 1 })).items[0]!.id;
   const message = (await store.queries.outboxPage(acc.account.id, { limit: 1 })).items[0]!.id;
   const user = (await store.accounts.findConsoleUser(acc.account.id, CONSOLE_USER))!.id;
+  const webhook = await addWebhook(store, acc.account.id, 'https://hooks.example.com/console');
+  assert.ok(webhook.ok);
   const filled: Record<string, string> = {
     '/console/sign-in': '/console/sign-in?notice=signed-out',
     '/console/imports/:id': `/console/imports/${processId}`,
@@ -95,6 +98,8 @@ async function consolePages(processId: number): Promise<string[]> {
     '/console/recipients/:id': `/console/recipients/${recipient}`,
     '/console/send/outbox/:id': `/console/send/outbox/${message}`,
     '/console/users/:id': `/console/users/${user}`,
+    '/console/webhooks/:id': `/console/webhooks/${webhook.endpoint.id}`,
+    '/console/webhooks/:id/remove': `/console/webhooks/${webhook.endpoint.id}/remove`,
   };
   // Not pages: redirects, assets, downloads and the fragments htmx loads into a page.
   const notPages = new Set(['/console', '/console/', '/console/assets/:name', '/console/imports/live', '/console/imports/:id/progress',

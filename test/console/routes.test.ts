@@ -409,6 +409,12 @@ describe('pages', () => {
     const newer = /href="([^"]+)" rel="prev"/.exec(second.body)![1]!.replace(/&amp;/g, '&');
     assert.deepEqual(shown((await c.get(newer)).body), ids.slice(2).reverse());
     assert.deepEqual(shown((await c.get('/console/imports?status=completed')).body), []);
+    // Runs, 10 a page: each process never started is a run of its own, newest first.
+    const runsOf = (body: string): number[] => [...body.matchAll(/data-testid="run-(\d+)"/g)].map((m) => Number(m[1]));
+    assert.deepEqual(runsOf(first.body), ids.slice(-10).reverse());
+    const olderRuns = /href="([^"]+)">Older runs/.exec(first.body)![1]!.replace(/&amp;/g, '&');
+    assert.deepEqual(runsOf((await c.get(olderRuns)).body), ids.slice(-20, -10).reverse());
+    assert.deepEqual(runsOf((await c.get('/console/imports?runs=20')).body), ids.slice(0, 7).reverse());
   });
 
   test('lists and groups: create, rename, duplicates and bad names refused, counts by channel and status', async () => {

@@ -468,3 +468,55 @@ describe('cancelling and starting one process', () => {
     await suite.store.processes.finishProcess(await claim(suite.store, two!.id, 'start-one'));
   });
 });
+
+describe('runs', () => {
+  test('listRuns and getRun: one run per start with its processes and totals, a process never started as a run of its own', async () => {
+    const a = await accountWithFeed('Runs');
+    const second = await suite.store.lists.createList(a.accountId, 'Runs second');
+    const run = await suite.store.processes.createProcesses(a.accountId, a.feed, [
+      { listId: a.listId, options: defaultOptions() }, { listId: second.id, options: defaultOptions() }, { listId: a.listId, options: defaultOptions() },
+    ], { start: true });
+    const idle = await suite.store.processes.createProcesses(a.accountId, a.feed, [{ listId: a.listId, options: defaultOptions() }], { start: false });
+    const other = await accountWithFeed('Runs other');
+    const foreign = await suite.store.processes.createProcesses(other.accountId, other.feed, [{ listId: other.listId, options: defaultOptions() }], { start: true });
+    assert.ok(run.ok && idle.ok && foreign.ok);
+    const [first, onSecond, third] = run.processes;
+    const lone = idle.processes[0]!;
+    const lease = await claim(suite.store, first!.id, 'runs');
+    await mergeRecipients(suite.store, lease, [{ email: 'run1@x.it', emailStatus: 'subscribed' }], { lastRow: 1, counters: { newEmail: 1 } });
+
+    const runs = await suite.store.processes.listRuns(a.accountId);
+    assert.deepEqual(runs.map((r) => r.id), [lone.id, first!.id], 'newest first; the account\'s runs only');
+    const [loneRun, started] = runs;
+    assert.deepEqual(loneRun!.processes.map((p) => p.id), [lone.id]);
+    assert.deepEqual([loneRun!.totalRows, loneRun!.rowsMerged, loneRun!.byStatus, loneRun!.startDate, loneRun!.endDate],
+      [2, 0, { 1: 1, 2: 0, 3: 0, 4: 0 }, null, null]);
+    assert.deepEqual(started!.processes.map((p) => [p.id, p.status, p.listId]),
+      [[first!.id, 2, a.listId], [onSecond!.id, 1, second.id], [third!.id, 1, a.listId]]);
+    assert.deepEqual([started!.totalRows, started!.rowsMerged, started!.rejected, started!.byStatus, started!.endDate],
+      [6, 1, 0, { 1: 2, 2: 1, 3: 0, 4: 0 }, null]);
+    assert.ok(started!.startDate instanceof Date && started!.createdAt instanceof Date);
+
+    // Pages, lists, one run by its id.
+    assert.deepEqual((await suite.store.processes.listRuns(a.accountId, { limit: 1, offset: 1 })).map((r) => r.id), [first!.id]);
+    const onlySecond = await suite.store.processes.listRuns(a.accountId, { listIds: [second.id] });
+    assert.deepEqual(onlySecond.map((r) => [r.id, r.processes.map((p) => p.id), r.totalRows]), [[first!.id, [onSecond!.id], 2]],
+      'only the processes on the lists given count');
+    assert.deepEqual(await suite.store.processes.getRun(a.accountId, first!.id), started);
+    assert.deepEqual(await suite.store.processes.getRun(a.accountId, lone.id), loneRun);
+    assert.equal(await suite.store.processes.getRun(a.accountId, onSecond!.id), null, 'a process inside a run names no run');
+    assert.equal(await suite.store.processes.getRun(other.accountId, first!.id), null, "another account's run");
+    assert.equal(await suite.store.processes.getRun(a.accountId, first!.id, { listIds: [] }), null);
+
+    // A completed process counts all its rows; the run ends when its last process does.
+    await suite.store.processes.finishProcess(lease);
+    const half = (await suite.store.processes.getRun(a.accountId, first!.id))!;
+    assert.deepEqual([half.rowsMerged, half.byStatus, half.endDate], [2, { 1: 1, 2: 1, 3: 1, 4: 0 }, null]);
+    await suite.store.processes.finishProcess(await claim(suite.store, onSecond!.id, 'runs'));
+    await suite.store.processes.cancelProcess(a.accountId, third!.id, 'cancelled by test');
+    const ended = (await suite.store.processes.getRun(a.accountId, first!.id))!;
+    const lastEnd = (await suite.store.processes.getProcess(a.accountId, third!.id))!.endDate;
+    assert.deepEqual([ended.rowsMerged, ended.byStatus, ended.endDate], [4, { 1: 0, 2: 0, 3: 2, 4: 1 }, lastEnd]);
+    await suite.store.processes.cancelProcess(other.accountId, foreign.processes[0]!.id, 'cancelled by test');
+  });
+});

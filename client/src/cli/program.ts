@@ -18,6 +18,8 @@ import { countRows, openInput, type InputFormat } from './input.ts';
 import { EXIT_CODES, createOutput, describeError, errorToJson, table, type ExitCode, type Output } from './output.ts';
 import { barProgress, lineProgress, type ProgressDisplay } from './progress.ts';
 import { restGroupsCreate, restGroupsList, restImport, restLists, restStatus, restWhoami } from './rest-commands.ts';
+import type { MailUpJsonApiClient } from '../api/json-api-client.ts';
+import { collectRejects, createJsonApiClient, feedOfInput, rejectLines, validationLines, type RejectedRowsReport } from './json-api-commands.ts';
 
 /** What a command body gets: the API chosen, its client (made when read), the output, the options. */
 interface CommandContext {
@@ -26,6 +28,8 @@ interface CommandContext {
   readonly client: MailUpImportClient;
   /** The REST client (`--api rest`). */
   readonly rest: MailUpRestClient;
+  /** The client of a compatible server's JSON API (/api/…), with the SOAP credentials. */
+  readonly jsonApi: MailUpJsonApiClient;
   readonly out: Output;
   readonly globals: GlobalFlags;
   readonly command: Command;
@@ -150,7 +154,8 @@ Exit codes:
   1  error: nothing was done (ReturnCode, SOAP Fault, network, unreadable input)
   2  usage: wrong command line or missing settings
   3  partial failure: some batches or processes failed, the input broke off, or the import's
-     --deadline passed with processes left (listed, with their last status)
+     --deadline passed with processes left (listed, with their last status); for validate,
+     rows that would be rejected
 
 Examples:
   $ export MAILUP_ENDPOINT=http://abcd.emailsp.net MAILUP_USER=a1234 MAILUP_PASSWORD=secret
@@ -159,6 +164,7 @@ Examples:
   $ mailup-import groups create "Newsletter 2025" --list 1
   $ mailup-import import contacts.csv --list 1 --group 3 --group 4 --confirm
   $ mailup-import import feed.xml --list 1 --import-type 4 --json > report.json
+  $ mailup-import validate contacts.csv --list 1
   $ mailup-import status 17 --watch
   $ MAILUP_CLIENT_ID=… MAILUP_CLIENT_SECRET=… mailup-import import contacts.csv --list 1 --api rest
 `;
@@ -193,6 +199,23 @@ Examples:
   $ mailup-import import unsubscribed.csv --list 1 --opt-out
   $ mailup-import import feed.xml --list 1 --mobile-input-type 2 --no-wait --json
   $ mailup-import import contacts.csv --list 1 --group 3 --api rest --json
+`;
+
+const VALIDATE_HELP = `
+The file is read as import reads it (the same options) and sent whole to the server's
+POST /api/feeds/validate, which checks every row with the reader and rules of an import;
+nothing is stored. It prints the rows, the rows that would be rejected (row number and
+reason; row N is the N-th subscriber of the file, for a CSV the N-th data row after the
+header), the rows that repeat an earlier row's recipient, and the channels found; --json
+lists them all (up to 1000 of each kind).
+
+Only a server with the JSON API can validate (MailUp itself has none): otherwise exit 1.
+Exit codes: 0 the file would import clean, 3 some rows would be rejected (or a CSV record
+could not be read), 1 error, 2 usage.
+
+Examples:
+  $ mailup-import validate contacts.csv --list 1
+  $ mailup-import validate feed.xml --json > check.json
 `;
 
 export function buildProgram(io: CliIo, setExit: (code: ExitCode) => void): Command {
@@ -232,6 +255,7 @@ export function buildProgram(io: CliIo, setExit: (code: ExitCode) => void): Comm
         const connection = resolveConnection(globals, io.env, (m) => out.warn(m));
         let soap: MailUpImportClient | null = null;
         let rest: MailUpRestClient | null = null;
+        let jsonApi: MailUpJsonApiClient | null = null;
         const ctx: CommandContext = {
           api: connection.api, out, globals, command,
           get client() {
@@ -239,6 +263,9 @@ export function buildProgram(io: CliIo, setExit: (code: ExitCode) => void): Comm
           },
           get rest() {
             return (rest ??= createRestClient(connection));
+          },
+          get jsonApi() {
+            return (jsonApi ??= createJsonApiClient(connection));
           },
         };
         setExit(await body(ctx, ...(args.slice(0, -1) as A)));
@@ -320,9 +347,50 @@ export function buildProgram(io: CliIo, setExit: (code: ExitCode) => void): Comm
       const outcome = report.outcome === 'completed' && skipped.length > 0 ? 'partial' : report.outcome;
       const lines = reportLines({ ...report, outcome });
       for (const s of skipped) lines.push(`  unreadable CSV record${s.line === null ? '' : ` at line ${s.line}`}: ${s.reason}`);
-      out.result(lines, { ...report, outcome, skippedRecords: skipped });
+      // A server with the JSON API tells which rows it rejected and why; MailUp's has none (then nothing is added).
+      let rejected: RejectedRowsReport | undefined;
+      if (opts.wait !== false && report.batches.some((b) => b.idProcess !== null) && await ctx.jsonApi.offersApi()) {
+        try {
+          rejected = await collectRejects(ctx.jsonApi, report.batches);
+          lines.push(...rejectLines(rejected.count, rejected.rows));
+        } catch (err) {
+          out.warn(`the rejected rows could not be read: ${describeError(err)}`);
+        }
+      }
+      out.result(lines, { ...report, outcome, skippedRecords: skipped, ...(rejected === undefined ? {} : { rejected }) });
       if (report.timedOut) return EXIT_CODES.partial;
       return outcome === 'completed' ? EXIT_CODES.success : outcome === 'partial' ? EXIT_CODES.partial : EXIT_CODES.error;
+    }));
+
+  program.command('validate')
+    .description('check a CSV or XML file as an import would, without importing it (a server with the JSON API only)')
+    .argument('<file>', 'a .csv or .xml file')
+    .option('--list <id>', 'the list it is for: its default country reads national mobile numbers', positiveInt('--list'))
+    .addOption(new Option('--import-type <n>', 'channels, as for import: 1 email, 2 SMS, 3 both; 4-6 the same').choices(['1', '2', '3', '4', '5', '6']).default('3'))
+    .addOption(new Option('--mobile-input-type <n>', 'mobile numbers: 1 whole number in Number, 2 prefix in Prefix').choices(['1', '2']).default('1'))
+    .addOption(new Option('--format <format>', 'the file format, when its extension does not tell').choices(['csv', 'xml']))
+    .option('--delimiter <char>', 'CSV field delimiter (default: guessed from the header)')
+    .option('--encoding <encoding>', `file encoding: ${INPUT_ENCODINGS.join(', ')} (default utf-8; XML: its declaration)`, parseEncoding)
+    .option('--map <column=target...>', 'map a CSV column to email, prefix, number, name, ignore or a campo number', collectColumns)
+    .addHelpText('after', VALIDATE_HELP)
+    .action(action(async (ctx, file: string, opts: Record<string, unknown>) => {
+      const { out } = ctx;
+      if (!(await ctx.jsonApi.offersApi())) {
+        throw new Error('the server does not offer the JSON API (/api/openapi.json) that validate needs; MailUp itself has none');
+      }
+      const input = await openInput(file, {
+        format: opts.format as InputFormat | undefined, delimiter: opts.delimiter as string | undefined,
+        encoding: opts.encoding as InputEncoding | undefined, columns: opts.map as Record<string, ColumnTarget> | undefined,
+      });
+      if (input.ignoredColumns.length > 0) out.warn(`these columns would not be imported: ${input.ignoredColumns.join(', ')} (map them with --map)`);
+      const mobileInputType = Number(opts.mobileInputType) as 1 | 2;
+      const validation = await ctx.jsonApi.validateFeed(feedOfInput(input.items, { mobileInputType, fieldCount: input.fieldCount }), {
+        importType: Number(opts.importType), mobileInputType, ...(opts.list === undefined ? {} : { list: opts.list as number }),
+      });
+      const lines = validationLines(file, validation);
+      for (const s of input.skipped) lines.push(`  unreadable CSV record${s.line === null ? '' : ` at line ${s.line}`}: ${s.reason}`);
+      out.result(lines, { file, ...validation, skippedRecords: input.skipped });
+      return validation.rejectedRows === 0 && input.skipped.length === 0 ? EXIT_CODES.success : EXIT_CODES.partial;
     }));
 
   program.command('status')

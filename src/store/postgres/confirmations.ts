@@ -17,6 +17,7 @@ import type {
 } from '../confirmations.ts';
 import { lockAccount, LOCK } from './locks.ts';
 import { inTransaction, queryRow, queryRows } from './pool.ts';
+import { enqueueWebhookEvents } from './webhooks.ts';
 
 /** ImportOptions.ConfirmEmail, as SQLite's json_extract(options, '$.ConfirmEmail') = 1. */
 const ASKS_CONFIRMATION = `(p.options ->> 'ConfirmEmail') = 'true'`;
@@ -143,11 +144,14 @@ export class PgConfirmations implements ConfirmationStore {
    */
   private async settleProcesses(c: pg.ClientBase, processIds: ReadonlySet<number>, at: Date): Promise<number[]> {
     if (processIds.size === 0) return [];
-    return (await c.query<Row>(`
+    const settled = (await c.query<Row>(`
       UPDATE import_process p SET confirmation_sent_at = $1
       WHERE p.id = ANY($2::bigint[]) AND p.status IN (3, 4) AND p.confirmation_sent_at IS NULL AND ${ASKS_CONFIRMATION}
         AND NOT EXISTS (SELECT 1 FROM confirmation_request c WHERE c.process_id = p.id AND c.status IN ${UNSENT})
       RETURNING p.id`, [at, [...processIds]])).rows.map((r) => Number(r.id));
+    // One confirmations.sent per process, stored with the change (docs/webhooks.md).
+    await enqueueWebhookEvents(c, 'confirmations.sent', settled.sort((a, b) => a - b));
+    return settled;
   }
 
   async pendingConfirmations(accountId: number, processId: number): Promise<number> {

@@ -9,7 +9,7 @@
 import type pg from 'pg';
 
 /** Kinds of per-account advisory lock (the first key; the second is the account). */
-export const LOCK = { start: 1, subscribers: 2, accounts: 3 } as const;
+export const LOCK = { start: 1, subscribers: 2, accounts: 3, webhooks: 4 } as const;
 
 export async function lockAccount(client: pg.ClientBase, kind: number, accountId: number): Promise<void> {
   await client.query({ name: 'lock-account', text: 'SELECT pg_advisory_xact_lock($1::int, hashint8($2::bigint))', values: [kind, accountId] });

@@ -10,14 +10,17 @@
 import type pg from 'pg';
 import { flag, toProcess, toProcessWithQueue, toRejectRow, type Row } from '../common/row-mappers.ts';
 import { PROCESS_COLUMNS, PROCESS_WITH_QUEUE_COLUMNS } from '../common/process-sql.ts';
+import { inRuns, RUN_AGGREGATE_COLUMNS, RUN_KEY, toRunRecords } from '../common/run-sql.ts';
 import {
-  LeaseLostError, type CancelOutcome, type CreateOptions, type Lease, type ProcessStore, type StartOneOutcome, type StartOutcome,
+  LeaseLostError, type CancelOutcome, type CreateOptions, type Lease, type ProcessStore, type RunRecord, type StartOneOutcome, type StartOutcome,
 } from '../processes.ts';
 import type { RejectReportRow } from '../../model/batch.ts';
 import type { Feed, ImportOptions, ImportProcess, ProcessWithQueue } from '../../model/records.ts';
 import { claimSql, notifyWork, RELEASE_SQL, RENEW_SQL } from './claim.ts';
 import { lockAccount, LOCK } from './locks.ts';
 import { inTransaction, pgError, queryRows } from './pool.ts';
+import { enqueueWebhookEvents } from './webhooks.ts';
+import { inSnapshot } from './snapshot.ts';
 
 export class PgProcesses implements ProcessStore {
   constructor(private readonly pool: pg.Pool) {}
@@ -136,6 +139,8 @@ export class PgProcesses implements ProcessStore {
         UPDATE import_process SET status = 4, end_date = now(), failure_reason = $1, queued_seq = NULL, lease_owner = NULL, lease_expires_at = NULL
         WHERE id = ANY($2::bigint[]) AND status IN (1, 2)`, [reason, ids]);
       if (status === 2) await promoteNext(c, accountId);
+      // The webhook events are stored with the change they report (docs/webhooks.md).
+      await enqueueWebhookEvents(c, 'import.cancelled', ids);
       return { ok: true, cancelled: ids };
     });
   }
@@ -152,6 +157,35 @@ export class PgProcesses implements ProcessStore {
   async listProcesses(accountId: number, options: { limit?: number; offset?: number } = {}): Promise<ProcessWithQueue[]> {
     return (await queryRows(this.pool, `SELECT ${PROCESS_WITH_QUEUE_COLUMNS} FROM import_process p WHERE p.account_id = $1 ORDER BY p.id DESC LIMIT $2 OFFSET $3`,
       [accountId, options.limit ?? 50, options.offset ?? 0])).map(toProcessWithQueue);
+  }
+
+  async listRuns(accountId: number, options: { listIds?: readonly number[] | null; limit?: number; offset?: number } = {}): Promise<RunRecord[]> {
+    return this.readRuns(accountId, null, options.listIds ?? null, options.limit ?? 50, options.offset ?? 0);
+  }
+
+  async getRun(accountId: number, runId: number, options: { listIds?: readonly number[] | null } = {}): Promise<RunRecord | null> {
+    return (await this.readRuns(accountId, runId, options.listIds ?? null, 1, 0))[0] ?? null;
+  }
+
+  /** A page of runs (or the one named), aggregated in SQL, with their processes; one snapshot, so both agree. */
+  private async readRuns(accountId: number, runId: number | null, listIds: readonly number[] | null, limit: number, offset: number): Promise<RunRecord[]> {
+    const lists = listIds === null ? null : [...listIds];
+    return inSnapshot(this.pool, async (c) => {
+      const aggregates = (await c.query<Row>(`
+        SELECT ${RUN_AGGREGATE_COLUMNS} FROM import_process p
+        WHERE p.account_id = $1 AND ($2::bigint[] IS NULL OR p.list_id = ANY($2::bigint[]))
+          AND ($3::bigint IS NULL OR ${inRuns('= $3', '= $3')})
+        GROUP BY ${RUN_KEY} ORDER BY ${RUN_KEY} DESC LIMIT $4 OFFSET $5`,
+      [accountId, lists, runId, limit, offset])).rows;
+      if (aggregates.length === 0) return [];
+      const keys = aggregates.map((a) => Number(a.run_key));
+      const processes = (await c.query<Row>(`
+        SELECT ${PROCESS_COLUMNS} FROM import_process p
+        WHERE p.account_id = $1 AND ($2::bigint[] IS NULL OR p.list_id = ANY($2::bigint[]))
+          AND ${inRuns('= ANY($3::bigint[])', '= ANY($3::bigint[])')}`,
+      [accountId, lists, keys])).rows.map(toProcess);
+      return toRunRecords(aggregates, processes);
+    });
   }
 
   async startProcesses(accountId: number, processIds: readonly number[]): Promise<StartOutcome> {
@@ -225,6 +259,7 @@ export class PgProcesses implements ProcessStore {
         WHERE id = $3 AND lease_owner = $4 AND status = 2`, [status, reason, lease.process.id, lease.owner]);
       if (ended.rowCount !== 1) throw new LeaseLostError(lease.process.id);
       await promoteNext(c, lease.process.accountId);
+      await enqueueWebhookEvents(c, status === 3 ? 'import.completed' : 'import.failed', [lease.process.id]);
     });
   }
 

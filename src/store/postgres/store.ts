@@ -32,6 +32,7 @@ import { PgQueries } from './queries.ts';
 import { PgRecipients } from './recipients.ts';
 import { PgSessions } from './sessions.ts';
 import { PgSettings } from './settings.ts';
+import { PgWebhooks } from './webhooks.ts';
 
 export interface PostgresStoreOptions {
   readonly connectionString: string;
@@ -55,6 +56,7 @@ export class PostgresStore implements Store {
   readonly settings: PgSettings;
   readonly oauth: PgOAuth;
   readonly recipients: PgRecipients;
+  readonly webhooks: PgWebhooks;
 
   private constructor(pool: pg.Pool) {
     this.pool = pool;
@@ -69,6 +71,7 @@ export class PostgresStore implements Store {
     this.settings = new PgSettings(pool);
     this.oauth = new PgOAuth(pool);
     this.recipients = new PgRecipients(pool);
+    this.webhooks = new PgWebhooks(pool);
   }
 
   /** Connects, brings the schema up to date (or checks it is), and returns the store. */

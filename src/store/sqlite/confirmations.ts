@@ -14,6 +14,7 @@ import type {
   ConfirmationStore, ConfirmationSummary, NewConfirmationMessage, NewOutboxMessage, OutboxMessage,
 } from '../confirmations.ts';
 import { now, type SqliteConnection } from './connection.ts';
+import { enqueueWebhookEvents } from './webhooks.ts';
 
 export class SqliteConfirmations implements ConfirmationStore {
   constructor(private readonly db: SqliteConnection) {}
@@ -132,12 +133,15 @@ export class SqliteConfirmations implements ConfirmationStore {
    */
   private settleProcesses(processIds: ReadonlySet<number>, at: Date): number[] {
     if (processIds.size === 0) return [];
-    return (this.db.prepare(`
+    const settled = (this.db.prepare(`
       UPDATE import_process SET confirmation_sent_at = ?
       WHERE id IN (SELECT value FROM json_each(?)) AND status IN (3, 4) AND confirmation_sent_at IS NULL
         AND json_extract(options, '$.ConfirmEmail') = 1
         AND NOT EXISTS (SELECT 1 FROM confirmation_request c WHERE c.process_id = import_process.id AND c.status IN ${UNSENT})
       RETURNING id`).all(at.toISOString(), JSON.stringify([...processIds])) as Row[]).map((r) => Number(r.id));
+    // One confirmations.sent per process, stored with the change (docs/webhooks.md).
+    enqueueWebhookEvents(this.db, 'confirmations.sent', settled.sort((a, b) => a - b));
+    return settled;
   }
 
   async pendingConfirmations(accountId: number, processId: number): Promise<number> {

@@ -5,13 +5,15 @@
  */
 import { flag, toProcess, toProcessWithQueue, toRejectRow, type Row } from '../common/row-mappers.ts';
 import { PROCESS_COLUMNS, PROCESS_WITH_QUEUE_COLUMNS } from '../common/process-sql.ts';
+import { inRuns, RUN_AGGREGATE_COLUMNS, RUN_KEY, toRunRecords } from '../common/run-sql.ts';
 import {
-  LeaseLostError, type CancelOutcome, type CreateOptions, type Lease, type ProcessStore, type StartOneOutcome, type StartOutcome,
+  LeaseLostError, type CancelOutcome, type CreateOptions, type Lease, type ProcessStore, type RunRecord, type StartOneOutcome, type StartOutcome,
 } from '../processes.ts';
 import type { RejectReportRow } from '../../model/batch.ts';
 import type { Feed, ImportOptions, ImportProcess, ProcessWithQueue } from '../../model/records.ts';
 import { now, type SqliteConnection } from './connection.ts';
 import type { Statement } from './prepare.ts';
+import { enqueueWebhookEvents } from './webhooks.ts';
 
 export class SqliteProcesses implements ProcessStore {
   private readonly stmt;
@@ -140,6 +142,8 @@ export class SqliteProcesses implements ProcessStore {
         UPDATE import_process SET status = 4, end_date = ?, failure_reason = ?, queued_seq = NULL, lease_owner = NULL, lease_expires_at = NULL
         WHERE id IN (SELECT value FROM json_each(?)) AND status IN (1, 2)`).run(t, reason, JSON.stringify(ids));
       if (status === 2) this.stmt.promoteNext.run(t, accountId);
+      // The webhook events are stored with the change they report (docs/webhooks.md).
+      enqueueWebhookEvents(this.db, 'import.cancelled', ids);
       return { ok: true, cancelled: ids };
     });
     return tx.immediate();
@@ -153,6 +157,35 @@ export class SqliteProcesses implements ProcessStore {
   async listProcesses(accountId: number, options: { limit?: number; offset?: number } = {}): Promise<ProcessWithQueue[]> {
     return (this.db.prepare(`SELECT ${PROCESS_WITH_QUEUE_COLUMNS} FROM import_process p WHERE p.account_id = ? ORDER BY p.id DESC LIMIT ? OFFSET ?`)
       .all(accountId, options.limit ?? 50, options.offset ?? 0) as Row[]).map(toProcessWithQueue);
+  }
+
+  async listRuns(accountId: number, options: { listIds?: readonly number[] | null; limit?: number; offset?: number } = {}): Promise<RunRecord[]> {
+    return this.readRuns(accountId, null, options.listIds ?? null, options.limit ?? 50, options.offset ?? 0);
+  }
+
+  async getRun(accountId: number, runId: number, options: { listIds?: readonly number[] | null } = {}): Promise<RunRecord | null> {
+    return this.readRuns(accountId, runId, options.listIds ?? null, 1, 0)[0] ?? null;
+  }
+
+  /** A page of runs (or the one named), aggregated in SQL, with their processes; one read transaction, so both agree. */
+  private readRuns(accountId: number, runId: number | null, listIds: readonly number[] | null, limit: number, offset: number): RunRecord[] {
+    const lists = listIds === null ? null : JSON.stringify(listIds);
+    return this.db.transaction(() => {
+      const aggregates = this.db.prepare(`
+        SELECT ${RUN_AGGREGATE_COLUMNS} FROM import_process p
+        WHERE p.account_id = @account AND (@lists IS NULL OR p.list_id IN (SELECT value FROM json_each(@lists)))
+          ${runId === null ? '' : `AND ${inRuns('= @run', '= @run')}`}
+        GROUP BY ${RUN_KEY} ORDER BY ${RUN_KEY} DESC LIMIT @limit OFFSET @offset`)
+        .all({ account: accountId, lists, run: runId, limit, offset }) as Row[];
+      if (aggregates.length === 0) return [];
+      const keys = JSON.stringify(aggregates.map((a) => Number(a.run_key)));
+      const processes = (this.db.prepare(`
+        SELECT ${PROCESS_COLUMNS} FROM import_process p
+        WHERE p.account_id = @account AND (@lists IS NULL OR p.list_id IN (SELECT value FROM json_each(@lists)))
+          AND ${inRuns('IN (SELECT value FROM json_each(@keys))', 'IN (SELECT value FROM json_each(@keys))')}`)
+        .all({ account: accountId, lists, keys }) as Row[]).map(toProcess);
+      return toRunRecords(aggregates, processes);
+    })();
   }
 
   async startProcesses(accountId: number, processIds: readonly number[]): Promise<StartOutcome> {
@@ -207,6 +240,7 @@ export class SqliteProcesses implements ProcessStore {
       const t = now();
       if (this.stmt.end.run(status, t, reason, lease.process.id, lease.owner).changes !== 1) throw new LeaseLostError(lease.process.id);
       this.stmt.promoteNext.run(t, lease.process.accountId);
+      enqueueWebhookEvents(this.db, status === 3 ? 'import.completed' : 'import.failed', [lease.process.id]);
     }).immediate();
   }
 

@@ -16,6 +16,7 @@ import type { RecipientStore } from '../recipients.ts';
 import type { SessionStore } from '../sessions.ts';
 import type { SettingStore } from '../settings.ts';
 import type { Store } from '../store.ts';
+import type { WebhookStore } from '../webhooks.ts';
 import { SqliteAccounts } from './accounts.ts';
 import { SqliteConfirmations } from './confirmations.ts';
 import { SqliteConnection } from './connection.ts';
@@ -29,6 +30,7 @@ import { SqliteQueries } from './queries.ts';
 import { SqliteRecipients } from './recipients.ts';
 import { SqliteSessions } from './sessions.ts';
 import { SqliteSettings } from './settings.ts';
+import { SqliteWebhooks } from './webhooks.ts';
 
 export class SqliteStore implements Store {
   readonly kind = 'sqlite';
@@ -43,6 +45,7 @@ export class SqliteStore implements Store {
   readonly settings: SettingStore;
   readonly oauth: OAuthStore;
   readonly recipients: RecipientStore;
+  readonly webhooks: WebhookStore;
   private readonly connection: SqliteConnection;
   private readonly feedParts: SqliteFeeds;
   private readonly lock: DataDirLock | null;
@@ -79,6 +82,7 @@ export class SqliteStore implements Store {
     this.settings = new SqliteSettings(connection);
     this.oauth = new SqliteOAuth(connection);
     this.recipients = new SqliteRecipients(connection);
+    this.webhooks = new SqliteWebhooks(connection);
   }
 
   async ping(): Promise<void> {
