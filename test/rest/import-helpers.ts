@@ -6,6 +6,7 @@ import assert from 'node:assert/strict';
 import type { ChildServer } from '../helpers/child-server.ts';
 import type { TestService } from '../helpers/service.ts';
 import { callRest, TOKEN_PATH } from '../helpers/rest.ts';
+import type { RestImportStatus } from '../../src/rest/import-status.ts';
 
 export interface RestRecipient {
   readonly idRecipient?: number;
@@ -16,15 +17,8 @@ export interface RestRecipient {
   readonly Fields?: readonly { readonly Id: number; readonly Value: string | null; readonly Description?: string }[];
 }
 
-export interface ImportStatus {
-  readonly idImport: number;
-  readonly Completed: boolean;
-  readonly CreatedRecipients: number;
-  readonly UpdatedRecipients: number;
-  readonly ValidRecipients: number;
-  readonly NotValidRecipients: number;
-  readonly ImportedRecipients: number;
-}
+/** What `GET Import/{id}` answers, as the server writes it. */
+export type ImportStatus = RestImportStatus;
 
 /** POSTs `recipients` to `path` (`/List/1/Recipients?…`) and answers the import id; fails the test otherwise. */
 export async function bulkImport(svc: TestService, token: string, path: string, recipients: readonly RestRecipient[]): Promise<number> {
