@@ -340,13 +340,14 @@ describe('the rate limit', () => {
       const [tx, ty] = [(await login(limited, x, await restClientOf(limited, x))).access_token, (await login(limited, y, await restClientOf(limited, y))).access_token];
       const answers = await Promise.all(Array.from({ length: 30 }, () => callRest(limited, tx, 'GET', '/User/Lists')));
       const refused = answers.filter((r) => r.status === 429);
-      assert.ok(refused.length >= 20, `${refused.length} of 30 refused`);
+      // 5 at once, then one more per 200 ms while the 30 arrive: most are refused, however slowly they come in.
+      assert.ok(refused.length >= 10, `${refused.length} of 30 refused`);
       assert.ok(answers.filter((r) => r.status === 200).length >= 1);
       assertMailUpError(refused[0]!, 429, /^Too many requests\. Max:5 calls per second , actual:\d+\.$/);
       assert.equal(refused[0]!.headers.get('retry-after'), '1');
       assert.equal((await callRest(limited, ty, 'GET', '/User/Lists')).status, 200, 'another account has its own count');
       await new Promise((r) => setTimeout(r, 1100));
-      assert.equal((await callRest(limited, tx, 'GET', '/User/Lists')).status, 200, 'the next second is a new count');
+      assert.equal((await callRest(limited, tx, 'GET', '/User/Lists')).status, 200, 'a second later the account may call again');
     } finally {
       await limited.close();
     }
