@@ -93,7 +93,7 @@ export function listingFromWhere(d: ListingDialect, accountId: number, scope: Re
   const inScope = 'groupId' in scope
     ? `r.id IN (SELECT m.recipient_id FROM membership m WHERE m.group_id = ${d.param(scope.groupId)})`
     : `r.id IN (SELECT s.recipient_id FROM subscription s WHERE s.list_id = ${d.param(scope.listId)}`
-      + ` AND ${subscriptionMatch('s', scope.channel, scope.status === null ? null : () => d.param(scope.status))})`;
+      + ` AND ${subscriptionMatch('s', scope.channel, scope.status === null ? null : () => d.param(scope.status), scope.status)})`;
   const conditions = [ofAccount, inScope, ...filter.map((c) => conditionSql(d, c))];
   return `FROM recipient r WHERE ${conditions.join(' AND ')}`;
 }

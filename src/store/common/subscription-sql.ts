@@ -15,14 +15,27 @@ export function statusColumn(alias: string, channel: Channel): string {
 }
 
 /**
- * A condition on row `alias`: subscribed to `channel` (either, when null) with the status in
- * placeholder `status` (any, when null). With both channels the placeholder appears twice: pass
- * a function when each occurrence needs a placeholder of its own (positional `?`).
+ * `AND <status column> <> 'subscribed'` when `value` is another status: the same rows, but the
+ * condition the partial indexes of the rarer states (migration 0011) are made with, which lets
+ * both engines use them for a bound parameter they cannot see at planning time.
  */
-export function subscriptionMatch(alias: string, channel: Channel | null, status: string | (() => string) | null): string {
+export function rareStatusHint(alias: string, channel: Channel, value: string | null): string {
+  return value === null || value === 'subscribed' ? '' : ` AND ${statusColumn(alias, channel)} <> 'subscribed'`;
+}
+
+/**
+ * A condition on row `alias`: subscribed to `channel` (either, when null) with the status in
+ * placeholder `status` (any, when null), whose value is `value` when the caller knows it. With
+ * both channels the placeholder appears twice: pass a function when each occurrence needs a
+ * placeholder of its own (positional `?`).
+ */
+export function subscriptionMatch(
+  alias: string, channel: Channel | null, status: string | (() => string) | null, value: string | null = null,
+): string {
   const placeholder = (): string => (typeof status === 'function' ? status() : status!);
-  const terms = (channel === null ? CHANNELS : [channel])
-    .map((c) => (status === null ? `${statusColumn(alias, c)} IS NOT NULL` : `${statusColumn(alias, c)} = ${placeholder()}`));
+  const terms = (channel === null ? CHANNELS : [channel]).map((c) => (status === null
+    ? `${statusColumn(alias, c)} IS NOT NULL`
+    : `${statusColumn(alias, c)} = ${placeholder()}${rareStatusHint(alias, c, value)}`));
   return terms.length === 1 ? terms[0]! : `(${terms.join(' OR ')})`;
 }
 

@@ -8,7 +8,7 @@ import { toChannelCounts, toGroup, toListExportRow, toOutboxMessage, toProcessWi
   toRecipientImport, toRecipientSubscription, toRejectRow, type Row,
 } from '../common/row-mappers.ts';
 import { PROCESS_WITH_QUEUE_COLUMNS } from '../common/process-sql.ts';
-import { channelCountColumns, statusColumn, subscriptionMatch } from '../common/subscription-sql.ts';
+import { channelCountColumns, rareStatusHint, statusColumn, subscriptionMatch } from '../common/subscription-sql.ts';
 import { newestFirstPage } from '../common/newest-first.ts';
 import { searchRecipients, type RecipientSearchEngine } from '../common/recipient-search.ts';
 import type { OutboxMessage } from '../confirmations.ts';
@@ -118,7 +118,7 @@ export class PgQueries implements QueryStore {
           for (const c of drive.channels) {
             rows.push(...await all((p) => `
               SELECT s.recipient_id AS id FROM subscription s
-              WHERE s.list_id = ${p(match.listId)} AND ${statusColumn('s', c)} = ${p(match.status)}
+              WHERE s.list_id = ${p(match.listId)} AND ${statusColumn('s', c)} = ${p(match.status)}${rareStatusHint('s', c, match.status)}
                 ${cursor === null ? '' : `AND s.recipient_id ${op} ${p(cursor[1])}`}
               ORDER BY s.recipient_id ${order} LIMIT ${p(limit)}`));
           }

@@ -10,7 +10,7 @@ import {
   toRecipientImport, toRecipientSubscription, toRejectRow, type Row,
 } from '../common/row-mappers.ts';
 import { PROCESS_WITH_QUEUE_COLUMNS } from '../common/process-sql.ts';
-import { channelCountColumns, statusColumn, subscriptionMatch } from '../common/subscription-sql.ts';
+import { channelCountColumns, rareStatusHint, statusColumn, subscriptionMatch } from '../common/subscription-sql.ts';
 import { newestFirstPage } from '../common/newest-first.ts';
 import { searchRecipients, type RecipientSearchEngine } from '../common/recipient-search.ts';
 import type { OutboxMessage } from '../confirmations.ts';
@@ -111,7 +111,7 @@ export class SqliteQueries implements QueryStore {
           ORDER BY s.recipient_id ${order} LIMIT @limit`);
         case 'listStatus': return drive.channels.flatMap((c) => all(`
           SELECT s.recipient_id AS id FROM subscription s
-          WHERE s.list_id = @list AND ${statusColumn('s', c)} = @status${after('s.recipient_id')}
+          WHERE s.list_id = @list AND ${statusColumn('s', c)} = @status${rareStatusHint('s', c, match.status)}${after('s.recipient_id')}
           ORDER BY s.recipient_id ${order} LIMIT @limit`));
         case 'account': return all(`
           SELECT r.id FROM recipient r INDEXED BY recipient_account

@@ -47,6 +47,14 @@ ALTER TABLE subscription RENAME CONSTRAINT subscription_row_pkey TO subscription
 -- search's "subscribed anywhere" test and the confirmation queue's checks.
 CREATE INDEX subscription_recipient ON subscription(recipient_id);
 
+-- A list's recipients in a rarer state (pending, unsubscribed) on one channel, in id order: the
+-- search and the REST listings filtered by such a state (common/subscription-sql.ts adds the
+-- index's condition to those queries). A list is mostly subscribed, so these are found by a
+-- range of the primary key; the few others would take a pass over the whole list. Partial, so
+-- an import of subscribed recipients does not write them.
+CREATE INDEX subscription_email_rare ON subscription(list_id, email_status, recipient_id) WHERE email_status <> 'subscribed';
+CREATE INDEX subscription_sms_rare ON subscription(list_id, sms_status, recipient_id) WHERE sms_status <> 'subscribed';
+
 -- The subscriptions one channel at a time, shaped as the rows the table held before (see the
 -- SQLite store's 0011).
 CREATE VIEW subscription_channel AS

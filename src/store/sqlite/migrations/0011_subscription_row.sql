@@ -52,6 +52,14 @@ ALTER TABLE subscription_row RENAME TO subscription;
 -- (recipient_id, list_id); new recipients append at the end.
 CREATE INDEX subscription_recipient ON subscription(recipient_id);
 
+-- A list's recipients in a rarer state (pending, unsubscribed) on one channel, in id order: the
+-- search and the REST listings filtered by such a state (common/subscription-sql.ts adds the
+-- index's condition to those queries). A list is mostly subscribed, so these are found by a
+-- range of the primary key; the few others would take a pass over the whole list. Partial, so
+-- an import of subscribed recipients does not write them.
+CREATE INDEX subscription_email_rare ON subscription(list_id, email_status, recipient_id) WHERE email_status <> 'subscribed';
+CREATE INDEX subscription_sms_rare ON subscription(list_id, sms_status, recipient_id) WHERE sms_status <> 'subscribed';
+
 -- The subscriptions one channel at a time, shaped as the rows the table held before: for the
 -- reads that want a record per channel (a recipient's detail, the single-recipient store, the
 -- confirmation queue) and for looking at the data by hand. The hot paths (batch merge, list
