@@ -170,9 +170,9 @@ async function main(): Promise<void> {
     const model = ROWS / modelFloor(ROWS);
     const previous = ROWS / previousModelFloor(ROWS);
     const line = (label: string, rate: number, note = ''): void => {
-      process.stdout.write(`${label.padEnd(40)}${fmt(rate).padStart(13)}   ${(rate / oneRow).toFixed(2).padStart(5)}${note}\n`);
+      process.stdout.write(`${label.padEnd(56)}${fmt(rate).padStart(13)}   ${(rate / oneRow).toFixed(2).padStart(5)}${note}\n`);
     };
-    process.stdout.write('\nresult (prepared INSERTs in one transaction for the floors)   subscribers/s   ratio to the one-row floor\n');
+    process.stdout.write(`\n${'result (floors: prepared INSERTs, one transaction)'.padEnd(56)}subscribers/s   ratio to the one-row floor\n`);
     line('one-row floor (one table, unique e-mail)', oneRow);
     line('model floor (recipient, subscription row, membership)', model);
     line('previous model floor (a subscription row per channel)', previous);
@@ -180,8 +180,8 @@ async function main(): Promise<void> {
     line('SOAP all existing', ROWS / second.seconds);
     line('SOAP mixed feed', ROWS / third.seconds);
     for (const run of rest.runs) line(run.label, run.rows / run.seconds, `   (accepted in ${run.acceptedSeconds.toFixed(2)} s)`);
-    process.stdout.write(`server peak RSS                         ${(rss / 1024 / 1024).toFixed(0).padStart(10)} MB\n`);
-    process.stdout.write(`REST server peak RSS                    ${(rest.peakRss / 1024 / 1024).toFixed(0).padStart(10)} MB\n`);
+    process.stdout.write(`${'server peak RSS'.padEnd(56)}${(rss / 1024 / 1024).toFixed(0).padStart(10)} MB\n`);
+    process.stdout.write(`${'REST server peak RSS'.padEnd(56)}${(rest.peakRss / 1024 / 1024).toFixed(0).padStart(10)} MB\n`);
   } finally {
     server.child.kill('SIGTERM');
     await once(server.child, 'exit');
