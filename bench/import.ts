@@ -135,6 +135,19 @@ function previousModelFloor(rows: number): number {
   });
 }
 
+/** The mixed feed's counters, worked out from bench/lib.ts mixedSubscriber: a warning when the import's differ. */
+function checkMixedCounters(details: string): void {
+  const expected = { NewEmail: 0, ExistingEmail: 0, NewMobile: 0, ExistingMobile: 0 };
+  for (let n = 1; n <= ROWS; n++) {
+    const existing = Math.floor(ROWS / 2) + n <= ROWS;
+    if (n % 3 !== 2) expected[existing ? 'ExistingEmail' : 'NewEmail']++;
+    if (n % 3 !== 0) expected[existing ? 'ExistingMobile' : 'NewMobile']++;
+  }
+  const seen = Object.fromEntries(Object.keys(expected).map((k) => [k, Number(new RegExp(`<${k}>(\\d+)</${k}>`).exec(details)?.[1])]));
+  const exact = Object.entries(expected).every(([k, v]) => seen[k] === v);
+  process.stdout.write(`    counters ${JSON.stringify(seen)}${exact ? ' (exact)' : `, warning: expected ${JSON.stringify(expected)}`}\n`);
+}
+
 async function main(): Promise<void> {
   const dir = mkdtempSync(join(tmpdir(), 'mailup-bench-'));
   const server = await startServer(join(dir, 'data'));
@@ -162,6 +175,7 @@ async function main(): Promise<void> {
     process.stdout.write(`mixed feed (half existing, half new; e-mail only, mobile only and both; groups 1 and 2):\n`);
     const third = await runImport(server, mixed);
     process.stdout.write(`    ${third.seconds.toFixed(2)} s, ${fmt(ROWS / third.seconds)} subscribers/s\n`);
+    checkMixedCounters(third.details);
     const rss = peakRss(server.child.pid!);
     const rest = await benchmarkRestImport(dir, REST_SMALL, ROWS);
 

@@ -55,6 +55,12 @@ CREATE INDEX subscription_recipient ON subscription(recipient_id);
 CREATE INDEX subscription_email_rare ON subscription(list_id, email_status, recipient_id) WHERE email_status <> 'subscribed';
 CREATE INDEX subscription_sms_rare ON subscription(list_id, sms_status, recipient_id) WHERE sms_status <> 'subscribed';
 
+-- The other indexes an import writes stay, each for a query: recipient_email (the batch's lookup
+-- by e-mail, and unique), recipient_mobile (the lookup by mobile number), recipient_account (an
+-- account's recipients in id order: the console's search without other filters), membership's
+-- primary key (a recipient's groups) and membership_group (a group's members and counts).
+-- Memberships are written only when an import names groups.
+
 -- The subscriptions one channel at a time, shaped as the rows the table held before (see the
 -- SQLite store's 0011).
 CREATE VIEW subscription_channel AS

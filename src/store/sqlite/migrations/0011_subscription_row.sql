@@ -1,6 +1,7 @@
 -- One subscription row per recipient and list, carrying both channels, instead of one row per
 -- channel. An import of a subscriber with an e-mail address and a mobile number wrote two rows,
--- each into three B-trees (the table and two indexes); it now writes one row into two. A
+-- each into three B-trees (the table and two indexes); it now writes one row into two (three
+-- when the row is pending or unsubscribed on a channel: the partial indexes below). A
 -- channel never set has a NULL status (and NULL reason, dates, process and address); the CHECK
 -- keeps out rows with neither channel. Every per-channel column keeps what the old row of that
 -- channel held, so nothing is lost in the move.
@@ -60,10 +61,16 @@ CREATE INDEX subscription_recipient ON subscription(recipient_id);
 CREATE INDEX subscription_email_rare ON subscription(list_id, email_status, recipient_id) WHERE email_status <> 'subscribed';
 CREATE INDEX subscription_sms_rare ON subscription(list_id, sms_status, recipient_id) WHERE sms_status <> 'subscribed';
 
+-- The other indexes an import writes stay, each for a query: recipient_email (the batch's lookup
+-- by e-mail, and unique), recipient_mobile (the lookup by mobile number), recipient_account (an
+-- account's recipients in id order: the console's search without other filters), membership's
+-- primary key (a recipient's groups) and membership_group (a group's members and counts).
+-- Memberships are written only when an import names groups.
+
 -- The subscriptions one channel at a time, shaped as the rows the table held before: for the
--- reads that want a record per channel (a recipient's detail, the single-recipient store, the
--- confirmation queue) and for looking at the data by hand. The hot paths (batch merge, list
--- pages, counts, export) read the table.
+-- reads that want a record per channel (a recipient's detail, the single-recipient store) and
+-- for looking at the data by hand. The hot paths (batch merge, list pages, counts, export, the
+-- confirmation queue) read the table.
 CREATE VIEW subscription_channel AS
   SELECT list_id, recipient_id, 'email' AS channel, email_status AS status, email_reason AS reason,
     email_process_id AS process_id, email_updated_at AS updated_at, email_confirmed_at AS confirmed_at,
