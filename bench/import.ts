@@ -2,12 +2,16 @@
  * End-to-end import benchmark (npm run bench:import): a server started as a child process, one
  * StartImportProcesses call over HTTP carrying the whole feed, polled until status 3.
  *
- * Prints subscribers/s for an import into an empty list and for a second import of the same feed
- * (every row existing), the same over the REST API (bench/import-rest.ts: a JSON body through
- * POST Console/List/{id}/Recipients, 100,000 and --rows recipients, with when each was accepted),
- * the servers' peak RSS, and the ratio to a floor measured in the same run:
- * the same rows inserted straight into the same tables by prepared statements in one transaction
- * (no HTTP, no XML, no rules). Also a 10,000-row import to show the fixed overhead.
+ * Prints subscribers/s for an import into an empty list, for a second import of the same feed
+ * (every row existing) and for a mixed feed (half existing, half new; e-mail only, mobile only and
+ * both channels; two groups), the same over the REST API (bench/import-rest.ts: a JSON body
+ * through POST Console/List/{id}/Recipients, 100,000 and --rows recipients, with when each was
+ * accepted), the servers' peak RSS, and each rate's ratio to the one-row floor measured in the
+ * same run: the same subscribers as one row each of one table with a unique e-mail index,
+ * prepared INSERTs in one transaction. Beside it, the floor of the model as it is (a recipient,
+ * its subscription row and its membership per subscriber, into the real schema) and of the model
+ * before migration 0011 (a subscription row per channel). Also a 10,000-row import to show the
+ * fixed overhead.
  *
  *   npm run bench:import -- [--rows 1000000] [--small 10000] [--rest-small 100000]
  *
@@ -25,7 +29,7 @@ import { once } from 'node:events';
 import { applyMigrations } from '../src/store/sqlite/migrate.ts';
 import { benchmarkPostgresImport } from './import-postgres.ts';
 import { benchmarkRestImport } from './import-rest.ts';
-import { arg, fmt, peakRss, post, soap, startServer, unescape, writeEnvelope, type Server } from './lib.ts';
+import { arg, fmt, mixedSubscriber, peakRss, post, soap, startServer, unescape, writeEnvelope, type Server } from './lib.ts';
 
 const ROWS = arg('rows', 1_000_000);
 const SMALL = arg('small', 10_000);
@@ -53,30 +57,23 @@ async function runImport(server: Server, envelope: string): Promise<{ seconds: n
   }
 }
 
-/** The floor: the same rows straight into the same tables, prepared statements, one transaction. */
-function floor(rows: number): number {
+/**
+ * A floor: the bench feed's rows written by `prepare`'s insert, prepared statements in one
+ * transaction into a fresh database file with the service's pragmas; `migrate` makes the schema.
+ * Answers the seconds the transaction took.
+ */
+function floor(rows: number, migrate: (db: Database.Database) => void, prepare: (db: Database.Database, t: string) => (i: number) => void): number {
   const dir = mkdtempSync(join(tmpdir(), 'mailup-floor-'));
   const db = new Database(join(dir, 'floor.db'));
   db.pragma('journal_mode = WAL');
   db.pragma('synchronous = NORMAL');
   db.pragma('cache_size = -65536');
-  applyMigrations(db);
+  migrate(db);
   const t = new Date().toISOString();
-  db.prepare("INSERT INTO account (id, ws_user, password_hash, created_at) VALUES (1, 'a1', 'x', ?)").run(t);
-  db.prepare("INSERT INTO list (id, account_id, guid, name, created_at) VALUES (1, 1, 'g', 'l', ?)").run(t);
-  db.prepare(`INSERT INTO "group" (id, list_id, name, created_at) VALUES (1, 1, 'g', ?)`).run(t);
-  const recipient = db.prepare('INSERT INTO recipient (account_id, email, mobile, name, fields, created_at, updated_at) VALUES (1, ?, ?, ?, ?, ?, ?)');
-  const subscription = db.prepare("INSERT INTO subscription (recipient_id, list_id, channel, status, updated_at) VALUES (?, 1, ?, 'subscribed', ?)");
-  const membership = db.prepare('INSERT INTO membership (recipient_id, group_id) VALUES (?, 1)');
+  const insert = prepare(db, t);
   const started = performance.now();
   db.transaction(() => {
-    for (let i = 1; i <= rows; i++) {
-      const fields = JSON.stringify({ 1: `Name${i}`, 2: `Surname ${i % 1000}`, 3: `Company & Co ${i % 50}`, 4: `Città ${i % 20}` });
-      const id = recipient.run(`user${i}@example${i % 97}.com`, `+39${3_000_000_000 + i}`, `User ${i}`, fields, t, t).lastInsertRowid;
-      subscription.run(id, 'email', t);
-      subscription.run(id, 'sms', t);
-      membership.run(id);
-    }
+    for (let i = 1; i <= rows; i++) insert(i);
   })();
   const seconds = (performance.now() - started) / 1000;
   db.close();
@@ -84,6 +81,72 @@ function floor(rows: number): number {
   return seconds;
 }
 
+const fieldsOf = (i: number): string => JSON.stringify({ 1: `Name${i}`, 2: `Surname ${i % 1000}`, 3: `Company & Co ${i % 50}`, 4: `Città ${i % 20}` });
+const emailOf = (i: number): string => `user${i}@example${i % 97}.com`;
+const mobileOf = (i: number): string => `+39${3_000_000_000 + i}`;
+
+/** The one-row floor: each subscriber one row of one table with a unique e-mail index, the physical floor of any model. */
+function oneRowFloor(rows: number): number {
+  return floor(rows, (db) => db.exec(`
+    CREATE TABLE subscriber (id INTEGER PRIMARY KEY, email TEXT NOT NULL, mobile TEXT, name TEXT, fields TEXT NOT NULL,
+      created_at TEXT NOT NULL, updated_at TEXT NOT NULL);
+    CREATE UNIQUE INDEX subscriber_email ON subscriber(email);`), (db, t) => {
+    const insert = db.prepare('INSERT INTO subscriber (email, mobile, name, fields, created_at, updated_at) VALUES (?, ?, ?, ?, ?, ?)');
+    return (i) => insert.run(emailOf(i), mobileOf(i), `User ${i}`, fieldsOf(i), t, t);
+  });
+}
+
+/** The account, list and group every model floor writes into. */
+function floorAccount(db: Database.Database, t: string): void {
+  db.prepare("INSERT INTO account (id, ws_user, password_hash, created_at) VALUES (1, 'a1', 'x', ?)").run(t);
+  db.prepare("INSERT INTO list (id, account_id, guid, name, created_at) VALUES (1, 1, 'g', 'l', ?)").run(t);
+  db.prepare(`INSERT INTO "group" (id, list_id, name, created_at) VALUES (1, 1, 'g', ?)`).run(t);
+}
+
+/** The model's floor: a recipient, its subscription row (both channels) and its membership per subscriber, into the schema as it is. */
+function modelFloor(rows: number): number {
+  return floor(rows, (db) => applyMigrations(db), (db, t) => {
+    floorAccount(db, t);
+    const recipient = db.prepare('INSERT INTO recipient (account_id, email, mobile, name, fields, created_at, updated_at) VALUES (1, ?, ?, ?, ?, ?, ?)');
+    const subscription = db.prepare(`INSERT INTO subscription (list_id, recipient_id, email_status, email_process_id, email_updated_at,
+      sms_status, sms_process_id, sms_updated_at) VALUES (1, ?, 'subscribed', 1, ?, 'subscribed', 1, ?)`);
+    const membership = db.prepare('INSERT INTO membership (recipient_id, group_id) VALUES (?, 1)');
+    return (i) => {
+      const id = recipient.run(emailOf(i), mobileOf(i), `User ${i}`, fieldsOf(i), t, t).lastInsertRowid;
+      subscription.run(id, t, t);
+      membership.run(id);
+    };
+  });
+}
+
+/** The floor of the model before migration 0011: a subscription row per channel. */
+function previousModelFloor(rows: number): number {
+  return floor(rows, (db) => applyMigrations(db, { through: '0010' }), (db, t) => {
+    floorAccount(db, t);
+    const recipient = db.prepare('INSERT INTO recipient (account_id, email, mobile, name, fields, created_at, updated_at) VALUES (1, ?, ?, ?, ?, ?, ?)');
+    const subscription = db.prepare("INSERT INTO subscription (recipient_id, list_id, channel, status, process_id, updated_at) VALUES (?, 1, ?, 'subscribed', 1, ?)");
+    const membership = db.prepare('INSERT INTO membership (recipient_id, group_id) VALUES (?, 1)');
+    return (i) => {
+      const id = recipient.run(emailOf(i), mobileOf(i), `User ${i}`, fieldsOf(i), t, t).lastInsertRowid;
+      subscription.run(id, 'email', t);
+      subscription.run(id, 'sms', t);
+      membership.run(id);
+    };
+  });
+}
+
+/** The mixed feed's counters, worked out from bench/lib.ts mixedSubscriber: a warning when the import's differ. */
+function checkMixedCounters(details: string): void {
+  const expected = { NewEmail: 0, ExistingEmail: 0, NewMobile: 0, ExistingMobile: 0 };
+  for (let n = 1; n <= ROWS; n++) {
+    const existing = Math.floor(ROWS / 2) + n <= ROWS;
+    if (n % 3 !== 2) expected[existing ? 'ExistingEmail' : 'NewEmail']++;
+    if (n % 3 !== 0) expected[existing ? 'ExistingMobile' : 'NewMobile']++;
+  }
+  const seen = Object.fromEntries(Object.keys(expected).map((k) => [k, Number(new RegExp(`<${k}>(\\d+)</${k}>`).exec(details)?.[1])]));
+  const exact = Object.entries(expected).every(([k, v]) => seen[k] === v);
+  process.stdout.write(`    counters ${JSON.stringify(seen)}${exact ? ' (exact)' : `, warning: expected ${JSON.stringify(expected)}`}\n`);
+}
 
 async function main(): Promise<void> {
   const dir = mkdtempSync(join(tmpdir(), 'mailup-bench-'));
@@ -91,8 +154,10 @@ async function main(): Promise<void> {
   try {
     const small = join(dir, 'small.xml');
     const big = join(dir, 'big.xml');
+    const mixed = join(dir, 'mixed.xml');
     await writeEnvelope(small, SMALL, server, server.list);
     const bytes = await writeEnvelope(big, ROWS, server, server.list);
+    await writeEnvelope(mixed, ROWS, server, server.list, '1,2', (n) => mixedSubscriber(n, ROWS));
     process.stdout.write(`feed: ${fmt(ROWS)} subscribers, envelope ${(bytes / 1e6).toFixed(0)} MB\n`);
 
     process.stdout.write(`\n${fmt(SMALL)}-subscriber import (fixed overhead):\n`);
@@ -105,24 +170,32 @@ async function main(): Promise<void> {
     process.stdout.write(`second import of the same feed (all existing):\n`);
     const second = await runImport(server, big);
     process.stdout.write(`    ${second.seconds.toFixed(2)} s, ${fmt(ROWS / second.seconds)} subscribers/s\n`);
-    if (!/<ExistingEmail>1000000<\/ExistingEmail>/.test(second.details) && ROWS === 1_000_000) {
-      process.stdout.write(`    warning: unexpected counters ${second.details}\n`);
-    }
+    const existing = /<ExistingEmail>(\d+)<\/ExistingEmail>/.exec(second.details)?.[1];
+    if (Number(existing) !== ROWS) process.stdout.write(`    warning: unexpected counters ${second.details}\n`);
+    process.stdout.write(`mixed feed (half existing, half new; e-mail only, mobile only and both; groups 1 and 2):\n`);
+    const third = await runImport(server, mixed);
+    process.stdout.write(`    ${third.seconds.toFixed(2)} s, ${fmt(ROWS / third.seconds)} subscribers/s\n`);
+    checkMixedCounters(third.details);
     const rss = peakRss(server.child.pid!);
     const rest = await benchmarkRestImport(dir, REST_SMALL, ROWS);
 
-    const floorSeconds = floor(ROWS);
-    const floorRate = ROWS / floorSeconds;
-    process.stdout.write(`\nfloor (prepared INSERTs, one transaction, no XML, no rules): ${floorSeconds.toFixed(2)} s, ${fmt(floorRate)} rows/s\n`);
-    process.stdout.write('\nresult                        subscribers/s   ratio to floor\n');
-    process.stdout.write(`SOAP empty list               ${fmt(ROWS / first.seconds).padStart(13)}   ${(ROWS / first.seconds / floorRate).toFixed(2)}\n`);
-    process.stdout.write(`SOAP all existing             ${fmt(ROWS / second.seconds).padStart(13)}   ${(ROWS / second.seconds / floorRate).toFixed(2)}\n`);
-    for (const run of rest.runs) {
-      const rate = run.rows / run.seconds;
-      process.stdout.write(`${run.label.padEnd(30)}${fmt(rate).padStart(13)}   ${(rate / floorRate).toFixed(2)}   (accepted in ${run.acceptedSeconds.toFixed(2)} s)\n`);
-    }
-    process.stdout.write(`server peak RSS               ${(rss / 1024 / 1024).toFixed(0).padStart(10)} MB\n`);
-    process.stdout.write(`REST server peak RSS          ${(rest.peakRss / 1024 / 1024).toFixed(0).padStart(10)} MB\n`);
+    // The floors last, one after the other, on the same machine in the same minutes as the imports.
+    const oneRow = ROWS / oneRowFloor(ROWS);
+    const model = ROWS / modelFloor(ROWS);
+    const previous = ROWS / previousModelFloor(ROWS);
+    const line = (label: string, rate: number, note = ''): void => {
+      process.stdout.write(`${label.padEnd(56)}${fmt(rate).padStart(13)}   ${(rate / oneRow).toFixed(2).padStart(5)}${note}\n`);
+    };
+    process.stdout.write(`\n${'result (floors: prepared INSERTs, one transaction)'.padEnd(56)}subscribers/s   ratio to the one-row floor\n`);
+    line('one-row floor (one table, unique e-mail)', oneRow);
+    line('model floor (recipient, subscription row, membership)', model);
+    line('previous model floor (a subscription row per channel)', previous);
+    line('SOAP empty list', ROWS / first.seconds);
+    line('SOAP all existing', ROWS / second.seconds);
+    line('SOAP mixed feed', ROWS / third.seconds);
+    for (const run of rest.runs) line(run.label, run.rows / run.seconds, `   (accepted in ${run.acceptedSeconds.toFixed(2)} s)`);
+    process.stdout.write(`${'server peak RSS'.padEnd(56)}${(rss / 1024 / 1024).toFixed(0).padStart(10)} MB\n`);
+    process.stdout.write(`${'REST server peak RSS'.padEnd(56)}${(rest.peakRss / 1024 / 1024).toFixed(0).padStart(10)} MB\n`);
   } finally {
     server.child.kill('SIGTERM');
     await once(server.child, 'exit');

@@ -21,9 +21,27 @@ export function subscriber(i: number): string {
     `<campo1>Name${i}</campo1><campo2>Surname ${i % 1000}</campo2><campo3>Company &amp; Co ${i % 50}</campo3><campo4>Città ${i % 20}</campo4></subscriber>`;
 }
 
-/** Writes the SOAP envelope with the feed escaped inside xmlDoc, as a client sends it (into `groupsIDs`, default group 1). */
+/**
+ * Row `n` of the mixed feed of `rows` rows: its first half the second half of the plain feed
+ * (subscribers that exist after it), its second half new ones; a third of the rows e-mail only,
+ * a third mobile only, a third both.
+ */
+export function mixedSubscriber(n: number, rows: number): string {
+  const i = Math.floor(rows / 2) + n;
+  const mobile = `39${String(3_000_000_000 + i)}`;
+  const email = n % 3 === 2 ? '' : `user${i}@example${i % 97}.com`;
+  const number = n % 3 === 0 ? '' : `+${mobile}`;
+  return `<subscriber email="${email}" Prefix="" Number="${number}" Name="User ${i}">` +
+    `<campo1>Name${i}</campo1><campo2>Surname ${i % 1000}</campo2><campo3>Company &amp; Co ${i % 50}</campo3><campo4>Città ${i % 20}</campo4></subscriber>`;
+}
+
+/**
+ * Writes the SOAP envelope with the feed escaped inside xmlDoc, as a client sends it (into
+ * `groupsIDs`, default group 1); `row` writes subscriber n (default: `subscriber`).
+ */
 export async function writeEnvelope(
   path: string, rows: number, auth: { user: string; password: string }, list: { id: number; guid: string }, groupsIDs = '1',
+  row: (n: number) => string = subscriber,
 ): Promise<number> {
   const out = createWriteStream(path);
   const write = async (s: string): Promise<void> => {
@@ -35,7 +53,7 @@ export async function writeEnvelope(
   await write(esc('<subscribers>'));
   let buf = '';
   for (let i = 1; i <= rows; i++) {
-    buf += subscriber(i);
+    buf += row(i);
     if (buf.length > 1 << 16) {
       await write(esc(buf));
       buf = '';

@@ -127,8 +127,8 @@ async function copyRows(client: pg.Client, sql: string, rows: number, line: (i: 
 }
 
 /**
- * The floor: the same rows as the import writes (recipients, both subscriptions, the group
- * membership) loaded with COPY into the same tables of a fresh database, in one transaction:
+ * The floor: the same rows as the import writes (recipients, their subscription rows with both
+ * channels, the group membership) loaded with COPY into the same tables of a fresh database, in one transaction:
  * no HTTP, no XML, no rules, no lookups. Returns seconds.
  */
 export async function copyFloor(rows: number): Promise<number> {
@@ -145,8 +145,8 @@ export async function copyFloor(rows: number): Promise<number> {
         const r = floorRow(i);
         return `${i}\t1\t${copyText(r.email)}\t${copyText(r.mobile)}\t${copyText(r.name)}\t${copyText(r.fields)}\t${t}\t${t}\n`;
       });
-      await copyRows(client, 'COPY subscription (recipient_id, list_id, channel, status, process_id, updated_at) FROM STDIN', rows,
-        (i) => `${i}\t1\temail\tsubscribed\t1\t${t}\n${i}\t1\tsms\tsubscribed\t1\t${t}\n`);
+      await copyRows(client, `COPY subscription (list_id, recipient_id, email_status, email_process_id, email_updated_at,
+        sms_status, sms_process_id, sms_updated_at) FROM STDIN`, rows, (i) => `1\t${i}\tsubscribed\t1\t${t}\tsubscribed\t1\t${t}\n`);
       await copyRows(client, 'COPY membership (recipient_id, group_id) FROM STDIN', rows, (i) => `${i}\t1\n`);
       await client.query('COMMIT');
       return (performance.now() - started) / 1000;

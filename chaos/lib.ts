@@ -370,7 +370,7 @@ export async function checkExact(server: Target | null, dataDir: string, lists: 
     ${COUNTERS.map(([, c]) => `p.${c}`).join(', ')} FROM import_process p JOIN list l ON l.id = p.list_id ORDER BY p.id`);
   for (const list of lists) {
     const want = new Set(list.addresses);
-    const subs = await db.query<{ email: string; channel: string }>(`SELECT r.email, s.channel FROM subscription s
+    const subs = await db.query<{ email: string; channel: string }>(`SELECT r.email, s.channel FROM subscription_channel s
       JOIN recipient r ON r.id = s.recipient_id WHERE s.list_id = ?`, [list.listId]);
     sameSet(`list ${list.listId} e-mail subscriptions`, subs.filter((s) => s.channel === 'email').map((s) => s.email), want);
     sameSet(`list ${list.listId} SMS subscriptions`, subs.filter((s) => s.channel === 'sms').map((s) => s.email), want);

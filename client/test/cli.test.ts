@@ -259,7 +259,7 @@ test('100,000 CSV rows through the CLI, counters checked afterwards', { timeout:
   assert.deepEqual([total, created], [100_000, 100_000]);
   assert.equal(report.counters.newEmail, 100_000);
   const [subscribed] = await fixture.svc.db.query<{ n: number }>(
-    "SELECT COUNT(*) AS n FROM subscription WHERE list_id = ? AND channel = 'email' AND status = 'subscribed'", [a.list.id]);
+    "SELECT COUNT(*) AS n FROM subscription_channel WHERE list_id = ? AND channel = 'email' AND status = 'subscribed'", [a.list.id]);
   assert.equal(Number(subscribed!.n), 100_000);
   const [members] = await fixture.svc.db.query<{ n: number }>('SELECT COUNT(*) AS n FROM membership WHERE group_id = ?', [a.groups[0]!.id]);
   assert.equal(Number(members!.n), 100_000);

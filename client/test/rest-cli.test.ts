@@ -64,7 +64,7 @@ describe('import --api rest', () => {
     noSecrets(run, a);
 
     assert.equal(await count('SELECT COUNT(*) AS n FROM membership WHERE group_id = ?', [group]), 2500);
-    assert.equal(await count("SELECT COUNT(*) AS n FROM subscription WHERE list_id = ? AND channel = 'email' AND status = 'subscribed'", [a.acc.list.id]), 2500);
+    assert.equal(await count("SELECT COUNT(*) AS n FROM subscription_channel WHERE list_id = ? AND channel = 'email' AND status = 'subscribed'", [a.acc.list.id]), 2500);
     const [row] = await fixture.svc.db.query<{ name: string; mobile: string | null; fields: string }>(
       'SELECT name, mobile, fields FROM recipient WHERE account_id = ? AND email = ?', [a.acc.account.id, 'rest-5@example.com']);
     assert.deepEqual([row!.name, row!.mobile, JSON.parse(row!.fields)], ['Name 5', '+393330000005', { 1: 'Caffè, "5"', 2: 'Città 5' }]);

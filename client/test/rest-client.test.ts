@@ -144,7 +144,7 @@ describe('bulk import', () => {
     const soap = await soapFor(acc).getProcessDetails({ idList: acc.list.id, listGUID: acc.list.guid, idProcess: idImport });
     assert.deepEqual([soap.status, soap.totalContacts, soap.newEmail, soap.existingEmail], ['completed', 3000, 2497, 500]);
     const [{ n }] = await svc.db.query<{ n: number }>(
-      "SELECT COUNT(*) AS n FROM subscription s JOIN recipient r ON r.id = s.recipient_id WHERE r.account_id = ? AND s.list_id = ? AND s.channel = 'email' AND s.status = 'subscribed'",
+      "SELECT COUNT(*) AS n FROM subscription_channel s JOIN recipient r ON r.id = s.recipient_id WHERE r.account_id = ? AND s.list_id = ? AND s.channel = 'email' AND s.status = 'subscribed'",
       [acc.account.id, acc.list.id]) as [{ n: number }];
     assert.equal(Number(n), 2997);
 
@@ -183,7 +183,7 @@ describe('bulk import', () => {
     await rest.waitForImport(optOut, { intervalMs: 20 });
     assert.equal((await rest.getImportDetail(optOut)).ImportAsUnsubscribed, true);
     const [{ status }] = await svc.db.query<{ status: string }>(
-      "SELECT s.status FROM subscription s JOIN recipient r ON r.id = s.recipient_id WHERE r.email = ? AND r.account_id = ? AND s.channel = 'email'", ['grp-8@example.com', acc.account.id]) as [{ status: string }];
+      "SELECT s.status FROM subscription_channel s JOIN recipient r ON r.id = s.recipient_id WHERE r.email = ? AND r.account_id = ? AND s.channel = 'email'", ['grp-8@example.com', acc.account.id]) as [{ status: string }];
     assert.equal(status, 'unsubscribed');
 
     await assert.rejects(rest.importRecipients({ idList: acc.list.id }, [], { removeFromPrevGroups: true }), TypeError);

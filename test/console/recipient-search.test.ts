@@ -75,7 +75,7 @@ async function oracle(accountId: number): Promise<OracleRow[]> {
   const rows = await svc.db.query<{ id: number; email: string | null; mobile: string | null }>(
     'SELECT id, email, mobile FROM recipient WHERE account_id = ?', [accountId]);
   const subs = await svc.db.query<{ recipient_id: number; list_id: number; channel: Channel; status: SubscriptionStatus }>(
-    'SELECT s.recipient_id, s.list_id, s.channel, s.status FROM subscription s JOIN recipient r ON r.id = s.recipient_id WHERE r.account_id = ?', [accountId]);
+    'SELECT s.recipient_id, s.list_id, s.channel, s.status FROM subscription_channel s JOIN recipient r ON r.id = s.recipient_id WHERE r.account_id = ?', [accountId]);
   const groups = await svc.db.query<{ recipient_id: number; group_id: number }>(
     'SELECT m.recipient_id, m.group_id FROM membership m JOIN recipient r ON r.id = m.recipient_id WHERE r.account_id = ?', [accountId]);
   return rows.map((r) => ({

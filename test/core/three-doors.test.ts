@@ -110,7 +110,7 @@ async function storedState(email: string): Promise<StoredState> {
   assert.ok(rows.length > 0, `no recipient ${email}`);
   const r = rows[0]!;
   const subscriptions = await svc.db.query<{ list_id: number; channel: string; status: string; reason: string | null }>(
-    'SELECT list_id, channel, status, reason FROM subscription WHERE recipient_id = ? ORDER BY list_id, channel', [r.id]);
+    'SELECT list_id, channel, status, reason FROM subscription_channel WHERE recipient_id = ? ORDER BY list_id, channel', [r.id]);
   const groups = await svc.db.query<{ group_id: number }>('SELECT group_id FROM membership WHERE recipient_id = ? ORDER BY group_id', [r.id]);
   return {
     rows: rows.length, id: Number(r.id), mobile: r.mobile, name: r.name, fields: JSON.parse(r.fields) as Record<string, string>,

@@ -109,7 +109,7 @@ export interface StoredSubscription {
 
 export async function subscriptionOf(svc: TestService, email: string, listId: number): Promise<StoredSubscription | null> {
   const [row] = await svc.db.query<StoredSubscription>(`
-    SELECT s.status, s.confirmed_at, s.reason FROM subscription s JOIN recipient r ON r.id = s.recipient_id
+    SELECT s.status, s.confirmed_at, s.reason FROM subscription_channel s JOIN recipient r ON r.id = s.recipient_id
     WHERE r.email = ? AND s.list_id = ? AND s.channel = 'email'`, [email, listId]);
   return row ?? null;
 }

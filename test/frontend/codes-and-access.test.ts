@@ -34,7 +34,7 @@ async function setup(): Promise<{ a: TestAccount; from: string; call: (path: str
 /** Everything the account's recipients are, for "nothing changed". */
 const snapshot = async (a: TestAccount) => svc.db.query(`
   SELECT r.email, r.mobile, r.name, r.fields, s.list_id, s.channel, s.status, s.reason FROM recipient r
-  LEFT JOIN subscription s ON s.recipient_id = r.id WHERE r.account_id = ? ORDER BY r.id, s.list_id, s.channel`, [a.account.id]);
+  LEFT JOIN subscription_channel s ON s.recipient_id = r.id WHERE r.account_id = ? ORDER BY r.id, s.list_id, s.channel`, [a.account.id]);
 const q = (params: Record<string, string | number>) => form(params);
 
 describe('the codes of each page', () => {

@@ -112,7 +112,7 @@ export async function importSnapshot(dataDir: string): Promise<Record<string, un
   const all = (sql: string): Promise<unknown[]> => db.query(sql);
   return {
     recipients: await all('SELECT email, mobile, name, fields FROM recipient ORDER BY email'),
-    subscriptions: await all('SELECT r.email, s.list_id, s.channel, s.status, s.reason FROM subscription s JOIN recipient r ON r.id = s.recipient_id ORDER BY r.email, s.channel'),
+    subscriptions: await all('SELECT r.email, s.list_id, s.channel, s.status, s.reason FROM subscription_channel s JOIN recipient r ON r.id = s.recipient_id ORDER BY r.email, s.channel'),
     memberships: await all('SELECT r.email, m.group_id FROM membership m JOIN recipient r ON r.id = m.recipient_id ORDER BY r.email, m.group_id'),
     confirmations: await all('SELECT r.email, c.list_id, c.status FROM confirmation_request c JOIN recipient r ON r.id = c.recipient_id ORDER BY r.email, c.id'),
     rejects: await all('SELECT row_no, raw, reason FROM import_reject ORDER BY row_no'),

@@ -72,7 +72,7 @@ async function waitFor(id: number, done: (r: Row) => boolean, timeoutMs = 60_000
 async function stored(acc: TestAccount, listId: number, tag: string): Promise<{ recipients: number; subscriptions: number }> {
   const [r] = await svc.db.query<{ n: number }>('SELECT count(*) AS n FROM recipient WHERE account_id = ? AND email LIKE ?', [acc.account.id, `${tag}%`]);
   const [s] = await svc.db.query<{ n: number }>(
-    'SELECT count(*) AS n FROM subscription s JOIN recipient r ON r.id = s.recipient_id WHERE s.list_id = ? AND r.email LIKE ?', [listId, `${tag}%`]);
+    'SELECT count(*) AS n FROM subscription_channel s JOIN recipient r ON r.id = s.recipient_id WHERE s.list_id = ? AND r.email LIKE ?', [listId, `${tag}%`]);
   return { recipients: Number(r!.n), subscriptions: Number(s!.n) };
 }
 

@@ -32,7 +32,7 @@ async function stateOf(a: TestAccount, email: string): Promise<{ status: string 
     'SELECT id, fields, mobile FROM recipient WHERE account_id = ? AND email = ?', [a.account.id, email]);
   if (!r) return { status: null, reason: null, groups: [], fields: {}, mobile: null };
   const [s] = await svc.db.query<{ status: string; reason: string | null }>(
-    "SELECT status, reason FROM subscription WHERE recipient_id = ? AND list_id = ? AND channel = 'email'", [r.id, a.list.id]);
+    "SELECT status, reason FROM subscription_channel WHERE recipient_id = ? AND list_id = ? AND channel = 'email'", [r.id, a.list.id]);
   const groups = (await svc.db.query<{ group_id: number }>('SELECT group_id FROM membership WHERE recipient_id = ? ORDER BY group_id', [r.id]))
     .map((g) => g.group_id);
   return { status: s?.status ?? null, reason: s?.reason ?? null, groups, fields: JSON.parse(r.fields) as Record<string, string>, mobile: r.mobile };
@@ -66,7 +66,7 @@ test('a hard-bounce unsubscribe is never undone, not even with forceOptIn', asyn
   const a = await svc.addAccount();
   await importInto(a, feedXml([{ email: 'bounced@x.it' }]));
   // A hard bounce: no operation of the service writes one, so the test sets it in the database.
-  await svc.db.execute(`UPDATE subscription SET status = 'unsubscribed', reason = 'bounce'
+  await svc.db.execute(`UPDATE subscription SET email_status = 'unsubscribed', email_reason = 'bounce'
     WHERE recipient_id = (SELECT id FROM recipient WHERE account_id = ? AND email = 'bounced@x.it')`, [a.account.id]);
   const r = await importInto(a, feedXml([{ email: 'bounced@x.it' }]), { forceOptIn: true, ConfirmEmail: true });
   assert.equal(r.OptOutEmail, '1');

@@ -62,7 +62,7 @@ export async function recipientState(svc: TestService, email: string, listId: nu
     'SELECT id, mobile, name, fields FROM recipient WHERE email = ?', [email]);
   if (!r) throw new Error(`no recipient ${email}`);
   const subs = await svc.db.query<{ channel: string; status: string }>(
-    'SELECT channel, status FROM subscription WHERE recipient_id = ? AND list_id = ?', [r.id, listId]);
+    'SELECT channel, status FROM subscription_channel WHERE recipient_id = ? AND list_id = ?', [r.id, listId]);
   const groups = await svc.db.query<{ group_id: number }>(
     'SELECT m.group_id FROM membership m JOIN "group" g ON g.id = m.group_id WHERE m.recipient_id = ? AND g.list_id = ? ORDER BY m.group_id', [r.id, listId]);
   const fields = typeof r.fields === 'string' ? JSON.parse(r.fields) as Record<string, string> : r.fields as Record<string, string>;

@@ -107,7 +107,7 @@ export async function allPagesAsMailupy<T>(svc: TestService, token: string, url:
 /** The account's recipients, subscriptions and group memberships as stored, to compare before and after a refused call. */
 export async function storedState(svc: TestService, accountId: number): Promise<string> {
   const recipients = await svc.db.query('SELECT id, email, mobile, name, fields FROM recipient WHERE account_id = ? ORDER BY id', [accountId]);
-  const subscriptions = await svc.db.query(`SELECT s.recipient_id, s.list_id, s.channel, s.status, s.reason FROM subscription s
+  const subscriptions = await svc.db.query(`SELECT s.recipient_id, s.list_id, s.channel, s.status, s.reason FROM subscription_channel s
     JOIN recipient r ON r.id = s.recipient_id WHERE r.account_id = ? ORDER BY s.recipient_id, s.list_id, s.channel`, [accountId]);
   const groups = await svc.db.query(`SELECT m.recipient_id, m.group_id FROM membership m
     JOIN recipient r ON r.id = m.recipient_id WHERE r.account_id = ? ORDER BY m.recipient_id, m.group_id`, [accountId]);
@@ -117,7 +117,7 @@ export async function storedState(svc: TestService, accountId: number): Promise<
 /** A recipient's e-mail subscription status on a list, as stored (null: not on it). */
 export async function emailStatus(svc: TestService, recipientId: number, listId: number): Promise<string | null> {
   const [row] = await svc.db.query<{ status: string }>(
-    "SELECT status FROM subscription WHERE recipient_id = ? AND list_id = ? AND channel = 'email'", [recipientId, listId]);
+    "SELECT status FROM subscription_channel WHERE recipient_id = ? AND list_id = ? AND channel = 'email'", [recipientId, listId]);
   return row?.status ?? null;
 }
 

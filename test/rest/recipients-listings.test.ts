@@ -171,7 +171,7 @@ describe('by state', () => {
     ]);
     const byEmail = new Map(items.map((r) => [r.Email, r]));
     const stored = async (email: string) => (await svc.db.query<{ updated_at: string }>(
-      "SELECT s.updated_at FROM subscription s WHERE s.recipient_id = ? AND s.list_id = ? AND s.channel = 'email'", [ids.get(email), a.list.id]))[0]!.updated_at;
+      "SELECT s.updated_at FROM subscription_channel s WHERE s.recipient_id = ? AND s.list_id = ? AND s.channel = 'email'", [ids.get(email), a.list.id]))[0]!.updated_at;
     // The oracle: the stored instant written in New York's time by Intl's Swedish format (yyyy-MM-dd HH:mm:ss).
     const inNewYork = (iso: string): string => {
       const d = new Date(iso);

@@ -245,7 +245,7 @@ describe('groups', () => {
     const members = await svc.db.query<{ group_id: number }>('SELECT group_id FROM membership m JOIN recipient r ON r.id = m.recipient_id WHERE r.account_id = ? ORDER BY group_id', [a.account.id]);
     assert.ok(members.every((m) => Number(m.group_id) !== gone.id), 'no membership of the deleted group is left');
     assert.equal(members.filter((m) => Number(m.group_id) === kept.id).length, 2);
-    const subscribed = await svc.db.query<{ n: number }>("SELECT count(*) AS n FROM subscription WHERE list_id = ? AND status = 'subscribed'", [list.id]);
+    const subscribed = await svc.db.query<{ n: number }>("SELECT count(*) AS n FROM subscription_channel WHERE list_id = ? AND status = 'subscribed'", [list.id]);
     assert.equal(Number(subscribed[0]!.n), 2, 'the recipients stay on the list');
     assertMailUpError(await callRest(svc, token, 'DELETE', `/List/${list.id}/Group/${gone.id}`), 404);
   });

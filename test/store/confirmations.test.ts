@@ -226,7 +226,7 @@ describe('requests: claims, outcomes and ConfirmationSent', () => {
     const imp = await importWithRequests(['now-subscribed@x.it', 'now-gone@x.it']);
     const other = await importWithRequests(['elsewhere@x.it']);
     for (const [email, status] of [['now-subscribed@x.it', 'subscribed'], ['now-gone@x.it', 'unsubscribed']] as const) {
-      await suite.fx.db.execute("UPDATE subscription SET status = ? WHERE recipient_id = ? AND list_id = ? AND channel = 'email'",
+      await suite.fx.db.execute("UPDATE subscription SET email_status = ? WHERE recipient_id = ? AND list_id = ?",
         [status, await recipientId(suite.fx.db, imp.accountId, email), imp.listId]);
     }
     const claimed = await suite.store.confirmations.claimConfirmations(imp.accountId, null, lease(T0));
@@ -320,7 +320,7 @@ describe('confirm links', () => {
     const confirmed = await suite.store.confirmations.confirmSubscription(request!.requestId, request!.recipientId, imp.listId, at);
     assert.deepEqual(confirmed, { result: 'confirmed', email: 'link@x.it', listName, confirmedAt: at });
     const [subscription] = await suite.fx.db.query<{ status: string; confirmed_at: string }>(
-      "SELECT status, confirmed_at FROM subscription WHERE recipient_id = ? AND list_id = ? AND channel = 'email'", [request!.recipientId, imp.listId]);
+      "SELECT status, confirmed_at FROM subscription_channel WHERE recipient_id = ? AND list_id = ? AND channel = 'email'", [request!.recipientId, imp.listId]);
     assert.deepEqual([subscription!.status, new Date(subscription!.confirmed_at).getTime()], ['subscribed', at.getTime()]);
     assert.deepEqual((await suite.store.confirmations.listConfirmationRequests(imp.accountId, imp.processId))[0]!.confirmedAt, at);
     const replay = await suite.store.confirmations.confirmSubscription(request!.requestId, request!.recipientId, imp.listId, later(20_000));
@@ -333,13 +333,13 @@ describe('confirm links', () => {
     const listName = (await suite.store.lists.getList(imp.accountId, imp.listId))!.name;
     const [sub, unsub, stay] = imp.requests;
     for (const [r, status] of [[sub!, 'subscribed'], [unsub!, 'unsubscribed']] as const) {
-      await suite.fx.db.execute("UPDATE subscription SET status = ? WHERE recipient_id = ? AND list_id = ? AND channel = 'email'", [status, r.recipientId, imp.listId]);
+      await suite.fx.db.execute("UPDATE subscription SET email_status = ? WHERE recipient_id = ? AND list_id = ?", [status, r.recipientId, imp.listId]);
     }
     assert.deepEqual(await suite.store.confirmations.confirmSubscription(sub!.requestId, sub!.recipientId, imp.listId, T0),
       { result: 'already-subscribed', email: 'sub@x.it', listName, confirmedAt: null });
     assert.deepEqual(await suite.store.confirmations.confirmSubscription(unsub!.requestId, unsub!.recipientId, imp.listId, T0),
       { result: 'unsubscribed', email: 'unsub@x.it', listName, confirmedAt: null });
-    const [unsubRow] = await suite.fx.db.query<{ status: string }>("SELECT status FROM subscription WHERE recipient_id = ? AND list_id = ? AND channel = 'email'", [unsub!.recipientId, imp.listId]);
+    const [unsubRow] = await suite.fx.db.query<{ status: string }>("SELECT status FROM subscription_channel WHERE recipient_id = ? AND list_id = ? AND channel = 'email'", [unsub!.recipientId, imp.listId]);
     assert.equal(unsubRow!.status, 'unsubscribed', 'an unsubscribed recipient is not subscribed by an old link');
 
     // A request with another recipient, another list, or another account's recipient: not found, nothing changes.
@@ -350,7 +350,7 @@ describe('confirm links', () => {
     ] as const) {
       assert.equal((await suite.store.confirmations.confirmSubscription(requestId, recipient, list, T0)).result, 'not-found', JSON.stringify([requestId, recipient, list]));
     }
-    const pending = await suite.fx.db.query<{ status: string }>("SELECT status FROM subscription WHERE recipient_id IN (?, ?) AND channel = 'email'", [stay!.recipientId, theirs!.recipientId]);
+    const pending = await suite.fx.db.query<{ status: string }>("SELECT status FROM subscription_channel WHERE recipient_id IN (?, ?) AND channel = 'email'", [stay!.recipientId, theirs!.recipientId]);
     assert.deepEqual(pending.map((p) => p.status), ['pending', 'pending']);
   });
 });

@@ -163,7 +163,7 @@ describe('group notes and deletion', () => {
     const members = async (groupId: number): Promise<number> =>
       Number((await suite.fx.db.query<{ n: number }>('SELECT count(*) AS n FROM membership WHERE group_id = ?', [groupId]))[0]!.n);
     assert.deepEqual([await members(gone), await members(kept)], [0, 2]);
-    const subscribed = await suite.fx.db.query<{ n: number }>("SELECT count(*) AS n FROM subscription WHERE list_id = ? AND status = 'subscribed'", [p.listId]);
+    const subscribed = await suite.fx.db.query<{ n: number }>("SELECT count(*) AS n FROM subscription_channel WHERE list_id = ? AND status = 'subscribed'", [p.listId]);
     assert.equal(Number(subscribed[0]!.n), 2, 'the recipients stay on the list');
     assert.deepEqual(await suite.store.lists.deleteGroup(p.accountId, gone), { ok: false, reason: 'not-found' }, 'already deleted');
     assert.equal((await suite.store.lists.createGroup(p.listId, 'Two')).created, true, 'its name is free again');

@@ -66,7 +66,7 @@ describe('merging a batch', () => {
       { email: 'anna@x.it', mobile: '+393330000009', name: 'Anna', fields: { 1: '', 3: 'C' } },
       { email: null, mobile: '+393330000001', name: null, fields: {} },
     ]);
-    const subscriptions = await suite.fx.db.query('SELECT r.email, s.channel, s.status, s.reason, s.process_id FROM subscription s JOIN recipient r ON r.id = s.recipient_id WHERE r.account_id = ? ORDER BY r.id, s.channel', [p.accountId]);
+    const subscriptions = await suite.fx.db.query('SELECT r.email, s.channel, s.status, s.reason, s.process_id FROM subscription_channel s JOIN recipient r ON r.id = s.recipient_id WHERE r.account_id = ? ORDER BY r.id, s.channel', [p.accountId]);
     assert.deepEqual(subscriptions, [
       { email: 'anna@x.it', channel: 'email', status: 'subscribed', reason: null, process_id: p.process.id },
       { email: 'anna@x.it', channel: 'sms', status: 'subscribed', reason: null, process_id: p.process.id },
@@ -146,7 +146,7 @@ describe('merging a batch', () => {
     const aShared = await recipientId(suite.fx.db, a.accountId, 'shared@x.it');
     assert.notEqual(aShared, bShared);
     const ofB = await suite.fx.db.query<{ name: string | null; fields: string; status: string; list_id: number }>(
-      'SELECT r.name, r.fields, s.status, s.list_id FROM recipient r JOIN subscription s ON s.recipient_id = r.id WHERE r.account_id = ? ORDER BY r.id, s.channel', [b.accountId]);
+      'SELECT r.name, r.fields, s.status, s.list_id FROM recipient r JOIN subscription_channel s ON s.recipient_id = r.id WHERE r.account_id = ? ORDER BY r.id, s.channel', [b.accountId]);
     assert.deepEqual(ofB.map((r) => ({ ...r, fields: JSON.parse(r.fields) as unknown })), [
       { name: 'B', fields: { 1: 'b' }, status: 'subscribed', list_id: b.listId },
       { name: null, fields: {}, status: 'subscribed', list_id: b.listId },

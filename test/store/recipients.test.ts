@@ -95,7 +95,7 @@ describe('changing one recipient', () => {
     const [request] = await unwrap(suite.store).confirmations.listConfirmationRequests(a.accountId, null);
     assert.deepEqual([request?.requestId, request?.processId, request?.status, request?.recipientId],
       [updated.requestIds[0], 0, 'queued', created.recipientId], 'queued by no import: process 0');
-    const rows = await suite.fx.db.query<{ process_id: unknown }>('SELECT process_id FROM subscription WHERE recipient_id = ?', [created.recipientId]);
+    const rows = await suite.fx.db.query<{ process_id: unknown }>('SELECT process_id FROM subscription_channel WHERE recipient_id = ?', [created.recipientId]);
     assert.deepEqual(rows.map((r) => r.process_id), [null], 'a single-recipient change is no import');
   });
 

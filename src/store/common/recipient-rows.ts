@@ -9,6 +9,7 @@ import type {
   SubscriptionRecord,
 } from '../recipients.ts';
 import { json, optionalTimestamp, timestamp, type Row } from './row-mappers.ts';
+import { subscriptionMatch } from './subscription-sql.ts';
 
 export function toRecipientRecord(r: Row): RecipientRecord {
   return {
@@ -28,7 +29,7 @@ export function toSubscriptionRecord(s: Row): SubscriptionRecord {
   };
 }
 
-/** A subscription `s` with when its latest confirmation request was queued. */
+/** A subscription `s` (a row of the subscription_channel view) with when its latest confirmation request was queued. */
 export const SUBSCRIPTION_COLUMNS = `s.list_id, s.channel, s.status, s.reason, s.updated_at, s.confirmed_at, s.request_ip,
   (SELECT max(c.created_at) FROM confirmation_request c WHERE c.recipient_id = s.recipient_id AND c.list_id = s.list_id) AS last_request_at`;
 
@@ -92,8 +93,7 @@ export function listingFromWhere(d: ListingDialect, accountId: number, scope: Re
   const inScope = 'groupId' in scope
     ? `r.id IN (SELECT m.recipient_id FROM membership m WHERE m.group_id = ${d.param(scope.groupId)})`
     : `r.id IN (SELECT s.recipient_id FROM subscription s WHERE s.list_id = ${d.param(scope.listId)}`
-      + `${scope.status === null ? '' : ` AND s.status = ${d.param(scope.status)}`}`
-      + `${scope.channel === null ? '' : ` AND s.channel = ${d.param(scope.channel)}`})`;
+      + ` AND ${subscriptionMatch('s', scope.channel, scope.status === null ? null : () => d.param(scope.status), scope.status)})`;
   const conditions = [ofAccount, inScope, ...filter.map((c) => conditionSql(d, c))];
   return `FROM recipient r WHERE ${conditions.join(' AND ')}`;
 }

@@ -165,12 +165,13 @@ export function toOutboxMessage(r: Row): OutboxMessage {
 // Console
 
 /** Subscriptions counted by channel and status, from `channel, status, n` rows; missing ones are 0. */
-export function toChannelCounts(rows: readonly Row[]): ChannelCounts {
-  const counts: Record<Channel, Record<SubscriptionStatus, number>> = {
-    email: { subscribed: 0, pending: 0, unsubscribed: 0 }, sms: { subscribed: 0, pending: 0, unsubscribed: 0 },
-  };
-  for (const r of rows) counts[r.channel as Channel][r.status as SubscriptionStatus] = Number(r.n);
-  return counts;
+/** The `<channel>_<status>` columns of common/subscription-sql.ts's channelCountColumns. */
+export function toChannelCounts(r: Row): ChannelCounts {
+  const count = (channel: Channel): Record<SubscriptionStatus, number> => ({
+    subscribed: Number(r[`${channel}_subscribed`] ?? 0), pending: Number(r[`${channel}_pending`] ?? 0),
+    unsubscribed: Number(r[`${channel}_unsubscribed`] ?? 0),
+  });
+  return { email: count('email'), sms: count('sms') };
 }
 
 /**

@@ -204,17 +204,17 @@ export class PgConfirmations implements ConfirmationStore {
       const who = { email: request.email as string | null, listName: String(request.list_name) };
       if (request.confirmed_at !== null) return { result: 'already-confirmed', ...who, confirmedAt: optionalTimestamp(request.confirmed_at) };
       const subscription = (await c.query<Row>(`
-        SELECT status FROM subscription WHERE recipient_id = $1 AND list_id = $2 AND channel = 'email'`, [recipientId, listId])).rows[0];
+        SELECT email_status AS status FROM subscription WHERE list_id = $1 AND recipient_id = $2 AND email_status IS NOT NULL`, [listId, recipientId])).rows[0];
       if (!subscription) return { result: 'not-found', ...who, confirmedAt: null };
       if (subscription.status === 'unsubscribed') return { result: 'unsubscribed', ...who, confirmedAt: null };
       if (subscription.status === 'subscribed') return { result: 'already-subscribed', ...who, confirmedAt: null };
       await c.query(`
-        UPDATE subscription SET status = 'subscribed', reason = NULL, confirmed_at = $1, updated_at = $1
-        WHERE recipient_id = $2 AND list_id = $3 AND channel = 'email' AND status = 'pending'`, [at, recipientId, listId]);
+        UPDATE subscription SET email_status = 'subscribed', email_reason = NULL, email_confirmed_at = $1, email_updated_at = $1
+        WHERE recipient_id = $2 AND list_id = $3 AND email_status = 'pending'`, [at, recipientId, listId]);
       // A request queued for several lists at once confirms the others where the recipient still waits.
       await c.query(`
-        UPDATE subscription SET status = 'subscribed', reason = NULL, confirmed_at = $1, updated_at = $1
-        WHERE recipient_id = $2 AND channel = 'email' AND status = 'pending'
+        UPDATE subscription SET email_status = 'subscribed', email_reason = NULL, email_confirmed_at = $1, email_updated_at = $1
+        WHERE recipient_id = $2 AND email_status = 'pending'
           AND list_id IN (SELECT jsonb_array_elements_text(also_list_ids)::bigint FROM confirmation_request WHERE id = $3)`, [at, recipientId, requestId]);
       // Every request already delivered for this recipient and list asked the same question: all are answered.
       await c.query(`

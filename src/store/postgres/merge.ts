@@ -13,7 +13,9 @@
  * refuses, so those rows are folded here first, keeping the same outcome: the last one wins.
  */
 import type pg from 'pg';
-import { dropEmpty, insertedRecipientKey, newRecipientKey } from '../common/batch-keys.ts';
+import {
+  dropEmpty, foldSubscriptionRows, insertedRecipientKey, KEEP_UNWRITTEN_CHANNEL, newRecipientKey, PRIOR_SUBSCRIPTION,
+} from '../common/batch-keys.ts';
 import { PROCESS_COLUMNS } from '../common/process-sql.ts';
 import { toPriorRecipient, toProcess, type Row } from '../common/row-mappers.ts';
 import type { BatchMergeStore } from '../merge.ts';
@@ -42,14 +44,22 @@ export class PgBatchMerge implements BatchMergeStore {
   }
 }
 
-const PRIOR_COLUMNS = `r.id, r.email, r.mobile, se.status AS e_status, se.reason AS e_reason, ss.status AS s_status, ss.reason AS s_reason`;
+const PRIOR_COLUMNS = `r.id, r.email, r.mobile, ${PRIOR_SUBSCRIPTION}`;
 // LATERAL with LIMIT 1 is evaluated per recipient, as a primary-key lookup: never a join over
 // the list's whole subscriptions, whatever the planner believes about their number.
 const PRIOR_SUBSCRIPTIONS = `
-  LEFT JOIN LATERAL (SELECT status, reason FROM subscription
-    WHERE recipient_id = r.id AND list_id = $3 AND channel = 'email' LIMIT 1) se ON true
-  LEFT JOIN LATERAL (SELECT status, reason FROM subscription
-    WHERE recipient_id = r.id AND list_id = $3 AND channel = 'sms' LIMIT 1) ss ON true`;
+  LEFT JOIN LATERAL (SELECT email_status, email_reason, sms_status, sms_reason FROM subscription
+    WHERE list_id = $3 AND recipient_id = r.id LIMIT 1) s ON true`;
+
+/** One row per recipient with both channels, from parallel arrays; a channel with a null status is not set. */
+const SUBSCRIPTION_ROWS = `(list_id, recipient_id, email_status, email_reason, email_process_id, email_updated_at,
+    sms_status, sms_reason, sms_process_id, sms_updated_at)
+  SELECT $1, u.recipient_id,
+    u.email_status, u.email_reason, CASE WHEN u.email_status IS NULL THEN NULL ELSE $2::bigint END,
+    CASE WHEN u.email_status IS NULL THEN NULL ELSE now() END,
+    u.sms_status, u.sms_reason, CASE WHEN u.sms_status IS NULL THEN NULL ELSE $2::bigint END,
+    CASE WHEN u.sms_status IS NULL THEN NULL ELSE now() END
+  FROM unnest($3::bigint[], $4::text[], $5::text[], $6::text[], $7::text[]) AS u(recipient_id, email_status, email_reason, sms_status, sms_reason)`;
 
 /** Named statements: parsed once per connection, planned with the batch's keys as the outer loop. */
 const SQL = {
@@ -101,17 +111,13 @@ const SQL = {
   // Recipients created by this batch have nothing to conflict with: a plain insert, cheaper than an upsert.
   insertSubscriptions: {
     name: 'merge-insert-subscriptions',
-    text: `INSERT INTO subscription (recipient_id, list_id, channel, status, reason, process_id, updated_at)
-      SELECT u.recipient_id, $1, u.channel, u.status, u.reason, $2, now()
-      FROM unnest($3::bigint[], $4::text[], $5::text[], $6::text[]) AS u(recipient_id, channel, status, reason)`,
+    text: `INSERT INTO subscription ${SUBSCRIPTION_ROWS}`,
   },
+  // A channel with a null status is one the batch left alone: it keeps what it held.
   upsertSubscriptions: {
     name: 'merge-upsert-subscriptions',
-    text: `INSERT INTO subscription (recipient_id, list_id, channel, status, reason, process_id, updated_at)
-      SELECT u.recipient_id, $1, u.channel, u.status, u.reason, $2, now()
-      FROM unnest($3::bigint[], $4::text[], $5::text[], $6::text[]) AS u(recipient_id, channel, status, reason)
-      ON CONFLICT (recipient_id, list_id, channel) DO UPDATE SET
-        status = excluded.status, reason = excluded.reason, process_id = excluded.process_id, updated_at = excluded.updated_at`,
+    text: `INSERT INTO subscription ${SUBSCRIPTION_ROWS}
+      ON CONFLICT (list_id, recipient_id) DO UPDATE SET ${KEEP_UNWRITTEN_CHANNEL}`,
   },
   insertMemberships: {
     name: 'merge-insert-memberships',
@@ -237,27 +243,21 @@ async function mergeBatchInTransaction(
     await client.query({ ...SQL.updateRecipients, values: [u.id, u.email, u.mobile, u.name, u.fields] });
   }
 
-  // Subscriptions (the last write per recipient and channel wins), groups and confirmation requests.
-  type SubscriptionRow = { recipient: number; channel: string; status: string; reason: string | null };
-  const subscriptions = { fresh: new Map<string, SubscriptionRow>(), known: new Map<string, SubscriptionRow>() };
+  // Subscriptions (one row per recipient, the last write per channel wins), groups and confirmation requests.
   const confirmations: number[] = [];
   const joining = { fresh: [] as number[], known: [] as number[] };
   batch.recipients.forEach((r, i) => {
-    const side = r.id === null ? 'fresh' : 'known';
-    for (const s of r.subscriptions) {
-      const key = `${ids[i]}:${s.channel}`;
-      subscriptions[side].delete(key);
-      subscriptions[side].set(key, { recipient: ids[i]!, channel: s.channel, status: s.status, reason: s.reason });
-      if (s.requestConfirmation) confirmations.push(ids[i]!);
-    }
-    if (r.joinGroups) joining[side].push(ids[i]!);
+    for (const s of r.subscriptions) if (s.requestConfirmation) confirmations.push(ids[i]!);
+    if (r.joinGroups) joining[r.id === null ? 'fresh' : 'known'].push(ids[i]!);
   });
-  for (const side of ['fresh', 'known'] as const) {
-    if (subscriptions[side].size === 0) continue;
-    const s = [...subscriptions[side].values()];
+  const rows = foldSubscriptionRows(batch.recipients, ids);
+  for (const fresh of [true, false]) {
+    const s = rows.filter((x) => x.fresh === fresh);
+    if (s.length === 0) continue;
     await client.query({
-      ...(side === 'fresh' ? SQL.insertSubscriptions : SQL.upsertSubscriptions),
-      values: [p.listId, p.id, s.map((x) => x.recipient), s.map((x) => x.channel), s.map((x) => x.status), s.map((x) => x.reason)],
+      ...(fresh ? SQL.insertSubscriptions : SQL.upsertSubscriptions),
+      values: [p.listId, p.id, s.map((x) => x.recipientId), s.map((x) => x.emailStatus), s.map((x) => x.emailReason),
+        s.map((x) => x.smsStatus), s.map((x) => x.smsReason)],
     });
   }
   // Only recipients that existed before the batch can be in the list's other groups.

@@ -8,6 +8,7 @@ import { toChannelCounts, toGroup, toListExportRow, toOutboxMessage, toProcessWi
   toRecipientImport, toRecipientSubscription, toRejectRow, type Row,
 } from '../common/row-mappers.ts';
 import { PROCESS_WITH_QUEUE_COLUMNS } from '../common/process-sql.ts';
+import { channelCountColumns, rareStatusHint, statusColumn, subscriptionMatch } from '../common/subscription-sql.ts';
 import { newestFirstPage } from '../common/newest-first.ts';
 import { searchRecipients, type RecipientSearchEngine } from '../common/recipient-search.ts';
 import type { OutboxMessage } from '../confirmations.ts';
@@ -41,20 +42,20 @@ export class PgQueries implements QueryStore {
         .rows.map((r) => Number(r.id));
       const out: ListStats[] = [];
       for (const listId of lists) {
-        const bySubscription = (await c.query<Row>('SELECT channel, status, count(*) AS n FROM subscription WHERE list_id = $1 GROUP BY channel, status', [listId])).rows;
-        const recipients = Number((await c.query<Row>('SELECT count(DISTINCT recipient_id) AS n FROM subscription WHERE list_id = $1', [listId])).rows[0]!.n);
+        // One pass over the list's rows: a row per recipient, both channels in it.
+        const list = (await c.query<Row>(`SELECT ${channelCountColumns('s')} FROM subscription s WHERE s.list_id = $1`, [listId])).rows[0]!;
         const groups: ListStats['groups'][number][] = [];
         // Without `groups`, no group is read at all (the console's list index): its counts are the dear part.
         const groupRows = options.groups === false ? [] : (await c.query<Row>('SELECT id FROM "group" WHERE list_id = $1 ORDER BY id', [listId])).rows;
         for (const g of groupRows) {
           const members = Number((await c.query<Row>('SELECT count(*) AS n FROM membership WHERE group_id = $1', [g.id])).rows[0]!.n);
           const byGroup = (await c.query<Row>(`
-            SELECT s.channel, s.status, count(*) AS n FROM membership m
-            JOIN subscription s ON s.recipient_id = m.recipient_id AND s.list_id = $1
-            WHERE m.group_id = $2 GROUP BY s.channel, s.status`, [listId, g.id])).rows;
+            SELECT ${channelCountColumns('s')} FROM membership m
+            JOIN subscription s ON s.list_id = $1 AND s.recipient_id = m.recipient_id
+            WHERE m.group_id = $2`, [listId, g.id])).rows[0]!;
           groups.push({ groupId: Number(g.id), members, counts: toChannelCounts(byGroup) });
         }
-        out.push({ listId, counts: toChannelCounts(bySubscription), recipients, groups });
+        out.push({ listId, counts: toChannelCounts(list), recipients: Number(list.recipients), groups });
       }
       return out;
     });
@@ -85,8 +86,8 @@ export class PgQueries implements QueryStore {
         const out: string[] = [];
         if (checks.membership) out.push(`EXISTS (SELECT 1 FROM membership m WHERE m.recipient_id = r.id AND m.group_id = ${p(match.groupId)})`);
         if (checks.subscription) {
-          const conditions = ([['s.list_id', match.listId], ['s.channel', match.channel], ['s.status', match.status]] as const)
-            .filter(([, v]) => v !== null).map(([column, v]) => `${column} = ${p(v)}`);
+          const conditions = [subscriptionMatch('s', match.channel, match.status === null ? null : p(match.status))];
+          if (match.listId !== null) conditions.push(`s.list_id = ${p(match.listId)}`);
           out.push(`EXISTS (SELECT 1 FROM subscription s WHERE s.recipient_id = r.id AND ${conditions.join(' AND ')})`);
         }
         return out.map((c) => ` AND ${c}`).join('');
@@ -108,18 +109,18 @@ export class PgQueries implements QueryStore {
           WHERE m.group_id = ${p(match.groupId)} ${cursor === null ? '' : `AND m.recipient_id ${op} ${p(cursor[1])}`}${check(p)}
           ORDER BY m.recipient_id ${order} LIMIT ${p(limit)}`);
         case 'list': return all((p) => `
-          SELECT recipient_id AS id FROM subscription
-          WHERE list_id = ${p(match.listId)} ${match.channel === null ? '' : `AND channel = ${p(match.channel)}`}
-            ${cursor === null ? '' : `AND recipient_id ${op} ${p(cursor[1])}`}
-          GROUP BY recipient_id ORDER BY recipient_id ${order} LIMIT ${p(limit)}`);
+          SELECT s.recipient_id AS id FROM subscription s
+          WHERE s.list_id = ${p(match.listId)} AND ${subscriptionMatch('s', match.channel, null)}
+            ${cursor === null ? '' : `AND s.recipient_id ${op} ${p(cursor[1])}`}
+          ORDER BY s.recipient_id ${order} LIMIT ${p(limit)}`);
         case 'listStatus': {
           const rows: Row[] = [];
           for (const c of drive.channels) {
             rows.push(...await all((p) => `
-              SELECT recipient_id AS id FROM subscription
-              WHERE list_id = ${p(match.listId)} AND channel = ${p(c)} AND status = ${p(match.status)}
-                ${cursor === null ? '' : `AND recipient_id ${op} ${p(cursor[1])}`}
-              ORDER BY recipient_id ${order} LIMIT ${p(limit)}`));
+              SELECT s.recipient_id AS id FROM subscription s
+              WHERE s.list_id = ${p(match.listId)} AND ${statusColumn('s', c)} = ${p(match.status)}${rareStatusHint('s', c, match.status)}
+                ${cursor === null ? '' : `AND s.recipient_id ${op} ${p(cursor[1])}`}
+              ORDER BY s.recipient_id ${order} LIMIT ${p(limit)}`));
           }
           return rows;
         }
@@ -132,7 +133,7 @@ export class PgQueries implements QueryStore {
     load: async (ids) => ({
       people: await queryRows(this.pool, 'SELECT id, email, mobile, name FROM recipient WHERE id = ANY($1::bigint[])', [ids]),
       subscriptions: await queryRows(this.pool, `
-        SELECT recipient_id, list_id, channel, status FROM subscription WHERE recipient_id = ANY($1::bigint[]) ORDER BY list_id, channel`, [ids]),
+        SELECT recipient_id, list_id, channel, status FROM subscription_channel WHERE recipient_id = ANY($1::bigint[]) ORDER BY list_id, channel`, [ids]),
     }),
   };
 
@@ -140,7 +141,7 @@ export class PgQueries implements QueryStore {
     return inSnapshot(this.pool, async (c): Promise<RecipientDetail | null> => {
       const r = (await c.query<Row>('SELECT * FROM recipient WHERE id = $1 AND account_id = $2', [recipientId, accountId])).rows[0];
       if (!r) return null;
-      const subscriptions = (await c.query<Row>('SELECT * FROM subscription WHERE recipient_id = $1 ORDER BY list_id, channel', [recipientId])).rows
+      const subscriptions = (await c.query<Row>('SELECT * FROM subscription_channel WHERE recipient_id = $1 ORDER BY list_id, channel', [recipientId])).rows
         .map(toRecipientSubscription);
       const groups = (await c.query<Row>(`
         SELECT g.* FROM membership m JOIN "group" g ON g.id = m.group_id WHERE m.recipient_id = $1 ORDER BY g.list_id, g.id`, [recipientId]))
@@ -148,7 +149,7 @@ export class PgQueries implements QueryStore {
       const imports = (await c.query<Row>(`
         SELECT p.id, p.list_id, p.status, p.created_at, p.end_date FROM import_process p
         WHERE p.account_id = $1 AND p.id IN (
-          SELECT process_id FROM subscription WHERE recipient_id = $2 AND process_id IS NOT NULL
+          SELECT process_id FROM subscription_channel WHERE recipient_id = $2 AND process_id IS NOT NULL
           UNION SELECT process_id FROM confirmation_request WHERE recipient_id = $2)
         ORDER BY p.id DESC`, [accountId, recipientId])).rows.map(toRecipientImport);
       const confirmations = (await c.query<Row>(`
@@ -160,18 +161,16 @@ export class PgQueries implements QueryStore {
 
   async exportList(accountId: number, listId: number): Promise<ListExport | null> {
     if (!(await getList(this.pool, accountId, listId))) return null;
-    // One row per recipient: its e-mail subscription, or its SMS one when it has no e-mail one.
+    // One row per recipient: the list's rows of the subscription table, both channels in each.
     const from = 'FROM subscription k JOIN recipient r ON r.id = k.recipient_id';
-    const where = `WHERE k.list_id = $1 AND (k.channel = 'email' OR NOT EXISTS (
-      SELECT 1 FROM subscription e WHERE e.recipient_id = k.recipient_id AND e.list_id = k.list_id AND e.channel = 'email'))`;
+    const where = 'WHERE k.list_id = $1';
     const reader = await SnapshotReader.open(this.pool);
     try {
       const fieldNumbers = (await reader.client.query<Row>(`SELECT DISTINCT j.key::int AS k ${from}, jsonb_object_keys(r.fields) AS j(key) ${where}`, [listId]))
         .rows.map((r) => Number(r.k)).sort((a, b) => a - b);
       const rows = reader.stream(`
         SELECT r.id, r.email, r.mobile, r.name, r.fields, r.created_at, r.updated_at,
-          (SELECT status FROM subscription e WHERE e.recipient_id = r.id AND e.list_id = $1 AND e.channel = 'email') AS email_status,
-          (SELECT status FROM subscription e WHERE e.recipient_id = r.id AND e.list_id = $1 AND e.channel = 'sms') AS sms_status
+          k.email_status, k.sms_status
         ${from} ${where} ORDER BY k.recipient_id`, [listId], toListExportRow);
       return { fieldNumbers, rows, close: () => reader.close() };
     } catch (err) {

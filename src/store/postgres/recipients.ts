@@ -9,6 +9,7 @@ import {
   listingFromWhere, listingOrderBy, SUBSCRIPTION_COLUMNS, toListItems, toRecipientState, type ListingDialect,
 } from '../common/recipient-rows.ts';
 import { toGroup, toList, type Row } from '../common/row-mappers.ts';
+import { upsertChannelSql } from '../common/subscription-sql.ts';
 import type {
   AppliedChange, PlannedChange, RecipientKey, RecipientListQuery, RecipientPage, RecipientScope, RecipientState, RecipientStore,
   RecipientWritePlan,
@@ -85,7 +86,7 @@ export class PgRecipients implements RecipientStore {
       const sql = `SELECT r.* ${listingFromWhere(page, accountId, scope, query.filter)} ${listingOrderBy(page, query.order)} LIMIT ${page.param(query.limit)} OFFSET ${page.param(query.offset)}`;
       const recipients = (await c.query<Row>(sql, page.values)).rows;
       const subscriptions = recipients.length === 0 ? [] : (await c.query<Row>(`
-        SELECT s.recipient_id, ${SUBSCRIPTION_COLUMNS} FROM subscription s
+        SELECT s.recipient_id, ${SUBSCRIPTION_COLUMNS} FROM subscription_channel s
         WHERE s.list_id = $1 AND s.recipient_id = ANY($2::bigint[])`, [owner, recipients.map((r) => Number(r.id))])).rows;
       return { total, items: toListItems(recipients, subscriptions) };
     });
@@ -104,7 +105,7 @@ async function readState(c: pg.ClientBase, accountId: number, key: RecipientKey)
       // The oldest recipient with the number, as an import's lookup by mobile picks.
       : await c.query<Row>('SELECT * FROM recipient WHERE account_id = $1 AND mobile = $2 ORDER BY id LIMIT 1', [accountId, key.mobile])).rows[0];
   if (!row) return null;
-  const subscriptions = (await c.query<Row>(`SELECT ${SUBSCRIPTION_COLUMNS} FROM subscription s WHERE s.recipient_id = $1`, [row.id])).rows;
+  const subscriptions = (await c.query<Row>(`SELECT ${SUBSCRIPTION_COLUMNS} FROM subscription_channel s WHERE s.recipient_id = $1`, [row.id])).rows;
   const groups = (await c.query<Row>('SELECT group_id FROM membership WHERE recipient_id = $1', [row.id])).rows.map((g) => g.group_id);
   return toRecipientState(row, subscriptions, groups);
 }
@@ -144,13 +145,8 @@ async function write(
     await c.query(`DELETE FROM membership WHERE recipient_id = $1 AND group_id IN (SELECT id FROM "group" WHERE list_id = ANY($2::bigint[]))`, [id, w.leaveLists]);
   }
   for (const s of w.subscriptions) {
-    await c.query(`
-      INSERT INTO subscription (recipient_id, list_id, channel, status, reason, process_id, updated_at, request_ip)
-      VALUES ($1, $2, $3, $4, $5, NULL, now(), $6)
-      ON CONFLICT (recipient_id, list_id, channel) DO UPDATE SET
-        status = excluded.status, reason = excluded.reason, process_id = NULL, updated_at = excluded.updated_at,
-        request_ip = CASE WHEN $7 THEN excluded.request_ip ELSE subscription.request_ip END`,
-    [id, s.listId, s.channel, s.status, s.reason, s.requestIp ?? null, s.requestIp !== undefined]);
+    await c.query(upsertChannelSql(s.channel, ['$1', '$2', '$3', '$4', 'now()', '$5', '$6']),
+      [s.listId, id, s.status, s.reason, s.requestIp ?? null, s.requestIp !== undefined]);
   }
   if (w.leaveGroups.length > 0) await c.query('DELETE FROM membership WHERE recipient_id = $1 AND group_id = ANY($2::bigint[])', [id, w.leaveGroups]);
   if (w.joinGroups.length > 0) {

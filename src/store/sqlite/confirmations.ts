@@ -191,18 +191,18 @@ export class SqliteConfirmations implements ConfirmationStore {
       const who = { email: request.email as string | null, listName: String(request.list_name) };
       if (request.confirmed_at !== null) return { result: 'already-confirmed', ...who, confirmedAt: optionalTimestamp(request.confirmed_at) };
       const subscription = this.db.prepare(`
-        SELECT status FROM subscription WHERE recipient_id = ? AND list_id = ? AND channel = 'email'`).get(recipientId, listId) as Row | undefined;
+        SELECT email_status AS status FROM subscription WHERE list_id = ? AND recipient_id = ? AND email_status IS NOT NULL`).get(listId, recipientId) as Row | undefined;
       if (!subscription) return { result: 'not-found', ...who, confirmedAt: null };
       if (subscription.status === 'unsubscribed') return { result: 'unsubscribed', ...who, confirmedAt: null };
       if (subscription.status === 'subscribed') return { result: 'already-subscribed', ...who, confirmedAt: null };
       const t = at.toISOString();
       this.db.prepare(`
-        UPDATE subscription SET status = 'subscribed', reason = NULL, confirmed_at = ?, updated_at = ?
-        WHERE recipient_id = ? AND list_id = ? AND channel = 'email' AND status = 'pending'`).run(t, t, recipientId, listId);
+        UPDATE subscription SET email_status = 'subscribed', email_reason = NULL, email_confirmed_at = ?, email_updated_at = ?
+        WHERE list_id = ? AND recipient_id = ? AND email_status = 'pending'`).run(t, t, listId, recipientId);
       // A request queued for several lists at once confirms the others where the recipient still waits.
       this.db.prepare(`
-        UPDATE subscription SET status = 'subscribed', reason = NULL, confirmed_at = ?, updated_at = ?
-        WHERE recipient_id = ? AND channel = 'email' AND status = 'pending'
+        UPDATE subscription SET email_status = 'subscribed', email_reason = NULL, email_confirmed_at = ?, email_updated_at = ?
+        WHERE recipient_id = ? AND email_status = 'pending'
           AND list_id IN (SELECT value FROM json_each((SELECT also_list_ids FROM confirmation_request WHERE id = ?)))`).run(t, t, recipientId, requestId);
       // Every request already delivered for this recipient and list asked the same question: all are answered.
       this.db.prepare(`

@@ -3,7 +3,7 @@
  * recipients, subscriptions, memberships and confirmation requests in one transaction, each kind
  * of row in one statement.
  */
-import { dropEmpty, insertedRecipientKey, newRecipientKey } from '../common/batch-keys.ts';
+import { dropEmpty, foldSubscriptionRows, insertedRecipientKey, KEEP_UNWRITTEN_CHANNEL, newRecipientKey, PRIOR_SUBSCRIPTION } from '../common/batch-keys.ts';
 import { toPriorRecipient, type Row } from '../common/row-mappers.ts';
 import type { BatchMergeStore } from '../merge.ts';
 import { LeaseLostError, type Lease } from '../processes.ts';
@@ -23,17 +23,15 @@ export class SqliteMerge implements BatchMergeStore {
       leaseHeld: named('SELECT list_id FROM import_process WHERE id = ? AND lease_owner = ? AND status = 2'),
       // CROSS JOIN keeps the batch's keys as the outer loop: one index lookup per key, never a scan.
       priorByEmail: named(`
-        SELECT r.id, r.email, r.mobile, se.status AS e_status, se.reason AS e_reason, ss.status AS s_status, ss.reason AS s_reason
+        SELECT r.id, r.email, r.mobile, ${PRIOR_SUBSCRIPTION}
         FROM json_each(?) k
         CROSS JOIN recipient r ON r.account_id = ? AND r.email = k.value
-        LEFT JOIN subscription se ON se.recipient_id = r.id AND se.list_id = ? AND se.channel = 'email'
-        LEFT JOIN subscription ss ON ss.recipient_id = r.id AND ss.list_id = ? AND ss.channel = 'sms'`),
+        LEFT JOIN subscription s ON s.list_id = ? AND s.recipient_id = r.id`),
       priorByMobile: named(`
-        SELECT r.id, r.email, r.mobile, se.status AS e_status, se.reason AS e_reason, ss.status AS s_status, ss.reason AS s_reason
+        SELECT r.id, r.email, r.mobile, ${PRIOR_SUBSCRIPTION}
         FROM json_each(?) k
         CROSS JOIN recipient r ON r.id = (SELECT min(id) FROM recipient WHERE account_id = ? AND mobile = k.value)
-        LEFT JOIN subscription se ON se.recipient_id = r.id AND se.list_id = ? AND se.channel = 'email'
-        LEFT JOIN subscription ss ON ss.recipient_id = r.id AND ss.list_id = ? AND ss.channel = 'sms'`),
+        LEFT JOIN subscription s ON s.list_id = ? AND s.recipient_id = r.id`),
       insertRecipients: named(`
         INSERT INTO recipient (account_id, email, mobile, name, fields, created_at, updated_at)
         SELECT ?, j.value ->> 0, j.value ->> 1, j.value ->> 2, j.value ->> 3, ?, ? FROM json_each(?) j
@@ -46,11 +44,16 @@ export class SqliteMerge implements BatchMergeStore {
           fields = json_patch(recipient.fields, j.value ->> 4),
           updated_at = ?
         FROM json_each(?) j WHERE recipient.id = j.value ->> 0`),
+      // One row per recipient with both channels ([id, e-mail status, reason, SMS status, reason]);
+      // a channel with a null status is left as it was.
       upsertSubscriptions: named(`
-        INSERT INTO subscription (recipient_id, list_id, channel, status, reason, process_id, updated_at)
-        SELECT j.value ->> 0, ?, j.value ->> 1, j.value ->> 2, j.value ->> 3, ?, ? FROM json_each(?) j WHERE true
-        ON CONFLICT (recipient_id, list_id, channel) DO UPDATE SET
-          status = excluded.status, reason = excluded.reason, process_id = excluded.process_id, updated_at = excluded.updated_at`),
+        INSERT INTO subscription (list_id, recipient_id, email_status, email_reason, email_process_id, email_updated_at,
+          sms_status, sms_reason, sms_process_id, sms_updated_at)
+        SELECT @list, j.value ->> 0,
+          j.value ->> 1, j.value ->> 2, iif(j.value ->> 1 IS NULL, NULL, @process), iif(j.value ->> 1 IS NULL, NULL, @t),
+          j.value ->> 3, j.value ->> 4, iif(j.value ->> 3 IS NULL, NULL, @process), iif(j.value ->> 3 IS NULL, NULL, @t)
+        FROM json_each(@rows) j WHERE true
+        ON CONFLICT (list_id, recipient_id) DO UPDATE SET ${KEEP_UNWRITTEN_CHANNEL}`),
       joinGroups: named(`
         INSERT OR IGNORE INTO membership (recipient_id, group_id)
         SELECT r.value, g.value FROM json_each(?) r, json_each(?) g`),
@@ -85,12 +88,12 @@ export class SqliteMerge implements BatchMergeStore {
       if (!this.stmt.leaseHeld.get(p.id, lease.owner)) throw new LeaseLostError(p.id);
       const prior = new Map<string, PriorRecipient>();
       if (keys.emails.length > 0) {
-        for (const r of this.stmt.priorByEmail.all(JSON.stringify(keys.emails), p.accountId, p.listId, p.listId) as Row[]) {
+        for (const r of this.stmt.priorByEmail.all(JSON.stringify(keys.emails), p.accountId, p.listId) as Row[]) {
           prior.set(emailKey(String(r.email)), toPriorRecipient(r));
         }
       }
       if (keys.mobiles.length > 0) {
-        for (const r of this.stmt.priorByMobile.all(JSON.stringify(keys.mobiles), p.accountId, p.listId, p.listId) as Row[]) {
+        for (const r of this.stmt.priorByMobile.all(JSON.stringify(keys.mobiles), p.accountId, p.listId) as Row[]) {
           prior.set(mobileKey(String(r.mobile)), toPriorRecipient(r));
         }
       }
@@ -117,17 +120,17 @@ export class SqliteMerge implements BatchMergeStore {
       }
       if (updates.length > 0) this.stmt.updateRecipients.run(t, JSON.stringify(updates));
       // Subscriptions, groups and confirmation requests, each in one statement.
-      const subscriptions: unknown[] = [];
+      const subscriptions = foldSubscriptionRows(batch.recipients, ids)
+        .map((s) => [s.recipientId, s.emailStatus, s.emailReason, s.smsStatus, s.smsReason]);
       const confirmations: number[] = [];
       const joining: number[] = [];
       batch.recipients.forEach((r, i) => {
-        for (const s of r.subscriptions) {
-          subscriptions.push([ids[i], s.channel, s.status, s.reason]);
-          if (s.requestConfirmation) confirmations.push(ids[i]!);
-        }
+        for (const s of r.subscriptions) if (s.requestConfirmation) confirmations.push(ids[i]!);
         if (r.joinGroups) joining.push(ids[i]!);
       });
-      if (subscriptions.length > 0) this.stmt.upsertSubscriptions.run(p.listId, p.id, t, JSON.stringify(subscriptions));
+      if (subscriptions.length > 0) {
+        this.stmt.upsertSubscriptions.run({ list: p.listId, process: p.id, t, rows: JSON.stringify(subscriptions) });
+      }
       const groups = JSON.stringify(p.options.groupIds);
       if (joining.length > 0) {
         if (p.options.replaceGroups) this.stmt.leaveOtherGroups.run(JSON.stringify(joining), p.listId, groups);

@@ -10,6 +10,7 @@ import {
   toRecipientImport, toRecipientSubscription, toRejectRow, type Row,
 } from '../common/row-mappers.ts';
 import { PROCESS_WITH_QUEUE_COLUMNS } from '../common/process-sql.ts';
+import { channelCountColumns, rareStatusHint, statusColumn, subscriptionMatch } from '../common/subscription-sql.ts';
 import { newestFirstPage } from '../common/newest-first.ts';
 import { searchRecipients, type RecipientSearchEngine } from '../common/recipient-search.ts';
 import type { OutboxMessage } from '../confirmations.ts';
@@ -42,27 +43,28 @@ export class SqliteQueries implements QueryStore {
   async listStats(accountId: number, listIds: readonly number[], options: { readonly groups?: boolean } = {}): Promise<ListStats[]> {
     const lists = (this.db.prepare('SELECT id FROM list WHERE account_id = ? AND id IN (SELECT value FROM json_each(?)) ORDER BY id')
       .all(accountId, JSON.stringify(listIds)) as Row[]).map((r) => Number(r.id));
-    const bySubscription = this.db.prepare('SELECT channel, status, count(*) AS n FROM subscription WHERE list_id = ? GROUP BY channel, status');
-    // Grouping on the (list_id, recipient_id) index counts distinct recipients without a temporary table.
-    const recipients = this.db.prepare(`
-      SELECT count(*) AS n FROM (SELECT recipient_id FROM subscription INDEXED BY subscription_list_recipient WHERE list_id = ? GROUP BY recipient_id)`);
+    // One pass over the list's range of the table: a row per recipient, both channels in it.
+    const byList = this.db.prepare(`SELECT ${channelCountColumns('s')} FROM subscription s WHERE s.list_id = ?`);
     const groups = this.db.prepare('SELECT id FROM "group" WHERE list_id = ? ORDER BY id');
     const members = this.db.prepare('SELECT count(*) AS n FROM membership WHERE group_id = ?');
     const byGroup = this.db.prepare(`
-      SELECT s.channel, s.status, count(*) AS n FROM membership m
-      JOIN subscription s ON s.recipient_id = m.recipient_id AND s.list_id = ?
-      WHERE m.group_id = ? GROUP BY s.channel, s.status`);
+      SELECT ${channelCountColumns('s')} FROM membership m
+      JOIN subscription s ON s.list_id = ? AND s.recipient_id = m.recipient_id
+      WHERE m.group_id = ?`);
     // One read transaction, so the list's and its groups' counts agree with each other.
-    return this.db.transaction(() => lists.map((listId): ListStats => ({
-      listId,
-      counts: toChannelCounts(bySubscription.all(listId) as Row[]),
-      recipients: Number((recipients.get(listId) as Row).n),
-      groups: options.groups === false ? [] : (groups.all(listId) as Row[]).map((g) => ({
-        groupId: Number(g.id),
-        members: Number((members.get(g.id) as Row).n),
-        counts: toChannelCounts(byGroup.all(listId, g.id) as Row[]),
-      })),
-    })))();
+    return this.db.transaction(() => lists.map((listId): ListStats => {
+      const list = byList.get(listId) as Row;
+      return {
+        listId,
+        counts: toChannelCounts(list),
+        recipients: Number(list.recipients),
+        groups: options.groups === false ? [] : (groups.all(listId) as Row[]).map((g) => ({
+          groupId: Number(g.id),
+          members: Number((members.get(g.id) as Row).n),
+          counts: toChannelCounts(byGroup.get(listId, g.id) as Row),
+        })),
+      };
+    }))();
   }
 
   async searchRecipients(accountId: number, filter: RecipientFilter, page: RecipientPageQuery): Promise<KeysetPage<RecipientSummary>> {
@@ -89,7 +91,7 @@ export class SqliteQueries implements QueryStore {
       const order = backward ? 'DESC' : 'ASC';
       const check = (checks.membership ? ' AND EXISTS (SELECT 1 FROM membership m WHERE m.recipient_id = r.id AND m.group_id = @group)' : '')
         + (checks.subscription ? ` AND EXISTS (SELECT 1 FROM subscription s WHERE s.recipient_id = r.id
-          AND (@list IS NULL OR s.list_id = @list) AND (@channel IS NULL OR s.channel = @channel) AND (@status IS NULL OR s.status = @status))` : '');
+          AND (@list IS NULL OR s.list_id = @list) AND ${subscriptionMatch('s', match.channel, match.status === null ? null : '@status')})` : '');
       switch (drive.by) {
         case 'email': return all(`
           SELECT r.id, r.email FROM recipient r INDEXED BY recipient_email
@@ -104,16 +106,13 @@ export class SqliteQueries implements QueryStore {
           WHERE m.group_id = @group${after('m.recipient_id')}${check}
           ORDER BY m.recipient_id ${order} LIMIT @limit`);
         case 'list': return all(`
-          SELECT recipient_id AS id FROM subscription INDEXED BY subscription_list_recipient
-          WHERE list_id = @list AND (@channel IS NULL OR channel = @channel)${after('recipient_id')}
-          GROUP BY recipient_id ORDER BY recipient_id ${order} LIMIT @limit`);
-        case 'listStatus': {
-          const range = `
-            SELECT recipient_id AS id FROM subscription INDEXED BY subscription_list
-            WHERE list_id = @list AND channel = @c AND status = @status${after('recipient_id')}
-            ORDER BY recipient_id ${order} LIMIT @limit`;
-          return drive.channels.flatMap((c) => all(range, { c }));
-        }
+          SELECT s.recipient_id AS id FROM subscription s
+          WHERE s.list_id = @list AND ${subscriptionMatch('s', match.channel, null)}${after('s.recipient_id')}
+          ORDER BY s.recipient_id ${order} LIMIT @limit`);
+        case 'listStatus': return drive.channels.flatMap((c) => all(`
+          SELECT s.recipient_id AS id FROM subscription s
+          WHERE s.list_id = @list AND ${statusColumn('s', c)} = @status${rareStatusHint('s', c, match.status)}${after('s.recipient_id')}
+          ORDER BY s.recipient_id ${order} LIMIT @limit`));
         case 'account': return all(`
           SELECT r.id FROM recipient r INDEXED BY recipient_account
           WHERE r.account_id = @account${after('r.id')}${check}
@@ -125,7 +124,7 @@ export class SqliteQueries implements QueryStore {
       return {
         people: this.db.prepare('SELECT r.id, r.email, r.mobile, r.name FROM json_each(?) k JOIN recipient r ON r.id = k.value').all(json) as Row[],
         subscriptions: this.db.prepare(`
-          SELECT recipient_id, list_id, channel, status FROM subscription WHERE recipient_id IN (SELECT value FROM json_each(?))
+          SELECT recipient_id, list_id, channel, status FROM subscription_channel WHERE recipient_id IN (SELECT value FROM json_each(?))
           ORDER BY list_id, channel`).all(json) as Row[],
       };
     },
@@ -135,7 +134,7 @@ export class SqliteQueries implements QueryStore {
     return this.db.transaction((): RecipientDetail | null => {
       const r = this.db.prepare('SELECT * FROM recipient WHERE id = ? AND account_id = ?').get(recipientId, accountId) as Row | undefined;
       if (!r) return null;
-      const subscriptions = (this.db.prepare('SELECT * FROM subscription WHERE recipient_id = ? ORDER BY list_id, channel').all(recipientId) as Row[])
+      const subscriptions = (this.db.prepare('SELECT * FROM subscription_channel WHERE recipient_id = ? ORDER BY list_id, channel').all(recipientId) as Row[])
         .map(toRecipientSubscription);
       const groups = (this.db.prepare(`
         SELECT g.* FROM membership m JOIN "group" g ON g.id = m.group_id WHERE m.recipient_id = ? ORDER BY g.list_id, g.id`)
@@ -143,7 +142,7 @@ export class SqliteQueries implements QueryStore {
       const imports = (this.db.prepare(`
         SELECT p.id, p.list_id, p.status, p.created_at, p.end_date FROM import_process p
         WHERE p.account_id = ? AND p.id IN (
-          SELECT process_id FROM subscription WHERE recipient_id = ? AND process_id IS NOT NULL
+          SELECT process_id FROM subscription_channel WHERE recipient_id = ? AND process_id IS NOT NULL
           UNION SELECT process_id FROM confirmation_request WHERE recipient_id = ?)
         ORDER BY p.id DESC`).all(accountId, recipientId, recipientId) as Row[]).map(toRecipientImport);
       const confirmations = (this.db.prepare(`
@@ -163,10 +162,9 @@ export class SqliteQueries implements QueryStore {
       this.db.closeReader(reader);
     };
     try {
-      // One row per recipient: its e-mail subscription, or its SMS one when it has no e-mail one.
-      const from = 'FROM subscription k INDEXED BY subscription_list_recipient JOIN recipient r ON r.id = k.recipient_id';
-      const where = `WHERE k.list_id = @list AND (k.channel = 'email' OR NOT EXISTS (
-        SELECT 1 FROM subscription e WHERE e.recipient_id = k.recipient_id AND e.list_id = k.list_id AND e.channel = 'email'))`;
+      // One row per recipient: the list's range of the subscription table, both channels in it.
+      const from = 'FROM subscription k JOIN recipient r ON r.id = k.recipient_id';
+      const where = 'WHERE k.list_id = @list';
       // The campo numbers in use, read first: a whole pass over the list, so it goes by ranges of
       // recipient ids, letting other requests run between them.
       const fieldNumbers = new Set<number>();
@@ -178,8 +176,7 @@ export class SqliteQueries implements QueryStore {
       }
       const statement = prepare(reader, `
         SELECT r.id, r.email, r.mobile, r.name, r.fields, r.created_at, r.updated_at,
-          (SELECT status FROM subscription e WHERE e.recipient_id = r.id AND e.list_id = @list AND e.channel = 'email') AS email_status,
-          (SELECT status FROM subscription e WHERE e.recipient_id = r.id AND e.list_id = @list AND e.channel = 'sms') AS sms_status
+          k.email_status, k.sms_status
         ${from} ${where} ORDER BY k.recipient_id`);
       async function* rows(): AsyncGenerator<ListExportRow> {
         if (released) return;

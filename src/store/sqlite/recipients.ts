@@ -8,6 +8,7 @@ import {
   listingFromWhere, listingOrderBy, SUBSCRIPTION_COLUMNS, toListItems, toRecipientState, type ListingDialect,
 } from '../common/recipient-rows.ts';
 import { toGroup, toList, type Row } from '../common/row-mappers.ts';
+import { upsertChannelSql } from '../common/subscription-sql.ts';
 import type {
   AppliedChange, PlannedChange, RecipientKey, RecipientListQuery, RecipientPage, RecipientScope, RecipientState, RecipientStore,
   RecipientWritePlan,
@@ -36,7 +37,7 @@ export class SqliteRecipients implements RecipientStore {
         // The oldest recipient with the number, as an import's lookup by mobile picks.
         : this.db.prepare('SELECT * FROM recipient WHERE account_id = ? AND mobile = ? ORDER BY id LIMIT 1').get(accountId, key.mobile)) as Row | undefined;
     if (!row) return null;
-    const subscriptions = this.db.prepare(`SELECT ${SUBSCRIPTION_COLUMNS} FROM subscription s WHERE s.recipient_id = ?`).all(row.id) as Row[];
+    const subscriptions = this.db.prepare(`SELECT ${SUBSCRIPTION_COLUMNS} FROM subscription_channel s WHERE s.recipient_id = ?`).all(row.id) as Row[];
     const groups = (this.db.prepare('SELECT group_id FROM membership WHERE recipient_id = ?').all(row.id) as Row[]).map((g) => g.group_id);
     return toRecipientState(row, subscriptions, groups);
   }
@@ -92,13 +93,8 @@ export class SqliteRecipients implements RecipientStore {
         AND group_id IN (SELECT id FROM "group" WHERE list_id IN (SELECT value FROM json_each(?)))`).run(id, lists);
     }
     for (const s of w.subscriptions) {
-      this.db.prepare(`
-        INSERT INTO subscription (recipient_id, list_id, channel, status, reason, process_id, updated_at, request_ip)
-        VALUES (?, ?, ?, ?, ?, NULL, ?, ?)
-        ON CONFLICT (recipient_id, list_id, channel) DO UPDATE SET
-          status = excluded.status, reason = excluded.reason, process_id = NULL, updated_at = excluded.updated_at,
-          request_ip = CASE WHEN ? THEN excluded.request_ip ELSE subscription.request_ip END`)
-        .run(id, s.listId, s.channel, s.status, s.reason, t, s.requestIp ?? null, s.requestIp === undefined ? 0 : 1);
+      this.db.prepare(upsertChannelSql(s.channel, ['?', '?', '?', '?', '?', '?', '?']))
+        .run(s.listId, id, s.status, s.reason, t, s.requestIp ?? null, s.requestIp === undefined ? 0 : 1);
     }
     if (w.leaveGroups.length > 0) {
       this.db.prepare('DELETE FROM membership WHERE recipient_id = ? AND group_id IN (SELECT value FROM json_each(?))').run(id, JSON.stringify(w.leaveGroups));
@@ -149,7 +145,7 @@ export class SqliteRecipients implements RecipientStore {
       const sql = `SELECT r.* ${listingFromWhere(page, accountId, scope, query.filter)} ${listingOrderBy(page, query.order)} LIMIT ${page.param(query.limit)} OFFSET ${page.param(query.offset)}`;
       const recipients = this.db.prepare(sql).all(...page.values) as Row[];
       const subscriptions = recipients.length === 0 ? [] : this.db.prepare(`
-        SELECT s.recipient_id, ${SUBSCRIPTION_COLUMNS} FROM subscription s
+        SELECT s.recipient_id, ${SUBSCRIPTION_COLUMNS} FROM subscription_channel s
         WHERE s.list_id = ? AND s.recipient_id IN (SELECT value FROM json_each(?))`).all(listId, JSON.stringify(recipients.map((r) => r.id))) as Row[];
       return { total, items: toListItems(recipients, subscriptions) };
     })();
