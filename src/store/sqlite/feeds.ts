@@ -25,7 +25,7 @@ export class SqliteFeeds implements FeedStore {
     // Named statements are prepared once, at start-up, so a typo fails on boot.
     const named = (sql: string): Statement => db.named(sql);
     this.stmt = {
-      feedChunk: named('SELECT rows, first_row FROM feed_chunk WHERE feed_id = ? AND first_row <= ? ORDER BY chunk_no DESC LIMIT 1'),
+      feedChunk: named('SELECT rows, first_row FROM feed_chunk WHERE feed_id = ? AND first_row <= ? ORDER BY first_row DESC LIMIT 1'),
       insertFeed: named('INSERT INTO feed (account_id, created_at, lease_expires_at) VALUES (?, ?, ?) RETURNING id'),
       insertChunk: named('INSERT INTO feed_chunk (feed_id, chunk_no, first_row, row_count, rows) VALUES (?, ?, ?, ?, ?)'),
       renew: named('UPDATE feed SET lease_expires_at = ? WHERE id = ? AND complete = 0'),
