@@ -26,6 +26,7 @@ import { createReadStream, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { once } from 'node:events';
+import { setPragmas } from '../src/store/sqlite/connection.ts';
 import { applyMigrations } from '../src/store/sqlite/migrate.ts';
 import { benchmarkPostgresImport } from './import-postgres.ts';
 import { benchmarkRestImport } from './import-rest.ts';
@@ -65,9 +66,7 @@ async function runImport(server: Server, envelope: string): Promise<{ seconds: n
 function floor(rows: number, migrate: (db: Database.Database) => void, prepare: (db: Database.Database, t: string) => (i: number) => void): number {
   const dir = mkdtempSync(join(tmpdir(), 'mailup-floor-'));
   const db = new Database(join(dir, 'floor.db'));
-  db.pragma('journal_mode = WAL');
-  db.pragma('synchronous = NORMAL');
-  db.pragma('cache_size = -65536');
+  setPragmas(db);
   migrate(db);
   const t = new Date().toISOString();
   const insert = prepare(db, t);

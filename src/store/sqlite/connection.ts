@@ -13,8 +13,25 @@ import { prepare, type Statement } from './prepare.ts';
 
 /** The current time as the tables keep it (ISO text). */
 export const now = (): string => new Date().toISOString();
+/**
+ * SQLite's own page cache per connection, in KiB (a negative cache_size). The operating system
+ * keeps the file's pages cached as well, so a bigger cache bought nothing measurable: a
+ * 1,000,000-subscriber import merged at the same rate with 16 MiB and 256 MiB. It is memory each
+ * connection holds once the pages are touched, though, and a server has two (the HTTP thread's
+ * and the import thread's): at 64 MiB the server peaked at 550 MB during that import, at 16 MiB
+ * at 391 MB (docs/decisions.md, "Import throughput").
+ */
+const PAGE_CACHE_KIB = 16 * 1024;
 /** How many inline statements a store keeps prepared (see `prepare` below). */
 const MAX_CACHED_STATEMENTS = 256;
+
+/** The pragmas of every read-write connection (and of the benchmark's floors, which must match). */
+export function setPragmas(db: Database.Database): void {
+  db.pragma('journal_mode = WAL');
+  db.pragma('synchronous = NORMAL');
+  db.pragma('busy_timeout = 5000');
+  db.pragma(`cache_size = -${PAGE_CACHE_KIB}`);
+}
 
 export class SqliteConnection {
   private readonly db: Database.Database;
@@ -45,10 +62,7 @@ export class SqliteConnection {
   constructor(path: string, options: { maxSize?: number | null } = {}) {
     if (path !== ':memory:') mkdirSync(dirname(path), { recursive: true });
     this.db = new Database(path);
-    this.db.pragma('journal_mode = WAL');
-    this.db.pragma('synchronous = NORMAL');
-    this.db.pragma('busy_timeout = 5000');
-    this.db.pragma('cache_size = -65536');
+    setPragmas(this.db);
     applyMigrations(this.db);
     if (options.maxSize) {
       const pageSize = Number(this.db.pragma('page_size', { simple: true }));
