@@ -428,7 +428,7 @@ export class XmlTokenizer {
     while (amp >= 0) {
       const semi = s.indexOf(';', amp);
       if (semi < 0) this.fail('malformed reference');
-      out += s.slice(from, amp) + this.reference(s.slice(amp + 1, semi));
+      out += s.slice(from, amp) + (predefinedAt(s, amp, semi) ?? this.reference(s.slice(amp + 1, semi)));
       from = semi + 1;
       amp = s.indexOf('&', from);
     }
@@ -446,6 +446,28 @@ export class XmlTokenizer {
       (code >= 0xe000 && code <= 0xfffd) || (code >= 0x10000 && code <= 0x10ffff);
     if (!allowed) this.fail(`character reference &${ref}; is not an XML character`);
     return String.fromCodePoint(code);
+  }
+}
+
+/**
+ * The predefined entity between `amp` and `semi`, read from the character codes, or undefined.
+ * A feed escaped inside an envelope is mostly these (every `<`, `>` and `"` of it): taking them
+ * without cutting out and looking up each reference's name took the decoding of such an
+ * envelope from 126 to 205 MB per CPU second (`npm run bench:xml`, 200,000 rows, one run).
+ */
+function predefinedAt(s: string, amp: number, semi: number): string | undefined {
+  const c = s.charCodeAt(amp + 1);
+  switch (semi - amp) {
+    case 3:
+      if (s.charCodeAt(amp + 2) !== 0x74 /* t */) return undefined;
+      return c === 0x6c /* l */ ? '<' : c === 0x67 /* g */ ? '>' : undefined;
+    case 4:
+      return c === 0x61 && s.charCodeAt(amp + 2) === 0x6d && s.charCodeAt(amp + 3) === 0x70 ? '&' : undefined; // amp
+    case 5:
+      if (c === 0x71) return s.startsWith('quot', amp + 1) ? '"' : undefined;
+      return c === 0x61 && s.startsWith('apos', amp + 1) ? "'" : undefined;
+    default:
+      return undefined;
   }
 }
 
