@@ -119,7 +119,7 @@ test('reads the documented GetNlLists sample and names with the documented unesc
 
 test('GetNlLists as the server writes it: escaped names, non-ASCII as character references', () => {
   const name = 'Caffè & "Friends" <€ 😀>';
-  const result = RESULT_BUILDERS.GetNlLists({ lists: [{ id: 7, accountId: 1, guid: 'db00a7d9-295e-4ecd-b871-67fa18902018', name, groups: [{ id: 9, listId: 7, name: 'Già' }] }] }, { formatDate: makeDateFormatter('UTC') });
+  const result = RESULT_BUILDERS.GetNlLists({ lists: [{ id: 7, accountId: 1, guid: 'db00a7d9-295e-4ecd-b871-67fa18902018', name, country: null, groups: [{ id: 9, listId: 7, name: 'Già' }] }] }, { formatDate: makeDateFormatter('UTC') });
   assert.match(result, /^<\?xml version="1.0" encoding="windows-1252" \?>/);
   assert.deepEqual(parseResult('GetNlLists', result, rome), [
     { idList: 7, listGUID: 'db00a7d9-295e-4ecd-b871-67fa18902018', listName: name, groups: [{ idGroup: 9, groupName: 'Già' }] },

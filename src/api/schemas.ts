@@ -64,7 +64,7 @@ const summaryProperties = {
   confirmationSent: { type: ['boolean', 'null'] },
   options: importOptionsSchema,
   runId: nullableInt,
-  rowsMerged: { type: 'integer', description: 'Feed rows merged so far.' },
+  rowsMerged: { type: 'integer', description: "Feed rows merged so far, as its run counts them: all the process's rows once it completed, else its checkpoint." },
   rejectedRows: int,
   reason: { type: ['string', 'null'], description: 'Why a failed import failed ("cancelled by <user>" for a cancel).' },
   cancelled: { type: 'boolean' },

@@ -1,6 +1,6 @@
 /**
  * How the console writes values: dates in the service's time zone, numbers with separators,
- * durations and rates for the live import status, and the words for codes.
+ * durations for the live import status, and the words for codes.
  */
 import { PROCESS_STATE_NAMES, WAITING_FOR_TEXT, waitingFor } from '../core/process-states.ts';
 import { timeFormat } from '../core/time-format.ts';
@@ -60,28 +60,3 @@ export const IMPORT_TYPES: Record<number, string> = {
   5: 'SMS only, empty fields are cleared',
   6: 'e-mail and SMS, empty fields are cleared',
 };
-
-/**
- * Progress of a process as the live status shows it. The rate is the average since the start
- * (rows merged so far over the time since StartDate), the estimate what is left at that rate.
- */
-export interface Progress {
-  readonly done: number;
-  readonly total: number;
-  /** 0–100, whole. */
-  readonly percent: number;
-  readonly rowsPerSecond: number | null;
-  readonly remainingMs: number | null;
-  readonly elapsedMs: number | null;
-}
-
-export function progressOf(p: ImportProcess, now: Date): Progress {
-  const total = p.totalContacts;
-  const done = p.status === 3 ? total : Math.min(p.checkpoint, total);
-  const percent = p.status === 3 ? 100 : total === 0 ? 0 : Math.floor((done * 100) / total);
-  const end = p.status === 3 || p.status === 4 ? p.endDate ?? now : now;
-  const elapsedMs = p.startDate === null ? null : Math.max(0, end.getTime() - p.startDate.getTime());
-  const rowsPerSecond = elapsedMs === null || elapsedMs < 500 || done === 0 ? null : (done * 1000) / elapsedMs;
-  const remainingMs = p.status !== 2 ? (p.status === 3 ? 0 : null) : rowsPerSecond === null ? null : ((total - done) / rowsPerSecond) * 1000;
-  return { done, total, percent, rowsPerSecond, remainingMs, elapsedMs };
-}

@@ -6,7 +6,7 @@
 import type { FastifyInstance, FastifyReply } from 'fastify';
 import { cancelImport, CONTROL_REFUSAL_TEXT, startWaitingImport } from '../core/import-control.ts';
 import type { ImportContext } from '../core/imports.ts';
-import type { ImportProcess } from '../model/records.ts';
+import { rowsMergedOf, type ImportProcess } from '../model/records.ts';
 import type { ConsoleDeps } from './deps.ts';
 import { formatCount } from './format.ts';
 import { html, type Html } from './html.ts';
@@ -40,7 +40,7 @@ function confirmText(p: ImportProcess, action: Action): Html {
     return html`<p>Start import #${p.id} of ${formatCount(p.totalContacts)} rows? When the account runs another import, it waits its turn behind it.</p>`;
   }
   return html`<p>Cancel import #${p.id}? ${p.status === 2
-    ? html`The rows merged so far (${formatCount(p.checkpoint)} of ${formatCount(p.totalContacts)}) stay merged; the rest are not imported.`
+    ? html`The rows merged so far (${formatCount(rowsMergedOf(p))} of ${formatCount(p.totalContacts)}) stay merged; the rest are not imported.`
     : 'None of its rows are imported.'} The imports started with it that still wait are cancelled too. It ends as failed (status 4), with the reason “cancelled by” and your user name. This cannot be undone.</p>`;
 }
 

@@ -13,13 +13,14 @@ import type { ConsoleDeps } from './deps.ts';
 import { authOf, canSeeList, field, idParam, noticeOf, notFound, visibleListIds } from './request.ts';
 import { fieldNumbersOf, readRejectedRow } from '../import/rejected-row.ts';
 import { sendCsv } from './csv.ts';
-import { formatCount, formatDuration, IMPORT_TYPES, PROCESS_STATUS, progressOf, waitingNote } from './format.ts';
+import { formatCount, formatDuration, IMPORT_TYPES, PROCESS_STATUS, waitingNote } from './format.ts';
 import { html, type Html } from './html.ts';
 import { badge, page, pager, progressBar, sendHtml } from './layout.ts';
 import type { ConsoleAuth } from './session.ts';
 import { consoleUrl } from './urls.ts';
 import { controlLinks, registerImportControlRoutes } from './import-control.ts';
 import { wasCancelled } from '../core/import-control.ts';
+import { processProgress } from '../core/progress.ts';
 import { listRuns, runIdOf, runOfProcess } from '../core/runs.ts';
 import { liveRun, runList } from './runs.ts';
 import { REJECT_COLUMNS, rejectReportCsvLines, rejectValues } from '../core/reject-report.ts';
@@ -59,7 +60,7 @@ function confirmationCell(p: ProcessWithQueue): Html {
 }
 
 function processRow(deps: ConsoleDeps, lists: ListNames, p: ProcessWithQueue): Html {
-  const progress = progressOf(p, deps.now());
+  const progress = processProgress(p, deps.now());
   const c = p.counters;
   return html`<tr>
   <td><a href="${consoleUrl(`/imports/${p.id}`)}">#${p.id}</a></td>
@@ -97,13 +98,13 @@ function stat(value: string, label: string, id?: string): Html {
 
 /** Rows merged, rate, time left and the six counters of a process. */
 function progressDetails(deps: ConsoleDeps, p: ImportProcess): Html {
-  const progress = progressOf(p, deps.now());
+  const progress = processProgress(p, deps.now());
   const c = p.counters;
   const rate = progress.rowsPerSecond === null ? '—' : formatCount(Math.round(progress.rowsPerSecond));
   const left = progress.remainingMs === null ? '—' : formatDuration(progress.remainingMs);
   return html`${progressBar(progress.percent, `Import ${p.id} progress`)}
 <div class="stats">
-  ${stat(`${formatCount(progress.done)} / ${formatCount(progress.total)}`, 'rows merged')}
+  ${stat(`${formatCount(progress.rowsMerged)} / ${formatCount(progress.totalRows)}`, 'rows merged')}
   ${stat(rate, 'rows per second')}
   ${stat(p.status === 2 ? left : '—', 'time left (estimate)')}
   ${stat(progress.elapsedMs === null ? '—' : formatDuration(progress.elapsedMs), 'elapsed')}
@@ -148,7 +149,7 @@ async function livePanel(deps: ConsoleDeps, auth: ConsoleAuth, lists: ListNames)
     content = html`<h2>No import is running</h2><p class="muted">Imports started over the web service appear here while they run.</p>`;
   } else {
     const title = running ? 'Running now' : PROCESS_STATUS[shown.status].label;
-    const percent = manyRun ? manyRun.percent : progressOf(shown, deps.now()).percent;
+    const percent = manyRun ? manyRun.percent : processProgress(shown, deps.now()).percent;
     const ended = manyRun ? manyRun.endDate : shown.endDate;
     content = html`<div class="live-head">
   <h2>${title}: ${manyRun
@@ -243,9 +244,9 @@ function rejectTable(rows: readonly { row: number; reason: string; raw: string }
 }
 
 /** The progress part of a process page; it polls itself while the process runs and reloads the page when it ends. */
-function processProgress(deps: ConsoleDeps, p: ImportProcess): Html {
+function progressSection(deps: ConsoleDeps, p: ImportProcess): Html {
   const polling = p.status === 1 || p.status === 2;
-  const progress = progressOf(p, deps.now());
+  const progress = processProgress(p, deps.now());
   return html`<section class="card live" id="progress"${polling
     ? html` hx-get="${consoleUrl(`/imports/${p.id}/progress`, { was: p.status })}" hx-trigger="every 1s" hx-swap="outerHTML"`
     : ''}>
@@ -314,7 +315,7 @@ ${live.markup}
   <p class="lead">On list ${listName(lists, p.listId)}; created ${deps.formatTime(p.createdAt)}.</p>
 </div>${controlLinks(p)}</div>
 ${p.status === 4 ? html`<div class="notice notice-bad" role="alert"><strong>${wasCancelled(p) ? 'The import was cancelled:' : 'The import failed:'}</strong> ${p.failureReason ?? 'no reason was recorded'}</div>` : ''}
-${processProgress(deps, p)}
+${progressSection(deps, p)}
 <div class="grid">
   <section class="card" aria-labelledby="gpd-title">
     <h2 id="gpd-title">GetProcessDetails</h2>
@@ -354,7 +355,7 @@ ${processProgress(deps, p)}
     if (!p) return notFound(reply);
     // It has just ended: reload the whole page, whose details, options and rejects are now final.
     if (String(p.status) !== field(request.query, 'was') && (p.status === 3 || p.status === 4)) reply.header('hx-refresh', 'true');
-    return sendHtml(reply, processProgress(deps, p));
+    return sendHtml(reply, progressSection(deps, p));
   });
 
   app.get('/imports/:id/rejects', async (request, reply) => {

@@ -4,7 +4,7 @@
  */
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { createGroup, MAX_GROUP_NAME, renameGroup } from '../core/groups.ts';
-import { createList, listCountry, MAX_LIST_NAME, renameList, setListCountry } from '../core/lists.ts';
+import { createList, MAX_LIST_NAME, renameList, setListCountry } from '../core/lists.ts';
 import { timeFormat } from '../core/time-format.ts';
 import type { ChannelCounts, ListStats } from '../store/queries.ts';
 import type { ListWithGroups } from '../model/records.ts';
@@ -100,7 +100,8 @@ interface ListPageForms {
 }
 
 /** The list's default country, which reads mobile numbers given without + or 00 (docs/behaviour.md, "Mobile numbers"). */
-function countrySection(auth: ConsoleAuth, list: ListWithGroups, country: string | null, form: ListPageForms['country']): Html {
+function countrySection(auth: ConsoleAuth, list: ListWithGroups, form: ListPageForms['country']): Html {
+  const { country } = list;
   return html`<section class="card" aria-labelledby="country-title">
   <h2 id="country-title">Mobile numbers</h2>
   <p class="muted">${country === null
@@ -185,7 +186,6 @@ async function listPage(
   const now = countsNow(request) || forms.newGroup !== undefined || forms.renameGroup !== undefined;
   const stats = now ? (await deps.ctx.store.queries.listStats(auth.account.id, [list.id]))[0] ?? null : null;
   const base = `/lists/${list.id}`;
-  const country = await listCountry(deps.ctx.store, auth.account.id, list.id);
   return sendHtml(reply, page({
     title: list.name, section: 'lists', auth, notice: noticeOf(request),
     body: html`<div class="page-head"><div>
@@ -210,7 +210,7 @@ ${statsSection(auth, list, stats, forms)}
     <button type="submit">Rename</button>
   </form>
 </section>
-${countrySection(auth, list, country, forms.country)}`,
+${countrySection(auth, list, forms.country)}`,
   }), status);
 }
 

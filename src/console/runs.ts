@@ -6,10 +6,11 @@
  * process pages stay one process each.
  */
 import { wasCancelled } from '../core/import-control.ts';
+import { processProgress } from '../core/progress.ts';
 import type { RunState, RunSummary } from '../core/runs.ts';
 import type { ImportProcess, ListWithGroups, ProcessStatus } from '../model/records.ts';
 import type { ConsoleDeps } from './deps.ts';
-import { formatCount, formatDuration, PROCESS_STATUS, progressOf, waitingNote } from './format.ts';
+import { formatCount, formatDuration, PROCESS_STATUS, waitingNote } from './format.ts';
 import { html, type Html } from './html.ts';
 import { badge, progressBar } from './layout.ts';
 import { consoleUrl } from './urls.ts';
@@ -65,13 +66,13 @@ export function runProcessTable(deps: ConsoleDeps, lists: ListNames, processes: 
   return html`<div class="table-wrap"><table class="run-processes">
   <thead><tr><th scope="col">Import</th><th scope="col">List</th><th scope="col">Status</th><th class="num" scope="col">Rows</th><th scope="col">Progress</th></tr></thead>
   <tbody>${processes.map((p) => {
-    const progress = progressOf(p, deps.now());
+    const progress = processProgress(p, deps.now());
     const note = waitingNote(p);
     return html`<tr>
     <td><a href="${consoleUrl(`/imports/${p.id}`)}">#${p.id}</a></td>
     <td>${listName(lists, p.listId)}</td>
     <td>${badge(PROCESS_STATUS[p.status].label, PROCESS_STATUS[p.status].tone)}${note === '' ? '' : html` <span class="small muted">${note}</span>`}</td>
-    <td class="num">${formatCount(progress.done)} / ${formatCount(p.totalContacts)}</td>
+    <td class="num">${formatCount(progress.rowsMerged)} / ${formatCount(progress.totalRows)}</td>
     <td><div class="progress-cell">${progressBar(progress.percent, `Import ${p.id}`)}<span class="small muted">${progress.percent} %</span></div></td>
   </tr>`;
   })}</tbody>

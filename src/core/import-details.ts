@@ -5,10 +5,10 @@
  * it failed or who cancelled it. The JSON API (`GET /api/imports/{idProcess}`) answers it and
  * webhook payloads carry it, so both say the same thing.
  */
-import type { ImportOptions, ImportProcess, ProcessStatus } from '../model/records.ts';
+import { rowsMergedOf, type ImportOptions, type ImportProcess, type ProcessStatus } from '../model/records.ts';
 import type { Store } from '../store/store.ts';
 import { wasCancelled } from './import-control.ts';
-import { getRun, type RunState } from './runs.ts';
+import { summarizeRun, type RunState, type RunSummary } from './runs.ts';
 import { PROCESS_STATE_NAMES, waitingFor, type ProcessStateName, type WaitingFor } from './process-states.ts';
 
 /** The processes one start set going together (ImportProcess.runId), named by its first process. */
@@ -53,7 +53,7 @@ export interface ImportSummary {
   readonly options: ImportOptions;
   /** The run the process belongs to (ImportProcess.runId); null for a process never started. */
   readonly runId: number | null;
-  /** Feed rows merged so far (rows 1..rowsMerged). */
+  /** Feed rows merged so far, as a run counts them (src/model/records.ts rowsMergedOf): all its rows once completed. */
   readonly rowsMerged: number;
   readonly rejectedRows: number;
   /** Why a failed process failed ("cancelled by <user>" for a cancel); null otherwise. */
@@ -95,30 +95,33 @@ export function summariseImport(p: ImportProcess): ImportSummary {
     confirmationSent: p.options.ConfirmEmail ? p.confirmationSentAt !== null : null,
     options: p.options,
     runId: p.runId,
-    rowsMerged: p.checkpoint,
+    rowsMerged: rowsMergedOf(p),
     rejectedRows: p.rejected,
     reason: p.status === 4 ? p.failureReason : null,
     cancelled: wasCancelled(p),
   };
 }
 
-/** The run of a process, its figures from src/core/runs.ts: null until it was started. */
-export async function importRun(store: Store, p: ImportProcess): Promise<ImportRun | null> {
-  if (p.runId === null) return null;
-  const run = await getRun(store, p.accountId, p.runId);
-  if (run === null) return null;
+/** A run as the details of one of its processes show it, its figures from src/core/runs.ts. */
+function importRunOf(run: RunSummary): ImportRun {
   return {
     runId: run.id, processIds: run.processes.map((q) => q.id), state: run.state,
     totalRows: run.totalRows, rowsMerged: run.rowsMerged, rejectedRows: run.rejected, percent: run.percent,
   };
 }
 
-/** The account's process as JSON; null when the account has no such process (another account's included). */
+/**
+ * The account's process as JSON; null when the account has no such process (another account's
+ * included). The process is read with its run, in one read: the run holds the process.
+ */
 export async function importDetails(store: Store, accountId: number, processId: number): Promise<ImportDetails | null> {
-  const p = await store.processes.getProcess(accountId, processId);
-  if (p === null) return null;
-  const [run, reasons] = await Promise.all([importRun(store, p), store.processes.rejectReasons(accountId, p.id)]);
-  return describeImport(p, run, reasons);
+  const [record, reasons] = await Promise.all([
+    store.processes.getRunOfProcess(accountId, processId), store.processes.rejectReasons(accountId, processId),
+  ]);
+  const p = record?.processes.find((q) => q.id === processId);
+  if (record === null || p === undefined) return null;
+  // A process never started stands alone, a run of its own, but has no run to tell (runId null).
+  return describeImport(p, p.runId === null ? null : importRunOf(summarizeRun(record, new Date())), reasons);
 }
 
 /** The details of a process the caller has already read, with its run and reject reasons read for it. */

@@ -86,7 +86,3 @@ export async function setListCountry(
   if (country !== null && !isCountryWithPlan(country)) return { ok: false, reason: 'invalid-country' };
   return (await store.lists.setListCountry(accountId, listId, country)) ? { ok: true, country } : { ok: false, reason: 'not-found' };
 }
-
-/** A list's default country (ISO 3166 alpha-2); null when it has none or the account has no such list. */
-export const listCountry = (store: Store, accountId: number, listId: number): Promise<string | null> =>
-  store.lists.getListCountry(accountId, listId);

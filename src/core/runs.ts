@@ -9,6 +9,7 @@ import type { ImportProcess, ProcessStatus } from '../model/records.ts';
 import type { RunRecord } from '../store/processes.ts';
 import type { Store } from '../store/store.ts';
 import { PROCESS_STATE_NAMES, type ProcessStateName } from './process-states.ts';
+import { progressAt, type Progress } from './progress.ts';
 
 /**
  * A run's state, in the words of a process's: running while one of its processes runs, else
@@ -16,7 +17,7 @@ import { PROCESS_STATE_NAMES, type ProcessStateName } from './process-states.ts'
  */
 export type RunState = ProcessStateName;
 
-export interface RunSummary {
+export interface RunSummary extends Progress {
   /** The run's id: the id of its first process (a process that stands alone is a run named by its id). */
   readonly id: number;
   readonly state: RunState;
@@ -24,25 +25,12 @@ export interface RunSummary {
   readonly processes: readonly ImportProcess[];
   /** The lists its processes import into, each once, in the order of the processes. */
   readonly listIds: readonly number[];
-  readonly totalRows: number;
-  readonly rowsMerged: number;
   readonly rejected: number;
-  /** 0–100, whole: 100 only when every process completed. */
-  readonly percent: number;
-  /** Rows merged over the run's running time (from its first start to now, or to its end); null before there is a rate to tell. */
-  readonly rowsPerSecond: number | null;
-  /** The rows left at that rate while the run runs or waits its next process; 0 once completed; null when unknown or ended otherwise. */
-  readonly remainingMs: number | null;
-  /** From its first start to now, or to its end; null before it started. */
-  readonly elapsedMs: number | null;
   readonly byStatus: Readonly<Record<ProcessStatus, number>>;
   readonly createdAt: Date;
   readonly startDate: Date | null;
   readonly endDate: Date | null;
 }
-
-/** Below this running time a rate says nothing yet (the first batch has barely committed). */
-const MIN_RATE_WINDOW_MS = 500;
 
 function runState(byStatus: Readonly<Record<ProcessStatus, number>>): RunState {
   if (byStatus[2] > 0) return PROCESS_STATE_NAMES[2];
@@ -51,20 +39,13 @@ function runState(byStatus: Readonly<Record<ProcessStatus, number>>): RunState {
   return PROCESS_STATE_NAMES[3];
 }
 
-/** The summary of a run as the store read it, at `now`. */
+/** The summary of a run as the store read it, at `now`; its progress is src/core/progress.ts's, as a process's is. */
 export function summarizeRun(run: RunRecord, now: Date): RunSummary {
   const state = runState(run.byStatus);
-  const total = run.totalRows;
-  const done = Math.min(run.rowsMerged, total);
-  const percent = state === 'completed' ? 100 : total === 0 ? 0 : Math.floor((done * 100) / total);
-  const ended = state === 'completed' || state === 'failed';
-  const end = ended ? run.endDate ?? now : now;
-  const elapsedMs = run.startDate === null ? null : Math.max(0, end.getTime() - run.startDate.getTime());
-  const rowsPerSecond = elapsedMs === null || elapsedMs < MIN_RATE_WINDOW_MS || done === 0 ? null : (done * 1000) / elapsedMs;
-  const remainingMs = state === 'completed' ? 0 : ended || rowsPerSecond === null ? null : ((total - done) / rowsPerSecond) * 1000;
+  const progress = progressAt({ state, totalRows: run.totalRows, rowsMerged: run.rowsMerged, startDate: run.startDate, endDate: run.endDate }, now);
   return {
     id: run.id, state, processes: run.processes, listIds: [...new Set(run.processes.map((p) => p.listId))],
-    totalRows: total, rowsMerged: done, rejected: run.rejected, percent, rowsPerSecond, remainingMs, elapsedMs,
+    ...progress, rejected: run.rejected,
     byStatus: run.byStatus, createdAt: run.createdAt, startDate: run.startDate, endDate: run.endDate,
   };
 }

@@ -46,7 +46,10 @@ export interface Group {
   readonly notes?: string;
 }
 
+/** A list as a listing of the account's lists shows it: with its default country and its groups. */
 export interface ListWithGroups extends MailingList {
+  /** The default country (ISO 3166 alpha-2) that reads mobile numbers without + or 00; null when it has none. */
+  readonly country: string | null;
   readonly groups: readonly Group[];
 }
 
@@ -124,6 +127,16 @@ export interface ImportProcess {
   readonly failureReason: string | null;
   /** When Send Now delivered every request of the process; null until then. */
   readonly confirmationSentAt: Date | null;
+}
+
+/**
+ * The rows of a process counted as merged, wherever they are shown or summed (a process's
+ * progress, a run's totals, the JSON API): a completed process all its rows, the others their
+ * checkpoint, never more than their rows. The stores sum the same rule in SQL for a run
+ * (src/store/common/run-sql.ts RUN_AGGREGATE_COLUMNS; test/store/processes.test.ts checks both agree).
+ */
+export function rowsMergedOf(p: Pick<ImportProcess, 'status' | 'checkpoint' | 'totalContacts'>): number {
+  return p.status === 3 ? p.totalContacts : Math.min(p.checkpoint, p.totalContacts);
 }
 
 /**

@@ -21,6 +21,7 @@ export interface ListStore {
   getListCountry(accountId: number, listId: number): Promise<string | null>;
   /** Sets (null: clears) the default country of a list of the account; false when the account has no such list. */
   setListCountry(accountId: number, listId: number, country: string | null): Promise<boolean>;
+  /** The account's lists in id order, each with its default country and its groups; with `onlyListIds`, those of them only. */
   listLists(accountId: number, onlyListIds?: readonly number[] | null): Promise<ListWithGroups[]>;
   /**
    * Creates the group, or returns the list's group of that name (case-insensitive) with

@@ -52,7 +52,7 @@ export interface RunRecord {
   readonly processes: readonly ImportProcess[];
   /** Sum of the processes' TotalContacts. */
   readonly totalRows: number;
-  /** Rows merged, as a process page counts them: a completed process all its rows, the others their checkpoint. */
+  /** Rows merged: the sum of rowsMergedOf (src/model/records.ts) over its processes. */
   readonly rowsMerged: number;
   readonly rejected: number;
   /** How many of its processes are in each state. */
@@ -106,6 +106,12 @@ export interface ProcessStore {
   listRuns(accountId: number, options?: { listIds?: readonly number[] | null; limit?: number; offset?: number }): Promise<RunRecord[]>;
   /** One run of the account by its id (a process that stands alone is found by its own id); null when there is none. */
   getRun(accountId: number, runId: number, options?: { listIds?: readonly number[] | null }): Promise<RunRecord | null>;
+  /**
+   * The run a process of the account belongs to, the process among its processes (a process that
+   * stands alone is a run of its own); null when the account has no such process. One read for
+   * the process and its run together, where getProcess then getRun would read the process twice.
+   */
+  getRunOfProcess(accountId: number, processId: number): Promise<RunRecord | null>;
   /** Ids of the account's processes that were created and never started, oldest first. */
   pendingProcessIds(accountId: number): Promise<number[]>;
   /** The list of the import the account runs, or has queued, now; null when it runs none (then a start can run). */

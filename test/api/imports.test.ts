@@ -6,7 +6,7 @@
  */
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { callSoap, feedXml, resultFields, startTestService, type TestAccount, type TestService } from '../helpers/service.ts';
+import { callSoap, feedXml, resultFields, startTestService, waitForProcess, type TestAccount, type TestService } from '../helpers/service.ts';
 import { call, prepareImport, runImport } from './api-helpers.ts';
 
 interface Summary { idProcess: number; listId: number; statusCode: number; status: string; waitingFor: string | null; rejectedRows: number; reason: string | null; cancelled: boolean }
@@ -14,7 +14,7 @@ interface Details extends Summary {
   totalContacts: number; newEmail: number; existingEmail: number; optOutEmail: number; newMobile: number; existingMobile: number; optOutMobile: number;
   isRunning: boolean; confirmationEmail: boolean; confirmationSent: boolean | null; startDate: string | null; endDate: string | null;
   rowsMerged: number; rejectReasons: Record<string, number>; options: { importType: number; groupIds: number[] };
-  run: { runId: number; processIds: number[]; state: string; totalRows: number; percent: number } | null; runId: number | null;
+  run: { runId: number; processIds: number[]; state: string; totalRows: number; rowsMerged: number; percent: number } | null; runId: number | null;
 }
 interface Page<T> { items: T[]; next: string | null; total?: number }
 interface Reject { row: number; reason: string; values: { email: string; prefix: string; number: string; name: string; fields: Record<string, string> } }
@@ -67,8 +67,29 @@ describe('GET /api/imports/{idProcess}', () => {
     assert.deepEqual(d.run && { runId: d.run.runId, processIds: d.run.processIds, state: d.run.state, totalRows: d.run.totalRows, percent: d.run.percent },
       { runId: done, processIds: [done], state: 'completed', totalRows: 5, percent: 100 });
     assert.equal(d.runId, done);
+    assert.equal(d.run!.rowsMerged, d.rowsMerged, 'a run of one merged what its process merged');
     assert.ok(d.endDate !== null && !Number.isNaN(Date.parse(d.endDate)));
     assert.equal(d.reason, null);
+  });
+
+  test('a process of a run of several tells that run; rows merged are counted as the run counts them (a completed process: all its rows)', async () => {
+    const a = await svc.addAccount();
+    const second = await svc.service.store.lists.createList(a.account.id, 'Second');
+    const auth = { User: a.user, Password: a.password };
+    const reply = await callSoap(svc.endpoint, 'StartImportProcesses', {
+      listsIDs: `${a.list.id};${second.id}`, listsGUIDs: `${a.list.guid};${second.guid}`, xmlDoc: feedXml([{ email: 'r1@example.com' }, { email: 'r2@example.com' }, { email: 'r3@example.com' }]),
+      groupsIDs: '', importType: 3, mobileInputType: 1, asPending: false, ConfirmEmail: false, asOptOut: false, forceOptIn: false, replaceGroups: false,
+    }, auth);
+    assert.equal(reply.returnCode, 0, reply.body);
+    const [first, later] = [...reply.result!.matchAll(/<processID>(\d+)/g)].map((m) => Number(m[1]));
+    await waitForProcess(svc.endpoint, auth, a.list.id, a.list.guid, first!);
+    await waitForProcess(svc.endpoint, auth, second.id, second.guid, later!);
+    // A completed process counts all its rows, whatever its checkpoint says.
+    await svc.db.execute('UPDATE import_process SET checkpoint = 1 WHERE id = ?', [later]);
+    const d = (await call<Details>(svc, a, 'GET', `/api/imports/${later}`)).body;
+    assert.deepEqual([d.idProcess, d.listId, d.statusCode, d.totalContacts, d.rowsMerged], [later, second.id, 3, 3, 3]);
+    assert.deepEqual(d.run, { runId: first, processIds: [first, later], state: 'completed', totalRows: 6, rowsMerged: 6, rejectedRows: 0, percent: 100 });
+    assert.equal((await call(svc, other, 'GET', `/api/imports/${later}`)).status, 404, "another account's");
   });
 
   test("another account's process and an unknown one are both 404, alike; a bad id is 400", async () => {
@@ -225,6 +246,7 @@ describe('POST /api/imports/{idProcess}/start and /cancel', () => {
     const stopped = cancel.body.import;
     assert.deepEqual([stopped.statusCode, stopped.reason, stopped.cancelled], [4, `cancelled by ${a.user}`, true]);
     assert.ok(stopped.rowsMerged < BIG, `rows merged ${stopped.rowsMerged}`);
+    assert.equal(stopped.run!.rowsMerged, stopped.rowsMerged, 'a failed process counts its checkpoint, as its run of one does');
     assert.equal(stopped.newEmail, stopped.rowsMerged, 'the counters are those of the rows merged');
     let after = (await call<Details>(svc, a, 'GET', `/api/imports/${next}`)).body;
     for (let i = 0; i < 600 && after.statusCode !== 3; i++) {

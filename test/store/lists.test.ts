@@ -52,7 +52,7 @@ describe('lists', () => {
     assert.equal(await suite.store.lists.renameList(account, 987_654_321, 'Nothing'), null);
   });
 
-  test("listLists: the account's lists in id order with their groups; a filter of ids never reaches another account's", async () => {
+  test("listLists: the account's lists in id order with their country and groups; a filter of ids never reaches another account's", async () => {
     const [account, other] = await twoAccounts('Listing');
     const first = await suite.store.lists.createList(account, 'First');
     const second = await suite.store.lists.createList(account, 'Second');
@@ -60,7 +60,10 @@ describe('lists', () => {
     const g1 = (await suite.store.lists.createGroup(first.id, 'G1')).group;
     const g2 = (await suite.store.lists.createGroup(first.id, 'G2')).group;
     await suite.store.lists.createGroup(theirs.id, 'Not yours');
-    assert.deepEqual(await suite.store.lists.listLists(account), [{ ...first, groups: [g1, g2] }, { ...second, groups: [] }]);
+    await suite.store.lists.setListCountry(account, second.id, 'IT');
+    await suite.store.lists.setListCountry(other, theirs.id, 'DE');
+    assert.deepEqual(await suite.store.lists.listLists(account), [{ ...first, country: null, groups: [g1, g2] }, { ...second, country: 'IT', groups: [] }]);
+    assert.deepEqual((await suite.store.lists.listLists(other)).map((l) => [l.id, l.country]), [[theirs.id, 'DE']]);
     assert.deepEqual(await suite.store.lists.listLists(account, null), await suite.store.lists.listLists(account));
     assert.deepEqual((await suite.store.lists.listLists(account, [second.id])).map((l) => l.id), [second.id]);
     assert.deepEqual(await suite.store.lists.listLists(account, []), [], 'an empty filter is no list, not every list');

@@ -5,6 +5,7 @@
  */
 import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
+import { rowsMergedOf } from '../../src/model/records.ts';
 import { LeaseLostError, type Lease } from '../../src/store/processes.ts';
 import { accountWithList, claim, contractSuite, defaultOptions, feedRow, mergeRecipients, runningProcess, storeFeed, storeFixture } from './store-fixture.ts';
 
@@ -508,6 +509,13 @@ describe('runs', () => {
     assert.equal(await suite.store.processes.getRun(other.accountId, first!.id), null, "another account's run");
     assert.equal(await suite.store.processes.getRun(a.accountId, first!.id, { listIds: [] }), null);
 
+    // The run of a process: read by any of its processes, a lone one's its own; never another account's.
+    for (const p of [first!, onSecond!, third!]) assert.deepEqual(await suite.store.processes.getRunOfProcess(a.accountId, p.id), started, `process ${p.id}`);
+    assert.deepEqual(await suite.store.processes.getRunOfProcess(a.accountId, lone.id), loneRun);
+    assert.equal(await suite.store.processes.getRunOfProcess(other.accountId, onSecond!.id), null, "another account's process");
+    assert.equal(await suite.store.processes.getRunOfProcess(a.accountId, foreign.processes[0]!.id), null, 'nor its own of another account');
+    assert.equal(await suite.store.processes.getRunOfProcess(a.accountId, 999_999_999), null, 'no such process');
+
     // A completed process counts all its rows; the run ends when its last process does.
     await suite.store.processes.finishProcess(lease);
     const half = (await suite.store.processes.getRun(a.accountId, first!.id))!;
@@ -518,5 +526,33 @@ describe('runs', () => {
     const lastEnd = (await suite.store.processes.getProcess(a.accountId, third!.id))!.endDate;
     assert.deepEqual([ended.rowsMerged, ended.byStatus, ended.endDate], [4, { 1: 0, 2: 0, 3: 2, 4: 1 }, lastEnd]);
     await suite.store.processes.cancelProcess(other.accountId, foreign.processes[0]!.id, 'cancelled by test');
+  });
+
+  test("a run's rows merged (summed in SQL) are rowsMergedOf summed over its processes, in every state", async () => {
+    const a = await accountWithFeed('Rows merged');
+    // [status, checkpoint, rows merged] for processes of two rows: a completed one counts all its
+    // rows whatever its checkpoint, the others their checkpoint, never more than their rows.
+    const cases: readonly (readonly [number, number, number])[] = [
+      [1, 0, 0], [1, 1, 1], [2, 1, 1], [3, 0, 2], [3, 1, 2], [3, 2, 2], [4, 0, 0], [4, 1, 1], [4, 5, 2],
+    ];
+    const created = await suite.store.processes.createProcesses(a.accountId, a.feed, cases.map(() => ({ listId: a.listId, options: defaultOptions() })), { start: false });
+    assert.ok(created.ok);
+    const ids = created.processes.map((p) => p.id);
+    for (const [i, [status, checkpoint]] of cases.entries()) {
+      await suite.fx.db.execute('UPDATE import_process SET status = ?, checkpoint = ? WHERE id = ?', [status, checkpoint, ids[i]]);
+    }
+    // Each stands alone: a run of one.
+    const alone = (await suite.store.processes.listRuns(a.accountId)).reverse();
+    assert.deepEqual(alone.map((r) => r.id), ids);
+    assert.deepEqual(alone.map((r) => r.processes.map(rowsMergedOf)), cases.map(([, , merged]) => [merged]), 'the function, process by process');
+    assert.deepEqual(alone.map((r) => r.rowsMerged), cases.map(([, , merged]) => merged), 'the SQL, run by run');
+    // All in one run.
+    await suite.fx.db.execute(`UPDATE import_process SET run_id = ? WHERE id IN (${ids.map(() => '?').join(', ')})`, [ids[0], ...ids]);
+    const run = (await suite.store.processes.getRun(a.accountId, ids[0]!))!;
+    assert.equal(run.processes.length, cases.length);
+    assert.equal(run.rowsMerged, run.processes.reduce((sum, p) => sum + rowsMergedOf(p), 0));
+    assert.equal(run.rowsMerged, cases.reduce((sum, [, , merged]) => sum + merged, 0));
+    // Nothing left running for the claims of other tests.
+    await suite.fx.db.execute('UPDATE import_process SET status = 4 WHERE account_id = ? AND status IN (1, 2)', [a.accountId]);
   });
 });

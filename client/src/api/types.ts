@@ -48,7 +48,7 @@ export interface ImportSummary {
   readonly confirmationSent: boolean | null;
   readonly options: JsonImportOptions;
   readonly runId: number | null;
-  /** Feed rows merged so far. */
+  /** Feed rows merged so far, as its run counts them: all the process's rows once it completed, else its checkpoint. */
   readonly rowsMerged: number;
   readonly rejectedRows: number;
   /** Why a failed import failed ("cancelled by <user>" for a cancel). */

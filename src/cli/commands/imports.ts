@@ -12,7 +12,7 @@ import { cancelImport, CONTROL_REFUSAL_TEXT, startWaitingImport } from '../../co
 import type { ImportContext } from '../../core/imports.ts';
 import { PROCESS_STATE_NAMES, WAITING_FOR_TEXT, waitingFor } from '../../core/process-states.ts';
 import { timeFormat, type TimeFormat } from '../../core/time-format.ts';
-import type { ImportProcess } from '../../model/records.ts';
+import { rowsMergedOf, type ImportProcess } from '../../model/records.ts';
 import type { CliDeps } from '../cli-deps.ts';
 import { CliError, details, nonEmptyName, positiveInteger, table } from '../output.ts';
 
@@ -31,7 +31,7 @@ export function register(program: Command, deps: CliDeps): void {
       deps.output.result(processes.map((p) => processJson(p, time)), () => table(
         ['process', 'run', 'list', 'status', 'rows', 'new e-mail/SMS', 'existing e-mail/SMS', 'opted out e-mail/SMS', 'rejected', 'reason'],
         processes.map((p) => [
-          p.id, p.runId, p.listId, stateText(p), `${p.checkpoint}/${p.totalContacts}`,
+          p.id, p.runId, p.listId, stateText(p), `${rowsMergedOf(p)}/${p.totalContacts}`,
           `${p.counters.newEmail}/${p.counters.newMobile}`, `${p.counters.existingEmail}/${p.counters.existingMobile}`,
           `${p.counters.optOutEmail}/${p.counters.optOutMobile}`, p.rejected, p.failureReason,
         ]),
@@ -53,7 +53,7 @@ export function register(program: Command, deps: CliDeps): void {
       deps.output.result({ wsUser: account.wsUser, ...processJson(p, timeFormat(deps.config().timeZone)), cancelled: outcome.cancelled }, () => [
         `Import ${p.id} cancelled.`,
         details([
-          ['rows merged', `${p.checkpoint} of ${p.totalContacts}`], ['reason', p.failureReason],
+          ['rows merged', `${rowsMergedOf(p)} of ${p.totalContacts}`], ['reason', p.failureReason],
           ['also cancelled', others.length === 0 ? 'none' : others.join(', ')],
         ]),
       ].join('\n'));
@@ -83,7 +83,7 @@ function processJson(p: ImportProcess, time: TimeFormat): Record<string, unknown
   const iso = (d: Date | null): string | null => (d === null ? null : time.iso(d));
   return {
     id: p.id, runId: p.runId, listId: p.listId, status: p.status, state: PROCESS_STATE_NAMES[p.status], waitingFor: waitingFor(p),
-    totalContacts: p.totalContacts, rowsMerged: p.checkpoint, counters: p.counters, rejected: p.rejected,
+    totalContacts: p.totalContacts, rowsMerged: rowsMergedOf(p), counters: p.counters, rejected: p.rejected,
     failureReason: p.failureReason, createdAt: iso(p.createdAt), startDate: iso(p.startDate), endDate: iso(p.endDate),
   };
 }

@@ -7,7 +7,7 @@
  */
 import { InvalidArgumentError, type Command } from 'commander';
 import { createGroup, groupName, MAX_GROUP_NAME } from '../../core/groups.ts';
-import { createList, isGuid, listCountry, MAX_LIST_NAME, renameList, setListCountry, type ListNameRefusal } from '../../core/lists.ts';
+import { createList, isGuid, MAX_LIST_NAME, renameList, setListCountry, type ListNameRefusal } from '../../core/lists.ts';
 import type { Account, MailingList } from '../../model/records.ts';
 import type { CliDeps } from '../cli-deps.ts';
 import { CliError, details, nonEmptyName, positiveInteger, table, UsageError } from '../output.ts';
@@ -101,12 +101,11 @@ function registerListCommands(list: Command, deps: CliDeps): void {
       const account = await deps.account(wsUser);
       const store = await deps.store();
       const lists = await store.lists.listLists(account.id);
-      const countries = await Promise.all(lists.map((l) => listCountry(store, account.id, l.id)));
       output.result(
-        lists.map((l, i) => ({ ...listJson(l), country: countries[i] ?? null, groups: l.groups.map((g) => ({ id: g.id, name: g.name })) })),
+        lists.map((l) => ({ ...listJson(l), country: l.country, groups: l.groups.map((g) => ({ id: g.id, name: g.name })) })),
         () => table(
           ['idList', 'listGUID', 'name', 'country', 'groups (id name)'],
-          lists.map((l, i) => [l.id, l.guid, l.name, countries[i] ?? '-', l.groups.map((g) => `${g.id} ${g.name}`).join(', ')]),
+          lists.map((l) => [l.id, l.guid, l.name, l.country ?? '-', l.groups.map((g) => `${g.id} ${g.name}`).join(', ')]),
           `Account ${account.wsUser} has no lists; create one with "list create ${account.wsUser} <name>".`,
         ),
       );

@@ -15,7 +15,7 @@ import type { ClaimedConfirmation, ConfirmationFailure, ConfirmationMessage, Con
 import type { ChannelCounts, ListExportRow, RecipientDetail, RecipientSummary } from '../queries.ts';
 import type { ConsoleSession } from '../sessions.ts';
 import type { PriorRecipient, RejectReportRow } from '../../model/batch.ts';
-import type { Account, ConsoleUser, Group, ImportOptions, ImportProcess, MailingList, ProcessStatus, ProcessWithQueue } from '../../model/records.ts';
+import type { Account, ConsoleUser, Group, ImportOptions, ImportProcess, ListWithGroups, MailingList, ProcessStatus, ProcessWithQueue } from '../../model/records.ts';
 import type { Channel } from '../../model/subscription.ts';
 
 export type Row = Record<string, unknown>;
@@ -60,6 +60,11 @@ export function toConsoleSessionAndUser(r: Row): { session: ConsoleSession; user
 }
 
 export const toList = (r: Row): MailingList => ({ id: Number(r.id), accountId: Number(r.account_id), guid: String(r.guid), name: String(r.name) });
+/** A list row with its groups (all of the account's, or the list's own; those of other lists are left out). */
+export const toListWithGroups = (r: Row, groups: readonly Group[]): ListWithGroups => {
+  const list = toList(r);
+  return { ...list, country: r.country === null || r.country === undefined ? null : String(r.country), groups: groups.filter((g) => g.listId === list.id) };
+};
 export const toGroup = (r: Row): Group => ({ id: Number(r.id), listId: Number(r.list_id), name: String(r.name), notes: String(r.notes ?? '') });
 
 /** An import_process row. */

@@ -10,9 +10,10 @@ import { optionalTimestamp, timestamp, type Row } from './row-mappers.ts';
 export const RUN_KEY = 'COALESCE(p.run_id, p.id)';
 
 /**
- * One row per run with its totals. Rows merged are counted as a process page counts them
- * (src/console/format.ts progressOf): a completed process all its rows, the others their
- * checkpoint, never more than their rows.
+ * One row per run with its totals. rows_merged is the sum of rowsMergedOf (src/model/records.ts)
+ * over the run's processes, the same rule in SQL: a completed process all its rows, the others
+ * their checkpoint, never more than their rows. A change to one is a change to both;
+ * test/store/processes.test.ts compares them over processes in every state.
  */
 export const RUN_AGGREGATE_COLUMNS = `${RUN_KEY} AS run_key,
   sum(p.total_contacts) AS total_rows,
@@ -27,6 +28,17 @@ export const RUN_AGGREGATE_COLUMNS = `${RUN_KEY} AS run_key,
 /** Whether process `p` is in one of the runs named by the keys in `keys` (an SQL list or array expression per dialect). */
 export function inRuns(runIdIn: string, idIn: string): string {
   return `(p.run_id ${runIdIn} OR (p.run_id IS NULL AND p.id ${idIn}))`;
+}
+
+/** Which runs a read answers: every run of the account (a page), the run of that id, or the run of that process. */
+export type RunFilter = null | { readonly run: number } | { readonly process: number };
+
+/**
+ * The run key of the account's process named by `processParam` (a scalar subquery; NULL when the
+ * account has no such process, which then matches no run).
+ */
+export function runKeyOfProcess(processParam: string, accountParam: string): string {
+  return `(SELECT COALESCE(q.run_id, q.id) FROM import_process q WHERE q.id = ${processParam} AND q.account_id = ${accountParam})`;
 }
 
 /** A run from its aggregate row and its processes (any order; kept oldest first). */

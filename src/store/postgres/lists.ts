@@ -4,7 +4,7 @@
  */
 import { randomUUID } from 'node:crypto';
 import type pg from 'pg';
-import { toGroup, toList, type Row } from '../common/row-mappers.ts';
+import { toGroup, toList, toListWithGroups, type Row } from '../common/row-mappers.ts';
 import type { GroupDeletion, GroupRename, ListStore } from '../lists.ts';
 import type { Group, ListWithGroups, MailingList } from '../../model/records.ts';
 import { lockAccount, LOCK } from './locks.ts';
@@ -46,12 +46,12 @@ export class PgLists implements ListStore {
   }
 
   async listLists(accountId: number, onlyListIds: readonly number[] | null = null): Promise<ListWithGroups[]> {
-    const lists = (await queryRows(this.pool, 'SELECT * FROM list WHERE account_id = $1 ORDER BY id', [accountId])).map(toList)
-      .filter((l) => onlyListIds === null || onlyListIds.includes(l.id));
+    const lists = (await queryRows(this.pool, 'SELECT * FROM list WHERE account_id = $1 ORDER BY id', [accountId]))
+      .filter((r) => onlyListIds === null || onlyListIds.includes(Number(r.id)));
     const groups = (await queryRows(this.pool,
       'SELECT g.* FROM "group" g JOIN list l ON l.id = g.list_id WHERE l.account_id = $1 ORDER BY g.id', [accountId],
     )).map(toGroup);
-    return lists.map((l) => ({ ...l, groups: groups.filter((g) => g.listId === l.id) }));
+    return lists.map((r) => toListWithGroups(r, groups));
   }
 
   async createGroup(listId: number, name: string, notes = ''): Promise<{ group: Group; created: boolean }> {

@@ -10,7 +10,7 @@
 import type pg from 'pg';
 import { flag, toProcess, toProcessWithQueue, toRejectRow, type Row } from '../common/row-mappers.ts';
 import { PROCESS_COLUMNS, PROCESS_WITH_QUEUE_COLUMNS } from '../common/process-sql.ts';
-import { inRuns, RUN_AGGREGATE_COLUMNS, RUN_KEY, toRunRecords } from '../common/run-sql.ts';
+import { inRuns, RUN_AGGREGATE_COLUMNS, RUN_KEY, runKeyOfProcess, toRunRecords, type RunFilter } from '../common/run-sql.ts';
 import {
   LeaseLostError, type CancelOutcome, type CreateOptions, type Lease, type ProcessStore, type RunRecord, type StartOneOutcome, type StartOutcome,
 } from '../processes.ts';
@@ -164,19 +164,25 @@ export class PgProcesses implements ProcessStore {
   }
 
   async getRun(accountId: number, runId: number, options: { listIds?: readonly number[] | null } = {}): Promise<RunRecord | null> {
-    return (await this.readRuns(accountId, runId, options.listIds ?? null, 1, 0))[0] ?? null;
+    return (await this.readRuns(accountId, { run: runId }, options.listIds ?? null, 1, 0))[0] ?? null;
+  }
+
+  async getRunOfProcess(accountId: number, processId: number): Promise<RunRecord | null> {
+    return (await this.readRuns(accountId, { process: processId }, null, 1, 0))[0] ?? null;
   }
 
   /** A page of runs (or the one named), aggregated in SQL, with their processes; one snapshot, so both agree. */
-  private async readRuns(accountId: number, runId: number | null, listIds: readonly number[] | null, limit: number, offset: number): Promise<RunRecord[]> {
+  private async readRuns(accountId: number, which: RunFilter, listIds: readonly number[] | null, limit: number, offset: number): Promise<RunRecord[]> {
     const lists = listIds === null ? null : [...listIds];
+    // The run's id, or the process's whose run is read, is $5 when one is named.
+    const key = which === null ? null : 'run' in which ? '$5::bigint' : runKeyOfProcess('$5::bigint', '$1');
     return inSnapshot(this.pool, async (c) => {
       const aggregates = (await c.query<Row>(`
         SELECT ${RUN_AGGREGATE_COLUMNS} FROM import_process p
         WHERE p.account_id = $1 AND ($2::bigint[] IS NULL OR p.list_id = ANY($2::bigint[]))
-          AND ($3::bigint IS NULL OR ${inRuns('= $3', '= $3')})
-        GROUP BY ${RUN_KEY} ORDER BY ${RUN_KEY} DESC LIMIT $4 OFFSET $5`,
-      [accountId, lists, runId, limit, offset])).rows;
+          ${key === null ? '' : `AND ${inRuns(`= ${key}`, `= ${key}`)}`}
+        GROUP BY ${RUN_KEY} ORDER BY ${RUN_KEY} DESC LIMIT $3 OFFSET $4`,
+      [accountId, lists, limit, offset, ...(which === null ? [] : ['run' in which ? which.run : which.process])])).rows;
       if (aggregates.length === 0) return [];
       const keys = aggregates.map((a) => Number(a.run_key));
       const processes = (await c.query<Row>(`

@@ -2,7 +2,7 @@
  * An account's mailing lists and their groups on SQLite.
  */
 import { randomUUID } from 'node:crypto';
-import { toGroup, toList, type Row } from '../common/row-mappers.ts';
+import { toGroup, toList, toListWithGroups, type Row } from '../common/row-mappers.ts';
 import type { GroupDeletion, GroupRename, ListStore } from '../lists.ts';
 import type { Group, ListWithGroups, MailingList } from '../../model/records.ts';
 import { now, type SqliteConnection } from './connection.ts';
@@ -51,11 +51,11 @@ export class SqliteLists implements ListStore {
   }
 
   async listLists(accountId: number, onlyListIds: readonly number[] | null = null): Promise<ListWithGroups[]> {
-    const lists = (this.db.prepare('SELECT * FROM list WHERE account_id = ? ORDER BY id').all(accountId) as Row[]).map(toList)
-      .filter((l) => onlyListIds === null || onlyListIds.includes(l.id));
+    const lists = (this.db.prepare('SELECT * FROM list WHERE account_id = ? ORDER BY id').all(accountId) as Row[])
+      .filter((r) => onlyListIds === null || onlyListIds.includes(Number(r.id)));
     const groups = (this.db.prepare(`
       SELECT g.* FROM "group" g JOIN list l ON l.id = g.list_id WHERE l.account_id = ? ORDER BY g.id`).all(accountId) as Row[]).map(toGroup);
-    return lists.map((l) => ({ ...l, groups: groups.filter((g) => g.listId === l.id) }));
+    return lists.map((r) => toListWithGroups(r, groups));
   }
 
   async createGroup(listId: number, name: string, notes = ''): Promise<{ group: Group; created: boolean }> {

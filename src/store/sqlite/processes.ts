@@ -5,7 +5,7 @@
  */
 import { flag, toProcess, toProcessWithQueue, toRejectRow, type Row } from '../common/row-mappers.ts';
 import { PROCESS_COLUMNS, PROCESS_WITH_QUEUE_COLUMNS } from '../common/process-sql.ts';
-import { inRuns, RUN_AGGREGATE_COLUMNS, RUN_KEY, toRunRecords } from '../common/run-sql.ts';
+import { inRuns, RUN_AGGREGATE_COLUMNS, RUN_KEY, runKeyOfProcess, toRunRecords, type RunFilter } from '../common/run-sql.ts';
 import {
   LeaseLostError, type CancelOutcome, type CreateOptions, type Lease, type ProcessStore, type RunRecord, type StartOneOutcome, type StartOutcome,
 } from '../processes.ts';
@@ -164,19 +164,25 @@ export class SqliteProcesses implements ProcessStore {
   }
 
   async getRun(accountId: number, runId: number, options: { listIds?: readonly number[] | null } = {}): Promise<RunRecord | null> {
-    return this.readRuns(accountId, runId, options.listIds ?? null, 1, 0)[0] ?? null;
+    return this.readRuns(accountId, { run: runId }, options.listIds ?? null, 1, 0)[0] ?? null;
+  }
+
+  async getRunOfProcess(accountId: number, processId: number): Promise<RunRecord | null> {
+    return this.readRuns(accountId, { process: processId }, null, 1, 0)[0] ?? null;
   }
 
   /** A page of runs (or the one named), aggregated in SQL, with their processes; one read transaction, so both agree. */
-  private readRuns(accountId: number, runId: number | null, listIds: readonly number[] | null, limit: number, offset: number): RunRecord[] {
+  private readRuns(accountId: number, which: RunFilter, listIds: readonly number[] | null, limit: number, offset: number): RunRecord[] {
     const lists = listIds === null ? null : JSON.stringify(listIds);
+    // The run's id, or the process's whose run is read, is @key when one is named.
+    const key = which === null ? null : 'run' in which ? '@key' : runKeyOfProcess('@key', '@account');
     return this.db.transaction(() => {
       const aggregates = this.db.prepare(`
         SELECT ${RUN_AGGREGATE_COLUMNS} FROM import_process p
         WHERE p.account_id = @account AND (@lists IS NULL OR p.list_id IN (SELECT value FROM json_each(@lists)))
-          ${runId === null ? '' : `AND ${inRuns('= @run', '= @run')}`}
+          ${key === null ? '' : `AND ${inRuns(`= ${key}`, `= ${key}`)}`}
         GROUP BY ${RUN_KEY} ORDER BY ${RUN_KEY} DESC LIMIT @limit OFFSET @offset`)
-        .all({ account: accountId, lists, run: runId, limit, offset }) as Row[];
+        .all({ account: accountId, lists, key: which === null ? null : 'run' in which ? which.run : which.process, limit, offset }) as Row[];
       if (aggregates.length === 0) return [];
       const keys = JSON.stringify(aggregates.map((a) => Number(a.run_key)));
       const processes = (this.db.prepare(`
