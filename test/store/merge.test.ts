@@ -105,6 +105,41 @@ describe('merging a batch', () => {
     await suite.store.processes.finishProcess(lease);
   });
 
+  test('an update keeps the e-mail address it does not change and stores one it gives or changes', async () => {
+    const p = await runningProcess(suite.store, 3);
+    await mergeRecipients(suite.store, p.lease, [
+      { email: 'keep@x.it', mobile: '+393330000101', smsStatus: 'subscribed', emailStatus: 'subscribed' },
+      { mobile: '+393330000102', smsStatus: 'subscribed' },
+    ], { lastRow: 1 });
+    const keep = await recipientId(suite.fx.db, p.accountId, 'keep@x.it');
+    await suite.store.merge.mergeBatch(p.lease, { emails: ['keep@x.it'], mobiles: ['+393330000102'] }, 2, (prior): BatchPlan => {
+      const known = prior.get(emailKey('keep@x.it'))!;
+      const mobileOnly = prior.get(mobileKey('+393330000102'))!;
+      return {
+        recipients: [
+          // The same address: the recipient keeps it, its other values change.
+          { id: known.id, email: 'keep@x.it', mobile: '+393330000111', name: 'Kept', fields: {}, joinGroups: false, subscriptions: [] },
+          // A recipient known by its number is given an address.
+          { id: mobileOnly.id, email: 'given@x.it', mobile: null, name: null, fields: {}, joinGroups: false, subscriptions: [] },
+        ],
+        rejects: [], counters: zeroCounters(),
+      };
+    });
+    const given = await recipientId(suite.fx.db, p.accountId, 'given@x.it');
+    await suite.store.merge.mergeBatch(p.lease, { emails: ['given@x.it'], mobiles: [] }, 3, (prior): BatchPlan => ({
+      // An address changed outright.
+      recipients: [{ id: prior.get(emailKey('given@x.it'))!.id, email: 'changed@x.it', mobile: null, name: null, fields: {}, joinGroups: false, subscriptions: [] }],
+      rejects: [], counters: zeroCounters(),
+    }));
+    const rows = await suite.fx.db.query<{ id: number; email: string | null; mobile: string; name: string | null }>(
+      'SELECT id, email, mobile, name FROM recipient WHERE account_id = ? ORDER BY id', [p.accountId]);
+    assert.deepEqual(rows.map((r) => [Number(r.id), r.email, r.mobile, r.name]), [
+      [keep, 'keep@x.it', '+393330000111', 'Kept'],
+      [given, 'changed@x.it', '+393330000102', null],
+    ]);
+    await suite.store.processes.finishProcess(p.lease);
+  });
+
   test('a batch that throws while planning writes nothing and keeps the lease', async () => {
     const p = await runningProcess(suite.store, 2);
     await assert.rejects(suite.store.merge.mergeBatch(p.lease, { emails: ['boom@x.it'], mobiles: [] }, 2, () => {

@@ -10,7 +10,7 @@ import type { Row } from './row-mappers.ts';
 /** A new recipient has nothing to clear: empty field values are simply not stored. */
 export function dropEmpty(fields: Readonly<Record<number, string>>): Record<number, string> {
   const out: Record<number, string> = {};
-  for (const [k, v] of Object.entries(fields)) if (v !== '') out[Number(k)] = v;
+  for (const k in fields) if (fields[k] !== '') out[k] = fields[k]!;
   return out;
 }
 

