@@ -73,6 +73,11 @@ export class SqliteWebhooks implements WebhookStore {
 
   async claimDeliveries(owner: string, options: { readonly now: Date; readonly leaseMs: number; readonly limit: number }): Promise<ClaimedDelivery[]> {
     const t = options.now.getTime();
+    // Looking first takes no write lock, which the import thread holds for each batch it merges:
+    // taken on every poll, the lock made the HTTP thread wait out a batch (about 100 ms) once a
+    // second during an import, and GetProcessDetails' p99 under 200 polling clients rose from 5 to
+    // 47 ms (bench:load). There is rarely anything due.
+    if (this.db.prepare(`SELECT 1 FROM webhook_delivery d WHERE ${CLAIMABLE_WHERE} LIMIT 1`).get(t, t) === undefined) return [];
     return this.db.transaction((): ClaimedDelivery[] => {
       const ids = (this.db.prepare(`
         UPDATE webhook_delivery SET lease_owner = ?, lease_until = ?
