@@ -10,7 +10,7 @@ import { LeaseLostError } from '../store/processes.ts';
 import type { Store } from '../store/store.ts';
 import type { ImportProcess } from '../model/records.ts';
 import type { Lease } from '../store/processes.ts';
-import { planBatch, prepareBatch } from './plan-batch.ts';
+import { planBatch, prepareBatch, type PreparedBatch } from './plan-batch.ts';
 
 /**
  * Failures that say nothing about the import itself (a busy or restarting database, a dropped
@@ -162,23 +162,37 @@ export class ImportWorker implements ImportWorkerHandle {
       let checkpoint = process.checkpoint;
       // Read once per claim: the list's country reads the numbers that carry no country code.
       const country = await store.lists.getListCountry(process.accountId, process.listId);
-      for (;;) {
-        if (this.stopping) {
-          await store.processes.releaseLease(lease);
-          log.info({ processId: process.id, checkpoint }, 'import process released for shutdown');
-          return;
+      const readBatch = async (fromRow: number): Promise<PreparedBatch | null> => {
+        const rows = await store.feeds.readFeedRows(process.feedId, fromRow);
+        return rows.length === 0 ? null : prepareBatch(rows, process.options, country);
+      };
+      // The next batch is read and prepared while this one is merged: on PostgreSQL the chunk's
+      // read and the JavaScript that normalises it overlap the database's work on the batch before
+      // (SQLite's calls are synchronous: there it is read just before the merge, as it always was).
+      let next = readBatch(checkpoint + 1);
+      try {
+        for (;;) {
+          if (this.stopping) {
+            await store.processes.releaseLease(lease);
+            log.info({ processId: process.id, checkpoint }, 'import process released for shutdown');
+            return;
+          }
+          // A cancel drops the lease (src/core/import-control.ts): asked here, before the next
+          // batch is merged, the import stops one round trip after the cancel commits. Reading
+          // ahead writes nothing.
+          if (checkpoint > process.checkpoint && !(await store.processes.renewLease(lease))) throw new LeaseLostError(process.id);
+          const batch = await next;
+          if (batch === null) break;
+          next = readBatch(batch.lastRow + 1);
+          const updated = await store.merge.mergeBatch(lease, batch.keys, batch.lastRow, (prior) => planBatch(batch, prior, process.options));
+          this.emit('batch', updated, batch.lastRow - checkpoint);
+          checkpoint = batch.lastRow;
+          // Let waiting requests run between batches.
+          await yieldToEventLoop();
         }
-        // A cancel drops the lease (src/core/import-control.ts): asked here, before the next batch
-        // is read and prepared, the import stops one round trip after the cancel commits.
-        if (checkpoint > process.checkpoint && !(await store.processes.renewLease(lease))) throw new LeaseLostError(process.id);
-        const rows = await store.feeds.readFeedRows(process.feedId, checkpoint + 1);
-        if (rows.length === 0) break;
-        const batch = prepareBatch(rows, process.options, country);
-        const updated = await store.merge.mergeBatch(lease, batch.keys, batch.lastRow, (prior) => planBatch(batch, prior, process.options));
-        checkpoint = batch.lastRow;
-        this.emit('batch', updated, rows.length);
-        // Let waiting requests run between batches.
-        await yieldToEventLoop();
+      } finally {
+        // A batch read ahead and never merged (a stop, a lost lease, a failure): its outcome is moot.
+        next.catch(() => undefined);
       }
       await store.processes.finishProcess(lease);
       this.emit('finished', process.id, 3);
