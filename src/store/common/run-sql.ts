@@ -7,6 +7,7 @@ import type { ImportProcess } from '../../model/records.ts';
 import type { RunRecord } from '../processes.ts';
 import { optionalTimestamp, timestamp, type Row } from './row-mappers.ts';
 
+/** The run key; migration 0013 indexes it as written here (by account), so keep the two alike. */
 export const RUN_KEY = 'COALESCE(p.run_id, p.id)';
 
 /**
