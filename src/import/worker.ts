@@ -167,8 +167,8 @@ export class ImportWorker implements ImportWorkerHandle {
         return rows.length === 0 ? null : prepareBatch(rows, process.options, country);
       };
       // The next batch is read and prepared while this one is merged: on PostgreSQL the chunk's
-      // read and the JavaScript that normalises it overlap the database's work on the batch before
-      // (SQLite's calls are synchronous: there it is read just before the merge, as it always was).
+      // read and the JavaScript that normalises it overlap the database's work on the batch before.
+      // SQLite's calls are synchronous, so there the same work simply runs one step after another.
       let next = readBatch(checkpoint + 1);
       try {
         for (;;) {

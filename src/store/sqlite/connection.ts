@@ -19,7 +19,7 @@ export const now = (): string => new Date().toISOString();
  * 1,000,000-subscriber import merged at the same rate with 16 MiB and 256 MiB. It is memory each
  * connection holds once the pages are touched, though, and a server has two (the HTTP thread's
  * and the import thread's): at 64 MiB the server peaked at 550 MB during that import, at 16 MiB
- * at 391 MB (docs/decisions.md, "Import throughput").
+ * between 391 and 463 MB over several runs (docs/decisions.md, "Import throughput").
  */
 const PAGE_CACHE_KIB = 16 * 1024;
 /** How many inline statements a store keeps prepared (see `prepare` below). */
