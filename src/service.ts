@@ -109,7 +109,7 @@ export async function createService(config: Config, options: ServiceOptions = {}
   // The embedded worker runs in its own thread so that synchronous SQLite merges never hold up
   // requests. PostgreSQL merges are asynchronous: that worker shares this process and its pool.
   worker = config.store === 'sqlite'
-    ? new ThreadedImportWorker({ config, log: workerLog, events: workerEvents })
+    ? new ThreadedImportWorker({ config, log: workerLog, events: workerEvents, releaseLease: (lease) => store.processes.releaseLease(lease) })
     : new ImportWorker({
       store, leaseMs: config.leaseMs, pollMs: config.pollMs, log: workerLog, events: workerEvents,
       owner: `${hostname()}:${process.pid}:${randomUUID().slice(0, 8)}`,

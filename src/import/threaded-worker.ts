@@ -27,7 +27,17 @@ export class ThreadedImportWorker implements ImportWorkerHandle {
   /** The import the thread holds a lease on, as its messages tell (null between imports). */
   private current: ImportProcess | null = null;
 
-  constructor(private readonly options: { config: Config; log: WorkerLog; events?: WorkerEvents }) {}
+  constructor(private readonly options: {
+    config: Config;
+    log: WorkerLog;
+    events?: WorkerEvents;
+    /**
+     * Releases a lease the thread held when it died (the store's releaseLease, from this thread's
+     * own connection): the restarted thread then resumes the import at once instead of when the
+     * lease runs out (LEASE_SECONDS).
+     */
+    releaseLease?: (lease: Lease) => Promise<void>;
+  }) {}
 
   start(): void {
     if (this.thread || this.stopping) return;
@@ -37,12 +47,19 @@ export class ThreadedImportWorker implements ImportWorkerHandle {
     thread.on('message', (message: ThreadMessage) => this.relay(message));
     thread.on('error', (err) => this.options.log.error({ err }, 'import worker thread failed'));
     thread.on('exit', (code) => {
+      const held = this.current;
       this.thread = null;
       this.current = null;
-      if (!this.stopping) {
-        this.options.log.error({ code }, 'import worker thread exited; restarting');
-        setTimeout(() => this.start(), RESTART_DELAY_MS).unref();
-      }
+      if (this.stopping) return;
+      this.options.log.error({ code, processId: held?.id }, 'import worker thread exited; restarting');
+      // Its connection went with it, rolling back the batch in flight: nothing holds the lease
+      // any more but the row. Released, the import resumes from its checkpoint when the thread is back.
+      const released = held === null || this.options.releaseLease === undefined
+        ? Promise.resolve()
+        : this.options.releaseLease(this.leaseOf(held)).catch((err: unknown) => {
+          this.options.log.error({ err, processId: held.id }, 'could not release the lease of the dead import thread; it resumes when the lease expires');
+        });
+      void released.then(() => setTimeout(() => this.start(), RESTART_DELAY_MS).unref());
     });
     this.thread = thread;
   }
@@ -70,7 +87,12 @@ export class ThreadedImportWorker implements ImportWorkerHandle {
     if (!thread) return null;
     const process = this.current;
     await thread.terminate();
-    return process === null ? null : { process, owner: this.owner, leaseMs: this.options.config.leaseMs };
+    return process === null ? null : this.leaseOf(process);
+  }
+
+  /** The lease the thread holds on `process` (it claims as this handle's owner). */
+  private leaseOf(process: ImportProcess): Lease {
+    return { process, owner: this.owner, leaseMs: this.options.config.leaseMs };
   }
 
   private relay(message: ThreadMessage): void {
