@@ -10,6 +10,7 @@ import assert from 'node:assert/strict';
 import type { Worker } from 'node:worker_threads';
 import { ThreadedImportWorker } from '../../src/import/threaded-worker.ts';
 import { callSoap, feedXml, resultFields, startTestService, waitForProcess, type TestService } from '../helpers/service.ts';
+import { eventually } from '../store/store-fixture.ts';
 
 const ROWS = 40_000;
 /** Resuming must not wait for the lease: a third of it, so a server that waited fails by far. */
@@ -33,7 +34,7 @@ test('an import thread that dies mid-import is restarted and the import resumes 
   const id = Number(/<processID>(\d+)<\/processID>/.exec(reply.result ?? '')?.[1]);
   assert.ok(id > 0, reply.body);
 
-  const merging = await waitFor(async () => {
+  const merging = await eventually(async () => {
     const p = await svc.service.store.processes.getProcess(a.account.id, id);
     return p !== null && p.checkpoint > 0 && p.checkpoint < ROWS ? p : null;
   });
@@ -44,7 +45,7 @@ test('an import thread that dies mid-import is restarted and the import resumes 
   assert.equal(atKill.status, 2, 'still running when its thread died');
   assert.ok(atKill.checkpoint >= merging.checkpoint);
 
-  await waitFor(async () => {
+  await eventually(async () => {
     const p = await svc.service.store.processes.getProcess(a.account.id, id);
     return p !== null && (p.checkpoint > atKill.checkpoint || p.status !== 2) ? p : null;
   }, RESUME_WITHIN_MS);
@@ -58,12 +59,3 @@ test('an import thread that dies mid-import is restarted and the import resumes 
   assert.equal(Number(rows[0]!.n), ROWS);
 });
 
-async function waitFor<T>(attempt: () => Promise<T | null>, timeoutMs = 60_000): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const value = await attempt();
-    if (value !== null) return value;
-    if (Date.now() > deadline) throw new Error('timed out');
-    await new Promise((r) => setTimeout(r, 20));
-  }
-}
