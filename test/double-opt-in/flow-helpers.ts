@@ -62,14 +62,19 @@ export interface ApiReply<T> {
   readonly body: T;
 }
 
+/**
+ * A JSON API call with the account's Basic credentials (none: `acc` null). A Buffer body is sent
+ * as it is (a test of malformed JSON), anything else as JSON; an empty answer (204) has no body.
+ */
 export async function api<T = Record<string, unknown>>(
-  svc: TestService, acc: TestAccount | { user: string; password: string } | null, method: 'GET' | 'POST', path: string, body?: unknown,
+  svc: TestService, acc: TestAccount | { user: string; password: string } | null, method: 'GET' | 'POST' | 'DELETE', path: string, body?: unknown,
 ): Promise<ApiReply<T>> {
   const headers: Record<string, string> = {};
   if (acc) headers.authorization = `Basic ${Buffer.from(`${acc.user}:${acc.password}`).toString('base64')}`;
   if (body !== undefined) headers['content-type'] = 'application/json';
-  const res = await fetch(`${svc.url}${path}`, { method, headers, body: body === undefined ? undefined : JSON.stringify(body) });
-  return { status: res.status, body: (await res.json()) as T };
+  const res = await fetch(`${svc.url}${path}`, { method, headers, body: body === undefined ? undefined : body instanceof Buffer ? body : JSON.stringify(body) });
+  const text = await res.text();
+  return { status: res.status, body: (text === '' ? undefined : JSON.parse(text)) as T };
 }
 
 export interface SendNowJson {

@@ -8,7 +8,7 @@
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { startTestService, type TestAccount, type TestService } from '../helpers/service.ts';
-import { runImport } from '../double-opt-in/flow-helpers.ts';
+import { api as callApi, runImport } from '../double-opt-in/flow-helpers.ts';
 import { settled, startReceiver, type Receiver } from './receiver.ts';
 
 let svc: TestService;
@@ -22,14 +22,9 @@ after(async () => {
   await receiver?.close();
 });
 
-async function api<T = Record<string, unknown>>(acc: TestAccount | null, method: 'GET' | 'POST' | 'DELETE', path: string, body?: unknown): Promise<{ status: number; body: T }> {
-  const headers: Record<string, string> = {};
-  if (acc) headers.authorization = `Basic ${Buffer.from(`${acc.user}:${acc.password}`).toString('base64')}`;
-  if (body !== undefined) headers['content-type'] = 'application/json';
-  const res = await fetch(`${svc.url}/api${path}`, { method, headers, ...(body === undefined ? {} : { body: typeof body === 'string' ? body : JSON.stringify(body) }) });
-  const text = await res.text();
-  return { status: res.status, body: (text === '' ? undefined : JSON.parse(text)) as T };
-}
+/** A call to /api<path> as the account. */
+const api = <T = Record<string, unknown>>(acc: TestAccount | null, method: 'GET' | 'POST' | 'DELETE', path: string, body?: unknown) =>
+  callApi<T>(svc, acc, method, `/api${path}`, body);
 
 interface Endpoint { id: number; url: string; events: string[]; enabled: boolean; createdAt: string; secret?: string; deliveries?: Record<string, number> }
 interface Delivery { id: number; webhookId: string; event: string; idProcess: number; status: string; attempts: number; responseCode: number | null; nextAttemptAt: string | null }
@@ -89,7 +84,7 @@ describe('/api/webhooks', () => {
       [{ url: 'https://hooks.example.com/', events: ['import.exploded'] }, /events/],
       [{ events: ['import.failed'] }, /url/],
       [{ url: 42 }, /not an absolute URL/],
-      ['{"url": "https://hooks.example.com/"', /JSON/i],
+      [Buffer.from('{"url": "https://hooks.example.com/"'), /JSON/i],
     ];
     for (const [body, message] of cases) {
       const refused = await api<{ error: string }>(acc, 'POST', '/webhooks', body);
@@ -111,20 +106,4 @@ describe('/api/webhooks', () => {
     assert.equal((await api(null, 'GET', '/webhooks')).status, 401);
     assert.equal((await api(null, 'POST', '/webhooks', { url: 'https://hooks.example.com/x' })).status, 401);
   });
-});
-
-test('the OpenAPI document lists the webhook routes with their answers', async () => {
-  const doc = (await (await fetch(`${svc.url}/api/openapi.json`)).json()) as { paths: Record<string, Record<string, { responses: Record<string, unknown> }>> };
-  const expected: [string, string, number[]][] = [
-    ['/api/webhooks', 'post', [201, 400, 401, 409]],
-    ['/api/webhooks', 'get', [200, 401]],
-    ['/api/webhooks/{id}', 'delete', [204, 400, 401, 404]],
-    ['/api/webhooks/{id}/deliveries', 'get', [200, 400, 401, 404]],
-    ['/api/webhooks/{id}/deliveries/{deliveryId}/resend', 'post', [202, 400, 401, 404, 409]],
-  ];
-  for (const [path, method, statuses] of expected) {
-    const operation = doc.paths[path]?.[method];
-    assert.ok(operation, `${method.toUpperCase()} ${path} is missing`);
-    for (const status of statuses) assert.ok(String(status) in operation.responses, `${method.toUpperCase()} ${path} has no ${status} answer`);
-  }
 });
