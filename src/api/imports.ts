@@ -60,7 +60,7 @@ export function registerImportRoutes(app: FastifyInstance, { ctx }: ApiDeps): vo
   }, async (request) => {
     const owner = apiAccount(request);
     const query = request.query as Paging & { status?: string; list?: number };
-    if (query.list !== undefined && (await store.lists.listLists(owner.id, [query.list])).length === 0) {
+    if (query.list !== undefined && (await store.lists.getList(owner.id, query.list)) === null) {
       throw new ApiError(404, `List ${query.list} does not exist in this account.`);
     }
     const page = await store.queries.consoleProcesses(owner.id, {

@@ -68,10 +68,13 @@ export async function validateFeed(
   store: Store, accountId: number, text: AsyncIterable<string>, request: ValidationRequest,
 ): Promise<{ ok: true; report: FeedValidation } | ValidationRefusal> {
   let list = NO_LIST;
+  // The list's default country reads the numbers that carry no country code; it comes with the list.
+  let country: string | null = null;
   if (request.listId !== null) {
     const found = (await store.lists.listLists(accountId, [request.listId]))[0];
     if (found === undefined) return { ok: false, reason: 'unknown-list' };
     list = found;
+    country = found.country;
   }
   const checked = await importOptions(store, list, {
     groupIds: [], importType: request.importType, mobileInputType: request.mobileInputType,
@@ -79,7 +82,6 @@ export async function validateFeed(
   });
   if (!checked.ok) return { ok: false, reason: 'invalid-option' };
   const options = checked.options;
-  const country = request.listId === null ? null : await store.lists.getListCountry(accountId, request.listId);
 
   const reader = new FeedReader();
   const seen = new Map<string, number>();
