@@ -185,13 +185,22 @@ test('a streamed bulk import refused with 401 or 429 is sent again whole: the co
   const done401 = await rest.waitForImport(id401, { intervalMs: 50, deadlineMs: 60_000 });
   assert.deepEqual([done401.CreatedRecipients, done401.ValidRecipients, done401.NotValidRecipients], [2000, 2000, 0]);
 
-  // The account's calls used up by another log-in's burst sent just before the import (more calls
-  // than the limit, so the tokens that come back meanwhile go to them too): 429, a wait, the body again.
+  // The account's calls used up by another log-in: it calls until it is refused, and goes on calling
+  // until the import's first answer, so a call that comes back meanwhile goes to it rather than to the
+  // import (whose calls reach the limiter only after a database read, in no fixed order with others).
+  // The import is refused with 429, waits, and sends its body again.
   const other = await login(svc, acc, creds);
   sent.length = 0;
-  const burst = Promise.all(Array.from({ length: 20 }, () => callRest(svc, other.access_token, 'GET', '/User/Lists')));
+  let refusedOnce!: () => void;
+  const accountSpent = new Promise<void>((resolve) => (refusedOnce = resolve));
+  const spender = (async () => {
+    while (!sent.some((s) => s.what.startsWith('POST'))) {
+      if ((await callRest(svc, other.access_token, 'GET', '/User/Lists')).status === 429) refusedOnce();
+    }
+  })();
+  await accountSpent;
   const id429 = await rest.importRecipients({ idList: acc.list.id }, recipients(2000, 1500));
-  await burst;
+  await spender;
   const posts = sent.filter((s) => s.what.startsWith('POST'));
   assert.ok(posts.length >= 2 && posts.slice(0, -1).every((s) => s.status === 429) && posts.at(-1)!.status === 200, JSON.stringify(posts));
   const done429 = await rest.waitForImport(id429, { intervalMs: 50, deadlineMs: 60_000 });
