@@ -80,7 +80,7 @@ export interface Server {
 
 /** Starts the server on a fresh `dataDir`, with `env` added to its environment. */
 export async function startServer(dataDir: string, env: Record<string, string> = {}): Promise<Server> {
-  const child = spawn(process.execPath, ['--import', 'tsx', 'src/main.ts'], {
+  const child = spawn(process.execPath, ['bin/server.js'], {
     env: { ...process.env, DATA_DIR: dataDir, PORT: '0', HOST: '127.0.0.1', LOG_LEVEL: 'warn', POLL_MS: '50', ...env },
     stdio: ['ignore', 'pipe', 'inherit'],
   });

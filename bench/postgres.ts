@@ -72,7 +72,7 @@ export interface RoleProcess {
 
 /** `npm start -- <role>` on the database, resolved once it serves (or, for a worker, runs). */
 export async function startRole(role: 'serve' | 'worker', db: BenchDatabase, env: Record<string, string> = {}): Promise<RoleProcess> {
-  const child = spawn(process.execPath, ['--import', 'tsx', 'src/main.ts', role], {
+  const child = spawn(process.execPath, ['bin/server.js', role], {
     env: {
       ...process.env, DATABASE_URL: db.url, PORT: '0', HOST: '127.0.0.1', LOG_LEVEL: 'warn', POLL_MS: '50', DEMO: '0',
       BODY_LIMIT: '2gb', ...env,

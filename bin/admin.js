@@ -1,7 +1,8 @@
 #!/usr/bin/env node
-// `mailup-import-admin`: the admin CLI (src/cli/admin.ts), run through tsx since the project has no build step.
-import { register } from 'tsx/esm/api';
+// `mailup-import-admin` and `npm run admin`: the admin CLI (src/cli/admin.ts) as compiled into
+// dist/, built first when a source is newer than the last build (scripts/build.mjs).
+import { ensureBuilt } from '../scripts/build.mjs';
 
-register();
-const { runAdmin } = await import('../src/cli/admin.ts');
+ensureBuilt();
+const { runAdmin } = await import('../dist/src/cli/admin.js');
 process.exitCode = await runAdmin(process.argv.slice(2));

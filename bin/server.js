@@ -1,6 +1,7 @@
 #!/usr/bin/env node
-// `mailup-import-server`: the service (src/main.ts), run through tsx since the project has no build step.
-import { register } from 'tsx/esm/api';
+// `mailup-import-server` and `npm start`: the service (src/main.ts) as compiled into dist/, built
+// first when a source is newer than the last build (scripts/build.mjs).
+import { ensureBuilt } from '../scripts/build.mjs';
 
-register();
-await import('../src/main.ts');
+ensureBuilt();
+await import('../dist/src/main.js');

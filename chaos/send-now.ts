@@ -89,7 +89,7 @@ function sendNow(via: 'http' | 'cli'): Scenario['run'] {
       // Only an answer counts: the kill makes the request fail.
       void sendNowHttp(target(first)).then((a) => (answered = a.status !== 0));
     } else {
-      const cli = spawnScript(tracker, ['src/cli/admin.ts', 'send-now', user], env);
+      const cli = spawnScript(tracker, ['bin/admin.js', 'send-now', user], env);
       cli.child.on('exit', () => (answered = true));
       victim = cli.child;
     }

@@ -13,6 +13,7 @@ import { join } from 'node:path';
 import { spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import pg from 'pg';
+import { ensureBuilt } from './build.mjs';
 
 const STORES = ['sqlite', 'postgres'];
 const ADMIN_URL = process.env.TEST_PG_ADMIN_URL || 'postgres://postgres@127.0.0.1:5432/postgres';
@@ -50,6 +51,10 @@ if (only !== undefined && !STORES.includes(only)) {
   console.error(`TEST_STORE must be one of ${STORES.join(', ')}, not "${only}"`);
   process.exit(2);
 }
+
+// The servers and CLIs the tests start as processes run the compiled service (bin/server.js,
+// bin/admin.js), as operators do: built here once, if a source changed, rather than by the first of them.
+ensureBuilt();
 
 /** Runs node --test on the files with TEST_STORE set; echoes the output and returns the exit code and the totals. */
 function runPass(store, passFiles, env) {

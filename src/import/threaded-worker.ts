@@ -19,6 +19,12 @@ export type ThreadMessage =
   | { type: 'stopped' };
 
 const RESTART_DELAY_MS = 1000;
+/**
+ * The thread's module. Compiled (dist/, how the service runs) it is worker-thread.js itself; from
+ * source (the tests, under tsx) a thread does not inherit its parent's loader on Node 20, so it
+ * starts at an entry that registers the loader first.
+ */
+const THREAD_ENTRY = new URL(import.meta.url.endsWith('.ts') ? './worker-thread-entry.mjs' : './worker-thread.js', import.meta.url);
 
 export class ThreadedImportWorker implements ImportWorkerHandle {
   readonly owner = `worker-${process.pid}-${randomUUID().slice(0, 8)}`;
@@ -41,7 +47,7 @@ export class ThreadedImportWorker implements ImportWorkerHandle {
 
   start(): void {
     if (this.thread || this.stopping) return;
-    const thread = new Worker(new URL('./worker-thread-entry.mjs', import.meta.url), {
+    const thread = new Worker(THREAD_ENTRY, {
       workerData: { config: this.options.config, owner: this.owner },
     });
     thread.on('message', (message: ThreadMessage) => this.relay(message));

@@ -431,8 +431,8 @@ describe('bin launchers', () => {
     const db = await serverDatabase();
     try {
       const [listed, usage] = await Promise.all([
-        runAdminProcess(['account', 'list', '--json'], { ...db.env }, { script: ['bin/admin.js'] }),
-        runAdminProcess(['account', 'nope'], { ...db.env }, { script: ['bin/admin.js'] }),
+        runAdminProcess(['account', 'list', '--json'], { ...db.env }),
+        runAdminProcess(['account', 'nope'], { ...db.env }),
       ]);
       assert.deepEqual(json(listed, 'bin/admin.js account list'), []);
       assert.equal(usage.code, 2);

@@ -6,7 +6,7 @@ import { spawn } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 
 const ROOT = fileURLToPath(new URL('../../', import.meta.url));
-const ADMIN = ['--import', 'tsx', 'src/cli/admin.ts'];
+const ADMIN = ['bin/admin.js'];
 
 export interface ProcessRun {
   readonly code: number | null;
@@ -14,15 +14,12 @@ export interface ProcessRun {
   readonly stderr: string;
 }
 
-/**
- * Runs the admin CLI with `args` (or, with `script`, another script of the project, such as
- * `bin/admin.js`); `input` is the whole of its stdin, which is closed after it.
- */
+/** Runs the admin CLI (bin/admin.js) with `args`; `input` is the whole of its stdin, which is closed after it. */
 export function runAdminProcess(
-  args: readonly string[], env: Record<string, string>, options: { input?: string; script?: readonly string[] } = {},
+  args: readonly string[], env: Record<string, string>, options: { input?: string } = {},
 ): Promise<ProcessRun> {
   return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [...(options.script ?? ADMIN), ...args], {
+    const child = spawn(process.execPath, [...ADMIN, ...args], {
       cwd: ROOT, env: { ...process.env, ...env }, stdio: ['pipe', 'pipe', 'pipe'],
     });
     let stdout = '';

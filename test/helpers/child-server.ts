@@ -1,5 +1,5 @@
 /**
- * The service as a real child process (`node src/main.ts`), for tests that kill, stop and restart
+ * The service as a real child process (bin/server.js, which `npm start` runs), for tests that kill, stop and restart
  * it; plus read-only views of its store that do not depend on timing or row ids. The data folder
  * names the store: with TEST_STORE=postgres, each folder maps to its own database.
  */
@@ -30,7 +30,7 @@ export interface ChildServer {
 
 export async function startChildServer(dataDir: string, env: Record<string, string> = {}): Promise<ChildServer> {
   const db = await storeOf(dataDir);
-  const child = spawn(process.execPath, ['--import', 'tsx', 'src/main.ts'], {
+  const child = spawn(process.execPath, ['bin/server.js'], {
     env: { ...process.env, ...db.env, PORT: '0', HOST: '127.0.0.1', LOG_LEVEL: 'warn', POLL_MS: '50', ...env },
     stdio: ['ignore', 'pipe', 'pipe'],
   });

@@ -24,7 +24,7 @@ import { callSoap } from '../helpers/service.ts';
 function runServerCommand(env: Record<string, string>, args: readonly string[] = [], limitMs = 30_000): Promise<ProcessRun & { ms: number }> {
   const started = Date.now();
   return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, ['--import', 'tsx', 'src/main.ts', ...args], {
+    const child = spawn(process.execPath, ['bin/server.js', ...args], {
       env: { ...process.env, PORT: '0', HOST: '127.0.0.1', LOG_LEVEL: 'warn', ...env }, stdio: ['ignore', 'pipe', 'pipe'],
     });
     let stdout = '';
@@ -54,7 +54,7 @@ test('a second server on the same data directory exits at once naming it and the
       assert.match(second.stderr, /^cannot start: /);
       assert.ok(second.stderr.includes(`the data directory ${dir} is in use by another server (pid ${first.child.pid})`), second.stderr);
       assert.ok(second.stderr.includes(join(dir, 'mailup.db.lock')), second.stderr);
-      assert.ok(second.ms < 20_000, `it exited at once (${second.ms} ms, most of it starting Node and tsx)`);
+      assert.ok(second.ms < 20_000, `it exited at once (${second.ms} ms, most of it starting Node)`);
     }
 
     assert.ok(existsSync(join(dir, 'mailup.db.lock')), 'the lock file sits beside the database');

@@ -35,7 +35,7 @@ interface Worker {
 async function startWorker(dataDir: string, env: Record<string, string>, children: ChildProcess[]): Promise<Worker> {
   const db = await storeOf(dataDir);
   // Workers answer /healthz and /metrics on PORT: a free one each.
-  const child = spawn(process.execPath, ['--import', 'tsx', 'src/main.ts', 'worker'], {
+  const child = spawn(process.execPath, ['bin/server.js', 'worker'], {
     env: { ...process.env, ...db.env, PORT: '0', HOST: '127.0.0.1', LOG_LEVEL: 'info', ...env },
     stdio: ['ignore', 'pipe', 'pipe'],
   });

@@ -36,7 +36,7 @@ test('a cancel issued on the API server stops the import on a worker process wit
     const api = await startChildServer(dir, { ...env, ROLE: 'serve' });
     children.push(api.child);
     const db = await storeOf(dir);
-    const worker = spawn(process.execPath, ['--import', 'tsx', 'src/main.ts', 'worker'], {
+    const worker = spawn(process.execPath, ['bin/server.js', 'worker'], {
       env: { ...process.env, ...db.env, PORT: '0', HOST: '127.0.0.1', LOG_LEVEL: 'info', ...env }, stdio: ['ignore', 'pipe', 'pipe'],
     });
     children.push(worker);
