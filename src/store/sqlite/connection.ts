@@ -16,12 +16,13 @@ export const now = (): string => new Date().toISOString();
 /**
  * SQLite's own page cache per connection, in KiB (a negative cache_size). The operating system
  * keeps the file's pages cached as well, so a bigger cache bought nothing measurable: a
- * 1,000,000-subscriber import merged at the same rate with 16 MiB and 256 MiB. It is memory each
+ * 1,000,000-subscriber import merged at the same rate with 2, 4, 16 and 256 MiB. It is memory each
  * connection holds once the pages are touched, though, and a server has two (the HTTP thread's
- * and the import thread's): at 64 MiB the server peaked at 550 MB during that import, at 16 MiB
- * between 391 and 463 MB over several runs (docs/decisions.md, "Import throughput").
+ * and the import thread's), and the server's peak fell by more than the two caches' difference:
+ * over two imports of 1,000,000 subscribers it peaked at 420-451 MB with 16 MiB and at
+ * 367-379 MB with 4 or 2 MiB (docs/decisions.md, "Running compiled JavaScript").
  */
-const PAGE_CACHE_KIB = 16 * 1024;
+const PAGE_CACHE_KIB = 4 * 1024;
 /** How many inline statements a store keeps prepared (see `prepare` below). */
 const MAX_CACHED_STATEMENTS = 256;
 
