@@ -10,7 +10,8 @@
  *   than the last build, so an edited or freshly pulled tree never runs stale code
  *
  * The build compiles without type checking (tsc's noCheck, as a loader would): a type error does
- * not stop the service from starting; `npm run typecheck` reports it. It is written to dist.next
+ * not stop the service from starting; `npm run typecheck` reports it. Nor does it load type
+ * definitions (`types: []`), which are development packages: `npm ci --omit=dev` builds too. It is written to dist.next
  * and then put in place, so a process starting meanwhile never loads half a build, and a lock lets
  * only one of several processes started together do it.
  */
