@@ -11,9 +11,9 @@
  *
  * The build compiles without type checking (tsc's noCheck, as a loader would): a type error does
  * not stop the service from starting; `npm run typecheck` reports it. Nor does it load type
- * definitions (`types: []`), which are development packages: `npm ci --omit=dev` builds too. It is written to dist.next
- * and then put in place, so a process starting meanwhile never loads half a build, and a lock lets
- * only one of several processes started together do it.
+ * definitions (`types: []`), which are development packages: `npm ci --omit=dev` builds too.
+ * It is written to dist.next and then put in place, so a process starting meanwhile never loads
+ * half a build, and a lock lets only one of several processes started together do it.
  */
 import { spawnSync } from 'node:child_process';
 import { cpSync, existsSync, mkdirSync, readdirSync, realpathSync, renameSync, rmSync, statSync, utimesSync, writeFileSync } from 'node:fs';
@@ -28,7 +28,7 @@ const OLD = join(ROOT, 'dist.old');
 const LOCK = join(ROOT, 'dist.lock');
 /** Written when a build starts and left in the build it made: a source newer than it is not built yet. */
 const STAMP = '.built';
-/** What a build is made from: a change to any of these makes dist/ stale. */
+/** What a build is made from: a change to any of these (tests aside) makes dist/ stale. */
 const SOURCES = ['src', 'client/src', 'tsconfig.json', 'tsconfig.build.json'];
 /** A lock older than this was left by a build that died; the next one takes it over. */
 const STALE_LOCK_MS = 5 * 60_000;
@@ -48,7 +48,9 @@ export function isStale() {
   const stamp = statSync(join(DIST, STAMP), { throwIfNoEntry: false });
   if (stamp === undefined) return true;
   for (const source of SOURCES) {
-    for (const file of files(join(ROOT, source))) if (file.mtimeMs > stamp.mtimeMs) return true;
+    for (const file of files(join(ROOT, source))) {
+      if (file.mtimeMs > stamp.mtimeMs && !file.path.endsWith('.test.ts')) return true;
+    }
   }
   return false;
 }
@@ -75,11 +77,12 @@ export function build() {
   rmSync(OLD, { recursive: true, force: true });
 }
 
-function takeLock() {
+/** Runs `work` holding the build lock, waiting (synchronously: nothing else runs before a start) while another process holds it. */
+function locked(work) {
   for (;;) {
     try {
       mkdirSync(LOCK);
-      return;
+      break;
     } catch (err) {
       if (err.code !== 'EEXIST') throw err;
       const held = statSync(LOCK, { throwIfNoEntry: false });
@@ -87,24 +90,16 @@ function takeLock() {
       else Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, 200);
     }
   }
+  try {
+    work();
+  } finally {
+    rmSync(LOCK, { recursive: true, force: true });
+  }
 }
 
 /** Builds when dist/ is stale; a process that finds another building waits for it and then looks again. */
 export function ensureBuilt() {
-  if (!isStale()) return;
-  takeLock();
-  try {
-    if (isStale()) build();
-  } finally {
-    rmSync(LOCK, { recursive: true, force: true });
-  }
+  if (isStale()) locked(() => isStale() && build());
 }
 
-if (process.argv[1] !== undefined && realpathSync(process.argv[1]) === realpathSync(fileURLToPath(import.meta.url))) {
-  takeLock();
-  try {
-    build();
-  } finally {
-    rmSync(LOCK, { recursive: true, force: true });
-  }
-}
+if (process.argv[1] !== undefined && realpathSync(process.argv[1]) === realpathSync(fileURLToPath(import.meta.url))) locked(build);

@@ -3,7 +3,8 @@
  * access tokens that last 2 seconds and a limit of 5 REST calls per second per account: a
  * log-in on the first call, a refresh before expiry, refresh tokens that rotate, a 401 answered by
  * one renewal (refresh, else a new log-in), one token request shared by concurrent calls, 429
- * waited out (also for a streamed bulk import, sent again whole), and the typed errors.
+ * waited out (also for a streamed bulk import, sent again whole, against a second server that
+ * allows one call a second), and the typed errors.
  * Each test uses its own account, so the limits of one do not reach another.
  */
 import { after, before, test } from 'node:test';
@@ -185,26 +186,29 @@ test('a streamed bulk import refused with 401 or 429 is sent again whole: the co
   const done401 = await rest.waitForImport(id401, { intervalMs: 50, deadlineMs: 60_000 });
   assert.deepEqual([done401.CreatedRecipients, done401.ValidRecipients, done401.NotValidRecipients], [2000, 2000, 0]);
 
-  // The account's calls used up by another log-in: it calls until it is refused, and goes on calling
-  // until the import's first answer, so a call that comes back meanwhile goes to it rather than to the
-  // import (whose calls reach the limiter only after a database read, in no fixed order with others).
-  // The import is refused with 429, waits, and sends its body again.
-  const other = await login(svc, acc, creds);
-  sent.length = 0;
-  let refusedOnce!: () => void;
-  const accountSpent = new Promise<void>((resolve) => (refusedOnce = resolve));
-  const spender = (async () => {
-    while (!sent.some((s) => s.what.startsWith('POST'))) {
-      if ((await callRest(svc, other.access_token, 'GET', '/User/Lists')).status === 429) refusedOnce();
-    }
-  })();
-  await accountSpent;
-  const id429 = await rest.importRecipients({ idList: acc.list.id }, recipients(2000, 1500));
-  await spender;
-  const posts = sent.filter((s) => s.what.startsWith('POST'));
-  assert.ok(posts.length >= 2 && posts.slice(0, -1).every((s) => s.status === 429) && posts.at(-1)!.status === 200, JSON.stringify(posts));
-  const done429 = await rest.waitForImport(id429, { intervalMs: 50, deadlineMs: 60_000 });
-  assert.deepEqual([done429.CreatedRecipients, done429.ValidRecipients, done429.NotValidRecipients], [1500, 1500, 0]);
+  // The account's calls used up just before the import, on a server that allows one call a second:
+  // another log-in calls until it is refused, and the import sent at once finds no call left (the
+  // next comes back a second after the last one answered, where at five a second it would be 200
+  // ms, within reach of a slow call's latency). Refused with 429, it waits and sends its body again.
+  const strict = await startTestService({ REST_MAX_CALLS_PER_SECOND: '1' });
+  try {
+    const strictAcc = await strict.addAccount();
+    const strictCreds = await restClientOf(strict, strictAcc);
+    const [own, other] = [await login(strict, strictAcc, strictCreds), await login(strict, strictAcc, strictCreds)];
+    const limited = new MailUpRestClient({
+      baseUrl: strict.url, clientId: strictCreds.clientId, clientSecret: strictCreds.clientSecret, username: strictAcc.user, password: strictAcc.password,
+      fetch: recordingFetch(sent), tokens: { accessToken: own.access_token, refreshToken: own.refresh_token, expiresAt: new Date(Date.now() + 3_600_000) },
+    });
+    sent.length = 0;
+    while ((await callRest(strict, other.access_token, 'GET', '/User/Lists')).status !== 429);
+    const id429 = await limited.importRecipients({ idList: strictAcc.list.id }, recipients(2000, 1500));
+    const posts = sent.filter((s) => s.what.startsWith('POST'));
+    assert.ok(posts.length >= 2 && posts.slice(0, -1).every((s) => s.status === 429) && posts.at(-1)!.status === 200, JSON.stringify(posts));
+    const done429 = await limited.waitForImport(id429, { intervalMs: 50, deadlineMs: 60_000 });
+    assert.deepEqual([done429.CreatedRecipients, done429.ValidRecipients, done429.NotValidRecipients], [1500, 1500, 0]);
+  } finally {
+    await strict.close();
+  }
 
   // A stream that went further than what is kept for a replay is not sent again: the 401 is the answer.
   const noReplay = new MailUpRestClient({
