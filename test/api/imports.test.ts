@@ -7,7 +7,8 @@
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { callSoap, feedXml, resultFields, startTestService, waitForProcess, type TestAccount, type TestService } from '../helpers/service.ts';
-import { call, prepareImport, runImport } from './api-helpers.ts';
+import { call } from '../helpers/json-api.ts';
+import { prepareImport, runImport } from './api-helpers.ts';
 
 interface Summary { idProcess: number; listId: number; statusCode: number; status: string; waitingFor: string | null; rejectedRows: number; reason: string | null; cancelled: boolean }
 interface Details extends Summary {

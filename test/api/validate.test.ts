@@ -7,7 +7,8 @@
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { feedXml, startTestService, type TestAccount, type TestService } from '../helpers/service.ts';
-import { call, runImport } from './api-helpers.ts';
+import { call } from '../helpers/json-api.ts';
+import { runImport } from './api-helpers.ts';
 
 interface Validation {
   rows: number; validRows: number; rejectedRows: number; duplicateRows: number;

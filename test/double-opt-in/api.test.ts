@@ -6,7 +6,8 @@
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { startTestService, type TestAccount, type TestService } from '../helpers/service.ts';
-import { api, openLink, runImport, sendNow } from './flow-helpers.ts';
+import { api } from '../helpers/json-api.ts';
+import { openLink, runImport, sendNow } from './flow-helpers.ts';
 
 let svc: TestService;
 let acc: TestAccount;
@@ -69,23 +70,16 @@ test('malformed bodies get a 400 that says what is wrong', async () => {
     assert.equal(reply.status, 400, JSON.stringify(body));
     assert.match(String((reply.body as unknown as { error: string }).error), message, JSON.stringify(body));
   }
-  const broken = await fetch(`${svc.url}/api/confirmations/send-now`, {
-    method: 'POST', body: '{"processId":', headers: {
-      'content-type': 'application/json', authorization: `Basic ${Buffer.from(`${acc.user}:${acc.password}`).toString('base64')}`,
-    },
-  });
+  const broken = await api<{ error: unknown }>(svc, acc, 'POST', '/api/confirmations/send-now', Buffer.from('{"processId":'));
   assert.equal(broken.status, 400);
-  assert.ok(typeof ((await broken.json()) as { error: unknown }).error === 'string');
+  assert.ok(typeof broken.body.error === 'string');
   const query = await api(svc, acc, 'GET', '/api/confirmations?processId=abc');
   assert.equal(query.status, 400);
 });
 
 test('an empty POST sends everything the account has queued', async () => {
-  const res = await fetch(`${svc.url}/api/confirmations/send-now`, {
-    method: 'POST', headers: { authorization: `Basic ${Buffer.from(`${acc.user}:${acc.password}`).toString('base64')}` },
-  });
-  assert.equal(res.status, 200);
-  const body = (await res.json()) as { queued: number; written_to_outbox: number; confirmationSent: number[] };
+  const { status, body } = await api<{ queued: number; written_to_outbox: number; confirmationSent: number[] }>(svc, acc, 'POST', '/api/confirmations/send-now');
+  assert.equal(status, 200);
   assert.deepEqual([body.queued, body.written_to_outbox, body.confirmationSent], [1, 1, [confirmProcess]]);
 });
 

@@ -5,6 +5,7 @@
  */
 import { readFileSync } from 'node:fs';
 import type { ReceivedMail } from '../helpers/smtp-sink.ts';
+import { api, type ApiReply } from '../helpers/json-api.ts';
 import { callSoap, feedXml, waitForProcess, type TestAccount, type TestService } from '../helpers/service.ts';
 
 export interface ImportFlags {
@@ -55,26 +56,6 @@ export function seedVariants(): { A: [string, string][]; B: [string, string][]; 
     .filter((m) => m[0].includes('<StatusCode>')).map((m) => processElements(m[0]));
   if (samples.length !== 3) throw new Error(`expected 3 samples in the seed page, found ${samples.length}`);
   return { A: samples[0]!, B: samples[1]!, C: samples[2]! };
-}
-
-export interface ApiReply<T> {
-  readonly status: number;
-  readonly body: T;
-}
-
-/**
- * A JSON API call with the account's Basic credentials (none: `acc` null). A Buffer body is sent
- * as it is (a test of malformed JSON), anything else as JSON; an empty answer (204) has no body.
- */
-export async function api<T = Record<string, unknown>>(
-  svc: TestService, acc: TestAccount | { user: string; password: string } | null, method: 'GET' | 'POST' | 'DELETE', path: string, body?: unknown,
-): Promise<ApiReply<T>> {
-  const headers: Record<string, string> = {};
-  if (acc) headers.authorization = `Basic ${Buffer.from(`${acc.user}:${acc.password}`).toString('base64')}`;
-  if (body !== undefined) headers['content-type'] = 'application/json';
-  const res = await fetch(`${svc.url}${path}`, { method, headers, body: body === undefined ? undefined : body instanceof Buffer ? body : JSON.stringify(body) });
-  const text = await res.text();
-  return { status: res.status, body: (text === '' ? undefined : JSON.parse(text)) as T };
 }
 
 export interface SendNowJson {

@@ -9,7 +9,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { startTestService } from '../helpers/service.ts';
 import { startSmtpSink } from '../helpers/smtp-sink.ts';
-import { api, confirmLinkOf, openLink, processDetails, runImport, sendNow, subscriptionOf } from './flow-helpers.ts';
+import { api } from '../helpers/json-api.ts';
+import { confirmLinkOf, openLink, processDetails, runImport, sendNow, subscriptionOf } from './flow-helpers.ts';
 
 const sentFlag = async (...args: Parameters<typeof processDetails>): Promise<string | undefined> =>
   (await processDetails(...args)).find(([name]) => name === 'ConfirmationSent')?.[1];

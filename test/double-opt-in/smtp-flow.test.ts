@@ -6,6 +6,7 @@
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { signConfirmToken, verifyConfirmToken } from '../../src/mail/confirm-token.ts';
+import { api } from '../helpers/json-api.ts';
 import { startTestService, type TestAccount, type TestService } from '../helpers/service.ts';
 import { startSmtpSink, type SmtpSink } from '../helpers/smtp-sink.ts';
 import {
@@ -202,9 +203,7 @@ test('a permanent 550 is recorded and visible; ConfirmationSent stays False unti
     assert.equal((await processDetails(svc, acc, id)).find(([n]) => n === 'ConfirmationSent')?.[1], 'False');
 
     // Visible later through the status endpoint.
-    const status = await fetch(`${svc.url}/api/confirmations?processId=${id}`, {
-      headers: { authorization: `Basic ${Buffer.from(`${acc.user}:${acc.password}`).toString('base64')}` },
-    }).then((r) => r.json()) as { processes: Record<string, unknown>[]; failures: Record<string, unknown>[] };
+    const status = (await api<{ processes: Record<string, unknown>[]; failures: Record<string, unknown>[] }>(svc, acc, 'GET', `/api/confirmations?processId=${id}`)).body;
     assert.deepEqual(
       status.processes.map((p) => [p.processId, p.requests, p.sent, p.failed, p.confirmationSent]),
       [[id, 2, 1, 1, false]],

@@ -3,6 +3,7 @@
  * recipients read straight from the store's database (to show a refused call changed nothing),
  * and the account's confirmation outbox.
  */
+import { api } from '../helpers/json-api.ts';
 import type { TestAccount, TestService } from '../helpers/service.ts';
 import { REST_BASE, type RestAnswer } from '../helpers/rest.ts';
 
@@ -132,11 +133,9 @@ export interface OutboxEntry {
 
 /** The account's confirmation outbox (`GET /api/confirmations/outbox`, HTTP Basic with the WS user), newest first. */
 export async function outboxOf(svc: TestService, account: TestAccount): Promise<OutboxEntry[]> {
-  const res = await fetch(`${svc.url}/api/confirmations/outbox`, {
-    headers: { authorization: `Basic ${Buffer.from(`${account.user}:${account.password}`).toString('base64')}` },
-  });
-  if (res.status !== 200) throw new Error(`outbox: ${res.status} ${await res.text()}`);
-  return ((await res.json()) as { messages: OutboxEntry[] }).messages;
+  const answer = await api<{ messages: OutboxEntry[] }>(svc, account, 'GET', '/api/confirmations/outbox');
+  if (answer.status !== 200) throw new Error(`outbox: ${answer.status} ${JSON.stringify(answer.body)}`);
+  return answer.body.messages;
 }
 
 /** `yyyy-MM-dd HH:mm:ss.fff`, MailUp's REST date. */

@@ -8,7 +8,8 @@
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { startTestService, type TestAccount, type TestService } from '../helpers/service.ts';
-import { api as callApi, runImport } from '../double-opt-in/flow-helpers.ts';
+import { api as callApi } from '../helpers/json-api.ts';
+import { runImport } from '../double-opt-in/flow-helpers.ts';
 import { settled, startReceiver, type Receiver } from './receiver.ts';
 
 let svc: TestService;
