@@ -1,8 +1,8 @@
 // test-stores: sqlite
 /**
  * The build the service runs from (scripts/build.mjs, through bin/server.js and bin/admin.js), on a
- * copy of the project's sources: the first start builds dist/, a start with nothing changed does
- * not, a changed source is built before the next start, processes started together on a stale tree
+ * copy of the project's sources: the first start builds dist/, a start with nothing changed (or
+ * only a test) does not, a changed source is built before the next start, processes started together on a stale tree
  * all run the new code, and a lock left by a build that died does not stop the next one. The
  * copy's admin CLI is the program run: it needs no store.
  */
@@ -47,7 +47,7 @@ function describeAdmin(text: string): void {
 const stamp = (): number => statSync(join(copy, 'dist/.built')).mtimeMs;
 const leftovers = (): string[] => ['dist.next', 'dist.old', 'dist.lock'].filter((name) => existsSync(join(copy, name)));
 
-test('the first start builds dist/; a start with nothing changed runs the same build', async () => {
+test('the first start builds dist/; a start with nothing changed, or only a test, runs the same build', async () => {
   assert.equal(existsSync(join(copy, 'dist')), false);
   const first = await adminHelp();
   assert.equal(first.code, 0, first.out);
@@ -62,6 +62,11 @@ test('the first start builds dist/; a start with nothing changed runs the same b
   const second = await adminHelp();
   assert.equal(second.code, 0, second.out);
   assert.equal(stamp(), built, 'nothing was rebuilt');
+  // Tests are not part of the build: editing one leaves it fresh.
+  writeFileSync(join(copy, 'src/cli/admin.test.ts'), '// edited\n');
+  const third = await adminHelp();
+  assert.equal(third.code, 0, third.out);
+  assert.equal(stamp(), built, 'a test edit rebuilt nothing');
   assert.deepEqual(leftovers(), []);
 });
 
