@@ -162,37 +162,40 @@ export class ImportWorker implements ImportWorkerHandle {
       let checkpoint = process.checkpoint;
       // Read once per claim: the list's country reads the numbers that carry no country code.
       const country = await store.lists.getListCountry(process.accountId, process.listId);
-      const readBatch = async (fromRow: number): Promise<PreparedBatch | null> => {
+      const prepareFrom = async (fromRow: number): Promise<PreparedBatch | null> => {
         const rows = await store.feeds.readFeedRows(process.feedId, fromRow);
         return rows.length === 0 ? null : prepareBatch(rows, process.options, country);
+      };
+      const readBatch = (fromRow: number): Promise<PreparedBatch | null> => {
+        const read = prepareFrom(fromRow);
+        // Marked handled at once: a read that fails while the batch before it is merged is thrown
+        // where it is awaited, not as an unhandled rejection (which would end the process) before
+        // that; one never awaited (a stop, a lost lease, a failed merge) is moot.
+        read.catch(() => undefined);
+        return read;
       };
       // The next batch is read and prepared while this one is merged: on PostgreSQL the chunk's
       // read and the JavaScript that normalises it overlap the database's work on the batch before.
       // SQLite's calls are synchronous, so there the same work simply runs one step after another.
       let next = readBatch(checkpoint + 1);
-      try {
-        for (;;) {
-          if (this.stopping) {
-            await store.processes.releaseLease(lease);
-            log.info({ processId: process.id, checkpoint }, 'import process released for shutdown');
-            return;
-          }
-          // A cancel drops the lease (src/core/import-control.ts): asked here, before the next
-          // batch is merged, the import stops one round trip after the cancel commits. Reading
-          // ahead writes nothing.
-          if (checkpoint > process.checkpoint && !(await store.processes.renewLease(lease))) throw new LeaseLostError(process.id);
-          const batch = await next;
-          if (batch === null) break;
-          next = readBatch(batch.lastRow + 1);
-          const updated = await store.merge.mergeBatch(lease, batch.keys, batch.lastRow, (prior) => planBatch(batch, prior, process.options));
-          this.emit('batch', updated, batch.lastRow - checkpoint);
-          checkpoint = batch.lastRow;
-          // Let waiting requests run between batches.
-          await yieldToEventLoop();
+      for (;;) {
+        if (this.stopping) {
+          await store.processes.releaseLease(lease);
+          log.info({ processId: process.id, checkpoint }, 'import process released for shutdown');
+          return;
         }
-      } finally {
-        // A batch read ahead and never merged (a stop, a lost lease, a failure): its outcome is moot.
-        next.catch(() => undefined);
+        // A cancel drops the lease (src/core/import-control.ts): asked here, before the next
+        // batch is merged, the import stops one round trip after the cancel commits. Reading
+        // ahead writes nothing.
+        if (checkpoint > process.checkpoint && !(await store.processes.renewLease(lease))) throw new LeaseLostError(process.id);
+        const batch = await next;
+        if (batch === null) break;
+        next = readBatch(batch.lastRow + 1);
+        const updated = await store.merge.mergeBatch(lease, batch.keys, batch.lastRow, (prior) => planBatch(batch, prior, process.options));
+        this.emit('batch', updated, batch.lastRow - checkpoint);
+        checkpoint = batch.lastRow;
+        // Let waiting requests run between batches.
+        await yieldToEventLoop();
       }
       await store.processes.finishProcess(lease);
       this.emit('finished', process.id, 3);
